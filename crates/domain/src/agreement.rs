@@ -1,0 +1,239 @@
+//! Agreements: who the parties are, which keys speak for them, and the terms they agreed.
+//!
+//! Both nodes load the same TOML document. Envelopes name the agreement by the SHA-256 of
+//! its canonical JSON form (RFC 8785), so a message sent under different terms is refused.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use detente_protocol::{Digest, PartyId, Priority, PublicKey, RequestKind, canonical_bytes};
+use serde::{Deserialize, Serialize};
+
+use crate::{AgreementError, Span};
+
+/// An agreement between two or more parties.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agreement {
+    /// Short stable name, e.g. `us-cn-2015`.
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// The parties; at least two.
+    pub parties: Vec<Party>,
+    /// What was agreed.
+    pub terms: Terms,
+}
+
+/// One party and how to reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    /// Party code, e.g. `US`.
+    pub id: PartyId,
+    /// Name of the body, e.g. `US-CERT`.
+    pub name: String,
+    /// Base URL of the party's node, e.g. `https://detente.cert.example:8443`.
+    pub node_url: String,
+    /// The pinned Ed25519 keys that speak for the party (more than one during a key rollover).
+    pub public_keys: Vec<PublicKey>,
+}
+
+/// The terms of the agreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Terms {
+    /// Request kinds the parties accept.
+    pub kinds: Vec<RequestKind>,
+    /// Categories of malicious activity, e.g. `ip-theft`, `botnet`.
+    pub categories: Vec<String>,
+    /// Deadlines per priority; every priority must be present.
+    pub deadlines: BTreeMap<Priority, Deadlines>,
+    /// How far a sender's clock may run ahead of the receiver's.
+    pub clock_skew: Span,
+}
+
+/// The deadlines for one priority, counted from the official time the request arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadlines {
+    /// Time to acknowledge (any first reply from the responder counts).
+    pub acknowledge: Span,
+    /// Time to the first substantive answer (partial or final, or a decline).
+    pub first_answer: Span,
+    /// Time to the final answer (or a decline).
+    pub final_answer: Span,
+}
+
+impl Agreement {
+    /// Parses and validates an agreement document.
+    pub fn from_toml(text: &str) -> Result<Self, AgreementError> {
+        let a: Self = toml::from_str(text).map_err(|e| AgreementError::Malformed(e.to_string()))?;
+        a.validate()?;
+        Ok(a)
+    }
+
+    /// The document as TOML, for writing a template or a copy.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("an agreement always serialises to TOML")
+    }
+
+    /// SHA-256 of the canonical JSON form: the agreement's identity on the wire.
+    pub fn digest(&self) -> Digest {
+        let value = serde_json::to_value(self).expect("an agreement always serialises to JSON");
+        Digest::of(&canonical_bytes(&value))
+    }
+
+    /// The party with `id`, if it is one.
+    pub fn party(&self, id: &PartyId) -> Option<&Party> {
+        self.parties.iter().find(|p| &p.id == id)
+    }
+
+    /// The deadlines of `priority`.
+    pub fn deadlines(&self, priority: Priority) -> Deadlines {
+        *self
+            .terms
+            .deadlines
+            .get(&priority)
+            .expect("validate() requires deadlines for every priority")
+    }
+
+    /// Checks the rules an agreement must meet.
+    pub fn validate(&self) -> Result<(), AgreementError> {
+        let invalid = |m: String| Err(AgreementError::Invalid(m));
+        if self.id.is_empty() || self.id.len() > 64 {
+            return invalid("id must be 1-64 characters".into());
+        }
+        if self.parties.len() < 2 {
+            return invalid("an agreement needs at least two parties".into());
+        }
+        let ids: BTreeSet<_> = self.parties.iter().map(|p| &p.id).collect();
+        if ids.len() != self.parties.len() {
+            return invalid("party ids must be unique".into());
+        }
+        for p in &self.parties {
+            if p.public_keys.is_empty() {
+                return invalid(format!("party {} has no public key", p.id));
+            }
+            if !(p.node_url.starts_with("https://") || p.node_url.starts_with("http://")) {
+                return invalid(format!("party {}: node_url must be an http(s) URL", p.id));
+            }
+        }
+        if self.terms.kinds.is_empty() {
+            return invalid("terms.kinds must list at least one request kind".into());
+        }
+        if self.terms.categories.is_empty() {
+            return invalid("terms.categories must list at least one category".into());
+        }
+        let cats: BTreeSet<_> = self.terms.categories.iter().collect();
+        if cats.len() != self.terms.categories.len() {
+            return invalid("terms.categories must be unique".into());
+        }
+        for priority in Priority::ALL {
+            let Some(d) = self.terms.deadlines.get(&priority) else {
+                return invalid(format!("terms.deadlines.{} is missing", priority.as_str()));
+            };
+            if !(d.acknowledge <= d.first_answer && d.first_answer <= d.final_answer) {
+                return invalid(format!(
+                    "terms.deadlines.{}: acknowledge <= first_answer <= final_answer must hold",
+                    priority.as_str()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const SAMPLE: &str = r#"
+id = "us-cn-2015"
+title = "US-China cyber cooperation"
+
+[[parties]]
+id = "US"
+name = "US-CERT"
+node_url = "http://127.0.0.1:7001"
+public_keys = ["ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="]
+
+[[parties]]
+id = "CN"
+name = "CNCERT/CC"
+node_url = "http://127.0.0.1:7002"
+public_keys = ["ed25519:PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw="]
+
+[terms]
+kinds = ["information", "investigation", "preservation", "evidence", "mitigation"]
+categories = ["ip-theft", "botnet"]
+clock_skew = "300s"
+
+[terms.deadlines.critical]
+acknowledge = "1h"
+first_answer = "24h"
+final_answer = "3d"
+
+[terms.deadlines.high]
+acknowledge = "4h"
+first_answer = "3d"
+final_answer = "14d"
+
+[terms.deadlines.normal]
+acknowledge = "1d"
+first_answer = "7d"
+final_answer = "30d"
+
+[terms.deadlines.low]
+acknowledge = "3d"
+first_answer = "14d"
+final_answer = "60d"
+"#;
+
+    #[test]
+    fn a_valid_agreement_parses_and_its_digest_ignores_spelling() {
+        let a = Agreement::from_toml(SAMPLE).expect("valid");
+        let respelled = Agreement::from_toml(&SAMPLE.replace("\"300s\"", "\"5m\"")).expect("valid");
+        assert_eq!(a.digest(), respelled.digest());
+        let changed = Agreement::from_toml(&SAMPLE.replace(
+            "\"3d\"\n\n[terms.deadlines.high]",
+            "\"4d\"\n\n[terms.deadlines.high]",
+        ))
+        .expect("valid");
+        assert_ne!(a.digest(), changed.digest());
+    }
+
+    #[test]
+    fn a_toml_round_trip_keeps_the_digest() {
+        let a = Agreement::from_toml(SAMPLE).expect("valid");
+        assert_eq!(
+            Agreement::from_toml(&a.to_toml()).expect("valid").digest(),
+            a.digest()
+        );
+    }
+
+    #[test]
+    fn missing_priorities_and_inverted_deadlines_are_rejected() {
+        let no_low = SAMPLE
+            .split("[terms.deadlines.low]")
+            .next()
+            .expect("has low");
+        assert!(matches!(
+            Agreement::from_toml(no_low),
+            Err(AgreementError::Invalid(_))
+        ));
+        let inverted = SAMPLE.replace("acknowledge = \"1h\"", "acknowledge = \"5d\"");
+        assert!(matches!(
+            Agreement::from_toml(&inverted),
+            Err(AgreementError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let extra = SAMPLE.replace("title =", "colour = \"red\"\ntitle =");
+        assert!(matches!(
+            Agreement::from_toml(&extra),
+            Err(AgreementError::Malformed(_))
+        ));
+    }
+}

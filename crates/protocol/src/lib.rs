@@ -1,0 +1,28 @@
+//! The detente wire protocol: what two nodes say to each other, byte for byte.
+//!
+//! Everything a node sends to a partner is an [`Envelope`] (one lifecycle message of one
+//! case) or a [`Receipt`] (the receiver's signed word that an envelope arrived, and when).
+//! Both travel as [`Signed`] values: the payload's RFC 8785 canonical JSON, signed with the
+//! sender's Ed25519 key under a domain-separation prefix. This crate is pure: no I/O, no
+//! clock, no storage. It turns bytes into typed, verified values and back.
+
+mod canonical;
+mod error;
+mod ids;
+mod keys;
+mod message;
+mod signed;
+mod timestamp;
+
+pub use canonical::{MAX_MESSAGE_BYTES, canonical_bytes, parse_strict};
+pub use error::ProtocolError;
+pub use ids::{CaseId, Digest, MessageId, PartyId};
+pub use keys::{PublicKey, SecretKey};
+pub use message::{
+    AcknowledgementBody, AnswerBody, AttachmentRef, Body, ClarificationBody,
+    ClarificationRequestBody, DeclineBody, DeclineReason, Envelope, MessageType, Observable,
+    ObservableType, PreservationDetails, Priority, RatingBody, Receipt, RequestBody, RequestKind,
+    Tlp, WIRE_VERSION, WithdrawalBody,
+};
+pub use signed::{Signable, Signed};
+pub use timestamp::Timestamp;
