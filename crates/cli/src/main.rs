@@ -1,1 +1,86 @@
-fn main() {}
+//! The `detente` command: set up a node, run it, work cases from the command line, and run
+//! the two-node demo. The only place that reads the environment and sets exit codes.
+
+mod agreement_cmd;
+mod client;
+mod demo;
+mod home;
+mod request_cmd;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+use crate::client::CliError;
+
+/// detente: signed, provable requests for cyber cooperation between national nodes.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// The node's home folder (made by `detente init`).
+    #[arg(long, global = true, env = "DETENTE_HOME", default_value = ".")]
+    home: PathBuf,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a node home: configuration, Ed25519 key, database, API token.
+    Init(home::InitArgs),
+    /// Run the node until SIGINT or SIGTERM.
+    Serve,
+    /// Show the node's party, agreement, log size and delivery queue.
+    Status(client::ApiArgs),
+    /// Write or inspect the agreement document.
+    #[command(subcommand)]
+    Agreement(agreement_cmd::AgreementCommand),
+    /// Work requests: file, list, show, acknowledge, clarify, answer, decline, withdraw, rate.
+    #[command(subcommand)]
+    Request(request_cmd::RequestCommand),
+    /// Start two nodes (US and CN) on loopback and run a realistic exchange of 20+ cases.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(match cli.command {
+                    Command::Serve => "info,tower_http=info",
+                    _ => "warn",
+                })
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Init(args) => home::init(&cli.home, &args).await,
+            Command::Serve => home::serve(&cli.home).await,
+            Command::Status(api) => client::status(&cli.home, &api, cli.json).await,
+            Command::Agreement(cmd) => agreement_cmd::run(&cli.home, cmd, cli.json),
+            Command::Request(cmd) => request_cmd::run(&cli.home, cmd, cli.json).await,
+            Command::Demo(args) => demo::run(&args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e.downcast_ref::<CliError>().map_or(1, CliError::exit_code);
+            eprintln!("error: {e:#}");
+            ExitCode::from(code)
+        }
+    }
+}

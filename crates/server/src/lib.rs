@@ -1,1 +1,18 @@
-//! placeholder
+//! A detente node over HTTP: the federation endpoint partners deliver to, the JSON API the
+//! liaison officers' CLI talks to, and the outbox worker that delivers this node's messages.
+//!
+//! This is the only crate that speaks HTTP. It wires the pure crates (protocol, domain) to
+//! the store; the rules themselves live in those crates.
+
+pub mod config;
+pub mod error;
+mod extract;
+pub mod node;
+pub mod outbox;
+mod router;
+mod routes;
+mod serve;
+
+pub use extract::token_hash;
+pub use router::router;
+pub use serve::{open_node, serve};

@@ -1,0 +1,176 @@
+//! The CLI's client for the local node's JSON API, and what its errors mean as exit codes.
+
+use std::{fmt, net::IpAddr, path::Path, time::Duration};
+
+use anyhow::Context;
+use clap::Args;
+use detente_server::config::NodeConfig;
+use serde_json::Value;
+
+use crate::home::TOKEN_FILE;
+
+/// Where the API is and how to authenticate (defaults come from the node home).
+#[derive(Args, Clone, Default)]
+pub struct ApiArgs {
+    /// Base URL of the node's API (default: from the home's detente.toml).
+    #[arg(long, env = "DETENTE_API")]
+    pub api: Option<String>,
+    /// API token (default: the home's api-token file).
+    #[arg(long, env = "DETENTE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+/// An error from the node, kept typed so the exit code can say what kind it was.
+#[derive(Debug)]
+pub enum CliError {
+    /// The node answered with a coded error.
+    Api {
+        /// The stable error code.
+        code: String,
+        /// The node's explanation.
+        message: String,
+    },
+    /// The node could not be reached.
+    Unreachable(String),
+}
+
+impl CliError {
+    /// Exit codes: 3 not found, 4 conflict with the case's state, 5 not authorised,
+    /// 6 node unreachable, 7 invalid input, 1 anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Unreachable(_) => 6,
+            Self::Api { code, .. } => match code.as_str() {
+                "not_found" | "unknown_case" => 3,
+                "illegal_transition" | "replay_conflict" | "out_of_order" => 4,
+                "unauthorized" => 5,
+                "invalid_message" | "malformed_json" | "outside_terms" | "unknown_party"
+                | "payload_too_large" => 7,
+                _ => 1,
+            },
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Api { code, message } => write!(f, "{message} [{code}]"),
+            Self::Unreachable(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+/// A client for one node's API.
+#[derive(Clone)]
+pub struct Api {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    /// A client for `base` with `token`.
+    pub fn new(base: String, token: String) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            http,
+        })
+    }
+
+    /// A client for the node in `home`, unless `args` say otherwise.
+    pub fn from_home(home: &Path, args: &ApiArgs) -> anyhow::Result<Self> {
+        let config = NodeConfig::load(home).map_err(anyhow::Error::msg);
+        let base = match (&args.api, &config) {
+            (Some(api), _) => api.clone(),
+            (None, Ok(c)) => {
+                let scheme = if c.federation.tls_cert.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                let mut addr = c.listen;
+                if addr.ip().is_unspecified() {
+                    addr.set_ip(IpAddr::from([127, 0, 0, 1]));
+                }
+                format!("{scheme}://{addr}")
+            }
+            (None, Err(e)) => anyhow::bail!("{e}; or give --api and --token"),
+        };
+        let token = match &args.token {
+            Some(t) => t.clone(),
+            None => std::fs::read_to_string(home.join(TOKEN_FILE))
+                .with_context(|| {
+                    format!("reading {}/{TOKEN_FILE}; or give --token", home.display())
+                })?
+                .trim()
+                .to_owned(),
+        };
+        Self::new(base, token)
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Result<Value, CliError> {
+        self.call(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, CliError> {
+        self.call(self.http.post(format!("{}{path}", self.base)).json(body))
+            .await
+    }
+
+    async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, CliError> {
+        let resp = req.bearer_auth(&self.token).send().await.map_err(|e| {
+            CliError::Unreachable(format!(
+                "cannot reach the node at {}: {e}; is `detente serve` running?",
+                self.base
+            ))
+        })?;
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(body);
+        }
+        let err = &body["error"];
+        Err(CliError::Api {
+            code: err["code"].as_str().unwrap_or("http_error").to_owned(),
+            message: err["message"]
+                .as_str()
+                .map_or_else(|| format!("HTTP {status}"), str::to_owned),
+        })
+    }
+}
+
+/// `detente status`.
+pub async fn status(home: &Path, args: &ApiArgs, json: bool) -> anyhow::Result<()> {
+    let api = Api::from_home(home, args)?;
+    let s = api.get("/api/v1/status").await?;
+    if json {
+        println!("{s}");
+        return Ok(());
+    }
+    println!("party      {}", s["party"].as_str().unwrap_or("?"));
+    println!(
+        "agreement  {} ({})",
+        s["agreement"]["id"].as_str().unwrap_or("?"),
+        s["agreement"]["digest"].as_str().unwrap_or("?")
+    );
+    println!("log        {} entries", s["log_entries"]);
+    for o in s["outgoing"].as_array().into_iter().flatten() {
+        println!(
+            "to {:<6}  {:<10} {}",
+            o["to"].as_str().unwrap_or("?"),
+            o["state"].as_str().unwrap_or("?"),
+            o["count"]
+        );
+    }
+    Ok(())
+}

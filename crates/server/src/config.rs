@@ -1,0 +1,94 @@
+//! A node's configuration file, `detente.toml` in the node's home folder.
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use detente_protocol::PartyId;
+use serde::{Deserialize, Serialize};
+
+/// The file name of the configuration inside a node home.
+pub const CONFIG_FILE: &str = "detente.toml";
+
+/// Everything a node needs to start, as written in `detente.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// The party this node speaks for.
+    pub party: PartyId,
+    /// Address to listen on, e.g. `0.0.0.0:8443`.
+    pub listen: SocketAddr,
+    /// SQLite database file, relative to the home folder.
+    pub database: PathBuf,
+    /// Ed25519 private key (PKCS#8 PEM), relative to the home folder.
+    pub key: PathBuf,
+    /// The agreement document, relative to the home folder.
+    pub agreement: PathBuf,
+    /// Federation transport.
+    #[serde(default)]
+    pub federation: FederationConfig,
+    /// Size and rate limits.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// How this node talks to partner nodes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationConfig {
+    /// Serve and call plain HTTP. Only for loopback demos and tests; between countries
+    /// nodes use HTTPS with `tls_cert`, `tls_key` and pinned partner CAs.
+    #[serde(default)]
+    pub allow_plain_http: bool,
+    /// This node's TLS certificate chain (PEM), relative to the home folder.
+    pub tls_cert: Option<PathBuf>,
+    /// This node's TLS private key (PEM), relative to the home folder.
+    pub tls_key: Option<PathBuf>,
+    /// Per partner party id: the CA certificate (PEM) its node's certificate must chain to.
+    #[serde(default)]
+    pub partner_ca: BTreeMap<PartyId, PathBuf>,
+}
+
+/// Limits that protect the node from oversized or too frequent requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest request body accepted on any endpoint, in bytes.
+    pub max_body_bytes: usize,
+    /// Sustained requests per second allowed from one client address.
+    pub requests_per_second: u32,
+    /// Burst allowance above the sustained rate.
+    pub burst: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 8 * 1024 * 1024,
+            requests_per_second: 200,
+            burst: 2000,
+        }
+    }
+}
+
+impl NodeConfig {
+    /// Reads `detente.toml` from `home`.
+    pub fn load(home: &Path) -> Result<Self, String> {
+        let path = home.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            format!(
+                "cannot read {}: {e}; is this a node home made by `detente init`?",
+                path.display()
+            )
+        })?;
+        toml::from_str(&text)
+            .map_err(|e| format!("{} is not a valid node configuration: {e}", path.display()))
+    }
+
+    /// The configuration as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a node configuration always serialises")
+    }
+}

@@ -1,0 +1,192 @@
+//! The one error envelope of the HTTP API and the federation endpoint, with stable codes.
+//!
+//! `{"error": {"code": "illegal_transition", "message": "..."}}`. Codes are part of the
+//! protocol and documented in the README; messages are for people. Internal causes (database
+//! errors and the like) are logged with an id and never sent to a client or a partner.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use detente_domain::LifecycleError;
+use detente_protocol::ProtocolError;
+use detente_store::StoreError;
+use serde::Serialize;
+
+/// An error a client or partner node gets back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    /// Stable machine-readable code.
+    pub code: ErrorCode,
+    /// What went wrong and what to do, in plain words.
+    pub message: String,
+}
+
+/// The stable error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body is not well-formed JSON, or repeats a key.
+    MalformedJson,
+    /// The JSON is well-formed but not a valid message of its kind.
+    InvalidMessage,
+    /// The body is larger than the endpoint accepts.
+    PayloadTooLarge,
+    /// No valid API token.
+    Unauthorized,
+    /// The signature does not verify under the sender's pinned key.
+    BadSignature,
+    /// The sender is not a party to the agreement.
+    UnknownParty,
+    /// The envelope names an agreement this node does not work under.
+    UnknownAgreement,
+    /// The envelope is addressed to another party.
+    WrongRecipient,
+    /// The sender's clock is ahead of ours by more than the agreed skew, or a receipt time is implausible.
+    ClockSkew,
+    /// A known message id arrived with different content.
+    ReplayConflict,
+    /// A sequence number at or below one already accepted, under a new id.
+    OutOfOrder,
+    /// The case does not exist.
+    UnknownCase,
+    /// The message is not allowed in the case's current state.
+    IllegalTransition,
+    /// The request is outside the agreement's terms (kind, category).
+    OutsideTerms,
+    /// Nothing found at that path or id.
+    NotFound,
+    /// Too many requests; retry later.
+    RateLimited,
+    /// Something failed inside the node; the log has the details.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire name of the code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedJson => "malformed_json",
+            Self::InvalidMessage => "invalid_message",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::Unauthorized => "unauthorized",
+            Self::BadSignature => "bad_signature",
+            Self::UnknownParty => "unknown_party",
+            Self::UnknownAgreement => "unknown_agreement",
+            Self::WrongRecipient => "wrong_recipient",
+            Self::ClockSkew => "clock_skew",
+            Self::ReplayConflict => "replay_conflict",
+            Self::OutOfOrder => "out_of_order",
+            Self::UnknownCase => "unknown_case",
+            Self::IllegalTransition => "illegal_transition",
+            Self::OutsideTerms => "outside_terms",
+            Self::NotFound => "not_found",
+            Self::RateLimited => "rate_limited",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status that goes with the code.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::MalformedJson => StatusCode::BAD_REQUEST,
+            Self::InvalidMessage | Self::OutsideTerms | Self::ClockSkew => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized | Self::BadSignature => StatusCode::UNAUTHORIZED,
+            Self::UnknownParty | Self::WrongRecipient => StatusCode::FORBIDDEN,
+            Self::UnknownAgreement
+            | Self::ReplayConflict
+            | Self::OutOfOrder
+            | Self::IllegalTransition => StatusCode::CONFLICT,
+            Self::UnknownCase | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Whether a sender should retry the same envelope later (as opposed to giving it up).
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited | Self::Internal | Self::PayloadTooLarge
+        )
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ApiError {
+    /// An error with `code` and a human message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The JSON body of the error envelope.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({"error": {"code": self.code, "message": self.message}})
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.code.status(), Json(self.body())).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let id = detente_protocol::MessageId::random();
+        tracing::error!(error = %e, error_id = %id, "storage failure");
+        Self::new(
+            ErrorCode::Internal,
+            format!(
+                "the node could not complete the operation; its log has the details under error id {id}"
+            ),
+        )
+    }
+}
+
+impl From<ProtocolError> for ApiError {
+    fn from(e: ProtocolError) -> Self {
+        let code = match &e {
+            ProtocolError::MalformedJson(_) | ProtocolError::DuplicateKey(_) => {
+                ErrorCode::MalformedJson
+            }
+            ProtocolError::TooLarge { .. } => ErrorCode::PayloadTooLarge,
+            ProtocolError::BadSignature => ErrorCode::BadSignature,
+            ProtocolError::Invalid(_) | ProtocolError::BadValue { .. } => ErrorCode::InvalidMessage,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl From<LifecycleError> for ApiError {
+    fn from(e: LifecycleError) -> Self {
+        let code = match &e {
+            LifecycleError::IllegalTransition { .. } | LifecycleError::DuplicateRequest(_) => {
+                ErrorCode::IllegalTransition
+            }
+            LifecycleError::NotAParty { .. } => ErrorCode::UnknownParty,
+            LifecycleError::OutsideTerms(_) | LifecycleError::WrongRequester { .. } => {
+                ErrorCode::OutsideTerms
+            }
+            LifecycleError::MissingRequest => ErrorCode::UnknownCase,
+            LifecycleError::NotARequest { .. }
+            | LifecycleError::UnknownReply { .. }
+            | LifecycleError::WrongCase { .. }
+            | LifecycleError::ConflictingCopies { .. } => ErrorCode::InvalidMessage,
+        };
+        Self::new(code, e.to_string())
+    }
+}

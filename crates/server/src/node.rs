@@ -1,0 +1,672 @@
+//! The node: what happens when a liaison officer sends a message, when a partner's envelope
+//! arrives, and when a partner's receipt comes back. HTTP handlers and the outbox worker
+//! call in here; everything below is one write transaction per step, so a killed process
+//! leaves either all of a step or none of it.
+
+use std::sync::Arc;
+
+use detente_domain::{Agreement, Case, MilestoneState, OfficialMessage, derive_case};
+use detente_protocol::{
+    Body, CaseId, Digest, Envelope, MessageId, PartyId, PublicKey, Receipt, RequestBody, SecretKey,
+    Signed, Timestamp, WIRE_VERSION,
+};
+use detente_store::{
+    CaseRow, Direction, EntryKind, MessageRow, MessageState, OutboxItem, Store, WriteTx,
+};
+use serde_json::Value;
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// A running node's state, shared by the HTTP handlers and the outbox worker.
+pub struct Node {
+    party: PartyId,
+    agreement: Agreement,
+    agreement_digest: Digest,
+    key: SecretKey,
+    store: Store,
+    outbox_wakeup: Notify,
+}
+
+/// What the sender of a message gets back once it is committed locally.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Sent {
+    /// The case.
+    pub case: CaseId,
+    /// The envelope id.
+    pub message: MessageId,
+    /// The envelope's position in the stream to the partner.
+    pub seq: u64,
+}
+
+/// The partner's answer to one delivered envelope.
+pub enum Delivery {
+    /// A signed receipt (as JSON).
+    Receipt(Value),
+    /// A coded refusal.
+    Refused(ApiError),
+}
+
+/// The current time, truncated to the millisecond. The only clock the node reads.
+pub fn now() -> Timestamp {
+    Timestamp::from_datetime(OffsetDateTime::now_utc())
+}
+
+impl Node {
+    /// A node for `party` under `agreement`, signing with `key`, storing in `store`.
+    pub fn new(
+        party: PartyId,
+        agreement: Agreement,
+        key: SecretKey,
+        store: Store,
+    ) -> Result<Arc<Self>, String> {
+        let me = agreement
+            .party(&party)
+            .ok_or_else(|| format!("party {party} is not a party to agreement {}", agreement.id))?;
+        if !me.public_keys.contains(&key.public_key()) {
+            return Err(format!(
+                "the node's key {} is not among the keys the agreement pins for {party}; \
+                 add it to the agreement or use the right key file",
+                key.public_key()
+            ));
+        }
+        Ok(Arc::new(Self {
+            party,
+            agreement_digest: agreement.digest(),
+            agreement,
+            key,
+            store,
+            outbox_wakeup: Notify::new(),
+        }))
+    }
+
+    /// The party this node speaks for.
+    pub fn party(&self) -> &PartyId {
+        &self.party
+    }
+
+    /// The agreement the node works under.
+    pub fn agreement(&self) -> &Agreement {
+        &self.agreement
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Wakes the outbox worker (after a new message was committed).
+    pub fn wake_outbox(&self) {
+        self.outbox_wakeup.notify_one();
+    }
+
+    /// Waits until `wake_outbox` is called.
+    pub async fn outbox_woken(&self) {
+        self.outbox_wakeup.notified().await;
+    }
+
+    /// Files a new request to `to`, opening a case.
+    pub async fn file_request(&self, to: PartyId, request: RequestBody) -> Result<Sent, ApiError> {
+        if to == self.party || self.agreement.party(&to).is_none() {
+            return Err(ApiError::new(
+                ErrorCode::UnknownParty,
+                format!(
+                    "{to} is not a partner under agreement {}",
+                    self.agreement.id
+                ),
+            ));
+        }
+        let now = now();
+        let mut tx = self.store.write().await?;
+        let year = u16::try_from(now.datetime().year()).unwrap_or(0);
+        let number = tx.next_counter(&format!("case:{year}")).await?;
+        let number = u32::try_from(number).map_err(|_| {
+            ApiError::new(
+                ErrorCode::Internal,
+                "case numbers for this year are exhausted",
+            )
+        })?;
+        let case = CaseId::new(self.party.clone(), year, number);
+        let sent = self
+            .seal_and_queue(&mut tx, case, to, None, Body::Request(request), now, true)
+            .await?;
+        tx.commit().await?;
+        self.wake_outbox();
+        Ok(sent)
+    }
+
+    /// Sends a follow-up message (acknowledgement, answer, ...) in an existing case.
+    pub async fn send(&self, case: &CaseId, body: Body) -> Result<Sent, ApiError> {
+        let now = now();
+        let mut tx = self.store.write().await?;
+        let rows = tx.case_messages(case).await?;
+        let official = official_case(&self.agreement, &rows)?
+            .ok_or_else(|| unknown_case(case, "the request has not been delivered yet"))?;
+        // Check against what this node believes now: the official case plus its own
+        // messages still on their way, applied in order.
+        let mut predicted = official.clone();
+        for row in rows.iter().filter(|r| r.state == MessageState::Pending) {
+            let env = parse_envelope(&row.envelope)?;
+            predicted.apply(env.payload(), now)?;
+        }
+        predicted.next_status(&self.party, &body)?;
+        let to = if official.requester == self.party {
+            official.responder.clone()
+        } else {
+            official.requester.clone()
+        };
+        let in_reply_to = official.latest_from_other_side(&self.party)?;
+        let sent = self
+            .seal_and_queue(&mut tx, case.clone(), to, in_reply_to, body, now, false)
+            .await?;
+        tx.commit().await?;
+        self.wake_outbox();
+        Ok(sent)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn seal_and_queue(
+        &self,
+        tx: &mut WriteTx,
+        case: CaseId,
+        to: PartyId,
+        in_reply_to: Option<MessageId>,
+        body: Body,
+        now: Timestamp,
+        opening: bool,
+    ) -> Result<Sent, ApiError> {
+        let seq = tx.next_counter(&format!("seq:out:{to}")).await?;
+        let envelope = Envelope {
+            v: WIRE_VERSION,
+            id: MessageId::random(),
+            agreement: self.agreement_digest,
+            from: self.party.clone(),
+            to: to.clone(),
+            seq,
+            sent_at: now,
+            case: case.clone(),
+            in_reply_to,
+            body,
+        };
+        if opening {
+            // Refuse locally what the partner would refuse: kinds and categories outside the terms.
+            Case::open(&self.agreement, &envelope, now)?;
+        }
+        let signed = Signed::seal(envelope, &self.key)?;
+        let id = signed.payload().id;
+        let idx = tx
+            .append_entry(
+                EntryKind::Envelope,
+                Direction::Out,
+                id,
+                &signed.to_bytes(),
+                now,
+            )
+            .await?;
+        tx.insert_message(
+            id,
+            Direction::Out,
+            &self.party,
+            &to,
+            seq,
+            &case,
+            signed.payload().body.message_type().as_str(),
+            idx,
+            &signed.payload_hash().to_string(),
+            MessageState::Pending,
+        )
+        .await?;
+        tx.enqueue(id, &to, seq, now).await?;
+        self.refresh_case(tx, &case, now).await?;
+        tracing::info!(case = %case, message = %id, to = %to, seq, kind = signed.payload().body.message_type().as_str(), "message committed to outbox");
+        Ok(Sent {
+            case,
+            message: id,
+            seq,
+        })
+    }
+
+    /// Handles a batch of envelopes from a partner: one transaction, one result per envelope.
+    pub async fn receive(
+        &self,
+        envelopes: Vec<Value>,
+    ) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
+        let mut tx = self.store.write().await?;
+        let mut results = Vec::with_capacity(envelopes.len());
+        for value in envelopes {
+            let result = match self.check_envelope(value) {
+                Ok(signed) => self.accept(&mut tx, signed).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                // A storage failure fails the whole batch; the sender retries all of it.
+                Err(e) if e.code == ErrorCode::Internal => return Err(e),
+                Err(e) => {
+                    tracing::warn!(code = %e.code, reason = %e.message, "refused an envelope");
+                    results.push(Err(e));
+                }
+                Ok(receipt) => results.push(Ok(receipt)),
+            }
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    /// Everything that can be checked without the database, cheapest first.
+    fn check_envelope(&self, value: Value) -> Result<Signed<Envelope>, ApiError> {
+        let signed = Signed::<Envelope>::from_value(value)?;
+        let env = signed.payload();
+        if env.agreement != self.agreement_digest {
+            return Err(ApiError::new(
+                ErrorCode::UnknownAgreement,
+                format!(
+                    "envelope names agreement {}, this node works under {} ({}); compare agreement documents",
+                    env.agreement, self.agreement_digest, self.agreement.id
+                ),
+            ));
+        }
+        if env.to != self.party {
+            return Err(ApiError::new(
+                ErrorCode::WrongRecipient,
+                format!(
+                    "envelope is addressed to {}, this node is {}",
+                    env.to, self.party
+                ),
+            ));
+        }
+        let sender = self
+            .agreement
+            .party(&env.from)
+            .filter(|p| p.id != self.party)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::UnknownParty,
+                    format!("{} is not a partner under this agreement", env.from),
+                )
+            })?;
+        verify_any(&signed, &sender.public_keys)?;
+        let skew = self.agreement.terms.clock_skew.duration();
+        let now = now();
+        if env.sent_at > now.add(skew) {
+            return Err(ApiError::new(
+                ErrorCode::ClockSkew,
+                format!(
+                    "envelope sent_at {} is ahead of this node's clock {now} by more than the agreed {}",
+                    env.sent_at, self.agreement.terms.clock_skew
+                ),
+            ));
+        }
+        Ok(signed)
+    }
+
+    async fn accept(&self, tx: &mut WriteTx, signed: Signed<Envelope>) -> Result<Value, ApiError> {
+        let env = signed.payload();
+        if let Some(known) = tx.message(env.id).await? {
+            return match known.receipt {
+                Some(receipt) if known.envelope == signed.to_bytes() => {
+                    // Idempotent: the same bytes again get the original receipt back.
+                    Ok(serde_json::from_slice(&receipt).map_err(|e| internal(&e))?)
+                }
+                _ => Err(ApiError::new(
+                    ErrorCode::ReplayConflict,
+                    format!("message {} is already known with different content", env.id),
+                )),
+            };
+        }
+        let stream = format!("seq:in:{}", env.from);
+        let last = tx.counter(&stream).await?;
+        if env.seq <= last {
+            return Err(ApiError::new(
+                ErrorCode::OutOfOrder,
+                format!(
+                    "seq {} from {} is not after the last accepted seq {last}",
+                    env.seq, env.from
+                ),
+            ));
+        }
+        let rows = tx.case_messages(&env.case).await?;
+        match (&env.body, official_case(&self.agreement, &rows)?) {
+            (Body::Request(_), None) if rows.is_empty() => {
+                Case::open(&self.agreement, env, now())?;
+            }
+            (Body::Request(_), _) => {
+                return Err(ApiError::new(
+                    ErrorCode::IllegalTransition,
+                    format!("case {} already exists", env.case),
+                ));
+            }
+            (_, None) => return Err(unknown_case(&env.case, "no request for it has arrived")),
+            (body, Some(case)) => {
+                if let Some(reply_to) = env.in_reply_to {
+                    let ours = rows
+                        .iter()
+                        .any(|r| r.id == reply_to && r.direction == Direction::Out);
+                    if !ours {
+                        return Err(ApiError::new(
+                            ErrorCode::InvalidMessage,
+                            format!(
+                                "in_reply_to {reply_to} is not a message this node sent in case {}",
+                                env.case
+                            ),
+                        ));
+                    }
+                }
+                case.next_status(&env.from, body)?;
+            }
+        }
+        // Receipt times only move forward, even if the system clock steps back.
+        let received_at = Timestamp::from_unix_millis(
+            now()
+                .unix_millis()
+                .max(i64::try_from(tx.counter("clock:receipts").await?).unwrap_or(0)),
+        )?;
+        let receipt = Signed::seal(
+            Receipt {
+                v: WIRE_VERSION,
+                agreement: env.agreement,
+                issuer: self.party.clone(),
+                sender: env.from.clone(),
+                envelope_id: env.id,
+                envelope_hash: signed.payload_hash(),
+                seq: env.seq,
+                case: env.case.clone(),
+                received_at,
+            },
+            &self.key,
+        )?;
+        let env_idx = tx
+            .append_entry(
+                EntryKind::Envelope,
+                Direction::In,
+                env.id,
+                &signed.to_bytes(),
+                received_at,
+            )
+            .await?;
+        let receipt_idx = tx
+            .append_entry(
+                EntryKind::Receipt,
+                Direction::Out,
+                env.id,
+                &receipt.to_bytes(),
+                received_at,
+            )
+            .await?;
+        tx.insert_message(
+            env.id,
+            Direction::In,
+            &env.from,
+            &self.party,
+            env.seq,
+            &env.case,
+            env.body.message_type().as_str(),
+            env_idx,
+            &signed.payload_hash().to_string(),
+            MessageState::Received,
+        )
+        .await?;
+        tx.set_receipt(env.id, receipt_idx, received_at, MessageState::Received)
+            .await?;
+        tx.set_counter(&stream, env.seq).await?;
+        tx.set_counter(
+            "clock:receipts",
+            u64::try_from(received_at.unix_millis()).unwrap_or(0),
+        )
+        .await?;
+        self.refresh_case(tx, &env.case, received_at).await?;
+        tracing::info!(case = %env.case, message = %env.id, from = %env.from, seq = env.seq, kind = env.body.message_type().as_str(), "envelope received");
+        Ok(receipt.to_value())
+    }
+
+    /// Records the partner's answer to one delivered envelope.
+    pub async fn settle(&self, item: &OutboxItem, delivery: Delivery) -> Result<(), ApiError> {
+        let now = now();
+        match delivery {
+            Delivery::Receipt(value) => {
+                let receipt = match self.check_receipt(item, value) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // A receipt that does not check out proves nothing: keep the envelope
+                        // queued, so the partner's stored receipt is fetched again later.
+                        tracing::error!(message = %item.message_id, to = %item.recipient, error = %e, "partner returned an invalid receipt");
+                        return self
+                            .defer(&item.recipient, item.attempts, &e.to_string())
+                            .await;
+                    }
+                };
+                let mut tx = self.store.write().await?;
+                let Some(row) = tx.message(item.message_id).await? else {
+                    return Err(internal(&"outbox item without message"));
+                };
+                if row.state != MessageState::Pending {
+                    return Ok(());
+                }
+                let idx = tx
+                    .append_entry(
+                        EntryKind::Receipt,
+                        Direction::In,
+                        item.message_id,
+                        &receipt.to_bytes(),
+                        now,
+                    )
+                    .await?;
+                tx.set_receipt(
+                    item.message_id,
+                    idx,
+                    receipt.payload().received_at,
+                    MessageState::Delivered,
+                )
+                .await?;
+                tx.dequeue(item.message_id).await?;
+                self.refresh_case(&mut tx, &row.case_id, now).await?;
+                tx.commit().await?;
+                tracing::info!(message = %item.message_id, to = %item.recipient, received_at = %receipt.payload().received_at, "delivered");
+                Ok(())
+            }
+            Delivery::Refused(e) if e.code.is_transient() => {
+                self.defer(&item.recipient, item.attempts, &e.to_string())
+                    .await
+            }
+            Delivery::Refused(e) => {
+                let mut tx = self.store.write().await?;
+                let Some(row) = tx.message(item.message_id).await? else {
+                    return Err(internal(&"outbox item without message"));
+                };
+                tx.set_rejected(item.message_id, &e.to_string()).await?;
+                tx.dequeue(item.message_id).await?;
+                self.refresh_case(&mut tx, &row.case_id, now).await?;
+                tx.commit().await?;
+                tracing::warn!(message = %item.message_id, to = %item.recipient, code = %e.code, reason = %e.message, "partner refused the message for good");
+                Ok(())
+            }
+        }
+    }
+
+    /// Pushes back every queued message to `recipient` after a failed attempt.
+    pub async fn defer(
+        &self,
+        recipient: &PartyId,
+        attempts: u32,
+        error: &str,
+    ) -> Result<(), ApiError> {
+        let delay_ms = 500u64.saturating_mul(1 << attempts.min(10)).min(300_000);
+        let until = now().add(time::Duration::milliseconds(
+            i64::try_from(delay_ms).unwrap_or(300_000),
+        ));
+        let mut tx = self.store.write().await?;
+        tx.defer(recipient, until, error).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn check_receipt(&self, item: &OutboxItem, value: Value) -> Result<Signed<Receipt>, ApiError> {
+        let receipt = Signed::<Receipt>::from_value(value)?;
+        let partner = self.agreement.party(&item.recipient).ok_or_else(|| {
+            ApiError::new(ErrorCode::UnknownParty, "recipient left the agreement")
+        })?;
+        verify_any(&receipt, &partner.public_keys)?;
+        let envelope = parse_envelope(&item.envelope)?;
+        let r = receipt.payload();
+        let env = envelope.payload();
+        let matches = r.issuer == item.recipient
+            && r.sender == self.party
+            && r.envelope_id == env.id
+            && r.envelope_hash == envelope.payload_hash()
+            && r.seq == env.seq
+            && r.case == env.case
+            && r.agreement == self.agreement_digest;
+        if !matches {
+            return Err(ApiError::new(
+                ErrorCode::InvalidMessage,
+                "receipt does not describe the envelope sent",
+            ));
+        }
+        let skew = self.agreement.terms.clock_skew.duration();
+        if r.received_at.add(skew) < env.sent_at || r.received_at > now().add(skew) {
+            return Err(ApiError::new(
+                ErrorCode::ClockSkew,
+                format!(
+                    "receipt time {} is implausible for an envelope sent at {}",
+                    r.received_at, env.sent_at
+                ),
+            ));
+        }
+        Ok(receipt)
+    }
+
+    /// Rewrites the projected row of a case from its messages.
+    async fn refresh_case(
+        &self,
+        tx: &mut WriteTx,
+        case: &CaseId,
+        now: Timestamp,
+    ) -> Result<(), ApiError> {
+        let rows = tx.case_messages(case).await?;
+        let pending_out = u32::try_from(
+            rows.iter()
+                .filter(|r| r.state == MessageState::Pending)
+                .count(),
+        )
+        .unwrap_or(u32::MAX);
+        let row = match official_case(&self.agreement, &rows)? {
+            Some(c) => {
+                let timeliness = c.timeliness(&self.agreement.deadlines(c.priority), now);
+                let overdue_at = [
+                    timeliness.acknowledge,
+                    timeliness.first_answer,
+                    timeliness.final_answer,
+                ]
+                .into_iter()
+                .filter_map(|m| match m {
+                    MilestoneState::Pending { due, .. } => due,
+                    _ => None,
+                })
+                .min();
+                CaseRow {
+                    id: c.id.clone(),
+                    requester: c.requester.clone(),
+                    responder: c.responder.clone(),
+                    kind: c.kind.as_str().into(),
+                    category: c.category.clone(),
+                    priority: c.priority.as_str().into(),
+                    tlp: c.tlp.label().into(),
+                    title: c.title.clone(),
+                    status: c.status.as_str().into(),
+                    filed_at: Some(c.filed_at),
+                    pending_out,
+                    overdue_at,
+                    derived: serde_json::to_string(&c).map_err(|e| internal(&e))?,
+                }
+            }
+            None => {
+                let Some(first) = rows.first() else {
+                    return Ok(());
+                };
+                let env = parse_envelope(&first.envelope)?;
+                let Body::Request(r) = &env.payload().body else {
+                    return Err(internal(&"a case whose first message is not a request"));
+                };
+                CaseRow {
+                    id: case.clone(),
+                    requester: env.payload().from.clone(),
+                    responder: env.payload().to.clone(),
+                    kind: r.kind.as_str().into(),
+                    category: r.category.clone(),
+                    priority: r.priority.as_str().into(),
+                    tlp: r.tlp.label().into(),
+                    title: r.title.clone(),
+                    status: if first.state == MessageState::Rejected {
+                        "rejected"
+                    } else {
+                        "pending_delivery"
+                    }
+                    .into(),
+                    filed_at: None,
+                    pending_out,
+                    overdue_at: None,
+                    derived: "null".into(),
+                }
+            }
+        };
+        tx.upsert_case(&row, now).await?;
+        Ok(())
+    }
+}
+
+/// The case as derived from its official (receipted) messages, if its request is official.
+pub fn official_case(agreement: &Agreement, rows: &[MessageRow]) -> Result<Option<Case>, ApiError> {
+    let official: Vec<OfficialMessage> = rows
+        .iter()
+        .filter(|r| matches!(r.state, MessageState::Delivered | MessageState::Received))
+        .map(|r| {
+            Ok(OfficialMessage {
+                envelope: parse_envelope(&r.envelope)?.payload().clone(),
+                at: r
+                    .received_at
+                    .ok_or_else(|| internal(&"receipted message without a time"))?,
+            })
+        })
+        .collect::<Result<_, ApiError>>()?;
+    if official.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(derive_case(agreement, &official)?))
+}
+
+fn parse_envelope(bytes: &[u8]) -> Result<Signed<Envelope>, ApiError> {
+    Signed::<Envelope>::parse(bytes, usize::MAX).map_err(|e| internal(&e))
+}
+
+fn verify_any<T: detente_protocol::Signable>(
+    signed: &Signed<T>,
+    keys: &[PublicKey],
+) -> Result<(), ApiError> {
+    if keys.iter().any(|k| signed.verify(k).is_ok()) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::BadSignature,
+            format!(
+                "signature does not verify under any key pinned for {}",
+                signed.payload().signer()
+            ),
+        ))
+    }
+}
+
+fn unknown_case(case: &CaseId, why: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::UnknownCase,
+        format!("case {case} is not known to this node: {why}"),
+    )
+}
+
+fn internal(e: &dyn std::fmt::Display) -> ApiError {
+    let id = MessageId::random();
+    tracing::error!(error = %e, error_id = %id, "internal error");
+    ApiError::new(
+        ErrorCode::Internal,
+        format!("internal error; the node's log has details under error id {id}"),
+    )
+}

@@ -1,0 +1,68 @@
+//! Every route of a node, in one place.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    http::StatusCode,
+    routing::{get, post},
+};
+use tower_governor::{
+    GovernorLayer, governor::GovernorConfigBuilder, key_extractor::PeerIpKeyExtractor,
+};
+use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
+
+use crate::{
+    config::Limits,
+    error::{ApiError, ErrorCode},
+    node::Node,
+    outbox::ENVELOPES_PATH,
+    routes,
+};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The node.
+    pub node: Arc<Node>,
+}
+
+/// The node's HTTP application. Serve it with connect info (`SocketAddr`) for rate limiting.
+pub fn router(node: Arc<Node>, limits: &Limits) -> Router {
+    let governor = GovernorConfigBuilder::default()
+        .per_millisecond(u64::from(1000 / limits.requests_per_second.max(1)).max(1))
+        .burst_size(limits.burst.max(1))
+        .key_extractor(PeerIpKeyExtractor)
+        .finish()
+        .expect("rate and burst are positive");
+    Router::new()
+        .route("/healthz", get(routes::health::get_health))
+        .route(ENVELOPES_PATH, post(routes::federation::receive_envelopes))
+        .route("/api/v1/status", get(routes::status::get_status))
+        .route(
+            "/api/v1/requests",
+            get(routes::requests::list_requests).post(routes::requests::file_request),
+        )
+        .route(
+            "/api/v1/requests/{case}",
+            get(routes::requests::show_request),
+        )
+        .route(
+            "/api/v1/requests/{case}/messages",
+            post(routes::requests::send_message),
+        )
+        .fallback(|| async {
+            ApiError::new(
+                ErrorCode::NotFound,
+                "no such endpoint; see the README for the API",
+            )
+        })
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(GovernorLayer::new(Arc::new(governor)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(AppState { node })
+}

@@ -1,0 +1,6 @@
+//! HTTP handlers, one module per resource.
+
+pub mod federation;
+pub mod health;
+pub mod requests;
+pub mod status;

@@ -1,0 +1,97 @@
+//! Starting and stopping a node: open its home, serve HTTP(S), run the outbox worker, and
+//! shut both down gracefully.
+
+use std::{future::Future, net::SocketAddr, path::Path, sync::Arc, time::Duration};
+
+use detente_domain::Agreement;
+use detente_protocol::SecretKey;
+use detente_store::Store;
+
+use crate::{config::NodeConfig, node::Node, outbox, router::router};
+
+/// Opens the node in `home`: configuration, agreement, key and database.
+pub async fn open_node(home: &Path) -> Result<(NodeConfig, Arc<Node>), String> {
+    let config = NodeConfig::load(home)?;
+    let agreement_path = home.join(&config.agreement);
+    let text = std::fs::read_to_string(&agreement_path).map_err(|e| {
+        format!(
+            "cannot read the agreement at {}: {e}",
+            agreement_path.display()
+        )
+    })?;
+    let agreement =
+        Agreement::from_toml(&text).map_err(|e| format!("{}: {e}", agreement_path.display()))?;
+    let key_path = home.join(&config.key);
+    let pem = std::fs::read_to_string(&key_path)
+        .map_err(|e| format!("cannot read the node key at {}: {e}", key_path.display()))?;
+    let key =
+        SecretKey::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", key_path.display()))?;
+    let store = Store::open(&home.join(&config.database), false)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    let node = Node::new(config.party.clone(), agreement, key, store)?;
+    Ok((config, node))
+}
+
+/// Serves `node` on `listener` until `shutdown` resolves, then drains in-flight requests
+/// (up to 10 s) and stops the outbox worker.
+pub async fn serve(
+    node: Arc<Node>,
+    config: &NodeConfig,
+    home: &Path,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    // Installing twice is harmless (the demo starts two nodes in one process).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let partners = outbox::Partners::new(&node, config, home)?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(outbox::run(Arc::clone(&node), partners, stop_rx));
+    let app = router(Arc::clone(&node), &config.limits)
+        .into_make_service_with_connect_info::<SocketAddr>();
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let handle = axum_server::Handle::new();
+    let h = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        h.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    let fed = &config.federation;
+    let result = match (&fed.tls_cert, &fed.tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(
+                home.join(cert),
+                home.join(key),
+            )
+            .await
+            .map_err(|e| format!("cannot load the TLS certificate or key: {e}"))?;
+            tracing::info!(%addr, party = %node.party(), "serving HTTPS");
+            axum_server::from_tcp_rustls(listener, tls)
+                .map_err(|e| e.to_string())?
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+        (None, None) if fed.allow_plain_http => {
+            tracing::info!(%addr, party = %node.party(), "serving plain HTTP (federation.allow_plain_http)");
+            axum_server::from_tcp(listener)
+                .map_err(|e| e.to_string())?
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+        _ => {
+            return Err(
+                "set both federation.tls_cert and federation.tls_key in detente.toml, \
+                        or federation.allow_plain_http = true for a loopback test"
+                    .into(),
+            );
+        }
+    };
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
+    node.store().close().await;
+    tracing::info!(party = %node.party(), "node stopped");
+    result.map_err(|e| format!("server error: {e}"))
+}

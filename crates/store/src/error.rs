@@ -1,0 +1,17 @@
+//! Storage errors.
+
+use thiserror::Error;
+
+/// Why a storage operation failed.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The database could not be opened, read or written.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A schema migration failed.
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// Stored data does not parse back; the database was altered outside detente.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}

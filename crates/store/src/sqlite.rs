@@ -1,0 +1,519 @@
+//! The SQLite backend.
+
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+
+use detente_protocol::{CaseId, MessageId, PartyId, Timestamp};
+use sqlx::{
+    Row, Sqlite, SqlitePool, Transaction,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    },
+};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::{
+    CaseFilter, CaseRow, Direction, EntryKind, MessageRow, MessageState, OutboxItem, StoreError,
+};
+
+// Shared SELECT heads as macros so that every query stays one static, audited string.
+macro_rules! message_select {
+    () => {
+        "SELECT m.id, m.direction, m.sender, m.recipient, m.seq, m.case_id, \
+     m.state, e.bytes, r.bytes, m.received_at, m.rejection, m.envelope_entry \
+     FROM messages m JOIN entries e ON e.idx = m.envelope_entry \
+     LEFT JOIN entries r ON r.idx = m.receipt_entry "
+    };
+}
+
+macro_rules! case_select {
+    () => {
+        "SELECT id, requester, responder, kind, category, priority, tlp, title, \
+     status, filed_at, pending_out, overdue_at, derived FROM cases "
+    };
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// A node's database.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    // One writer at a time: the log's order is the commit order, and SQLite would otherwise
+    // answer a second concurrent writer with SQLITE_BUSY.
+    writer: Arc<Mutex<()>>,
+}
+
+impl Store {
+    /// Opens (and with `create`, creates) the database at `path` and applies migrations.
+    pub async fn open(path: &Path, create: bool) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self {
+            pool,
+            writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// Starts the node's single write transaction.
+    pub async fn write(&self) -> Result<WriteTx, StoreError> {
+        let guard = Arc::clone(&self.writer).lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx { tx, _guard: guard })
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Whether an API token hash is known.
+    pub async fn token_exists(&self, token_hash: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM api_tokens WHERE token_hash = ?")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// A message by id.
+    pub async fn message(&self, id: MessageId) -> Result<Option<MessageRow>, StoreError> {
+        sqlx::query(concat!(message_select!(), "WHERE m.id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| message_row(&r))
+            .transpose()
+    }
+
+    /// Every message of a case, in log order.
+    pub async fn case_messages(&self, case: &CaseId) -> Result<Vec<MessageRow>, StoreError> {
+        sqlx::query(concat!(
+            message_select!(),
+            "WHERE m.case_id = ? ORDER BY m.envelope_entry"
+        ))
+        .bind(case.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(message_row)
+        .collect()
+    }
+
+    /// One case's projected row.
+    pub async fn case(&self, id: &CaseId) -> Result<Option<CaseRow>, StoreError> {
+        sqlx::query(concat!(case_select!(), "WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| case_row(&r))
+            .transpose()
+    }
+
+    /// Cases matching `filter`, newest first.
+    pub async fn cases(&self, filter: &CaseFilter) -> Result<Vec<CaseRow>, StoreError> {
+        let sql = concat!(
+            case_select!(),
+            "WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR requester = ?2) \
+             AND (?3 IS NULL OR responder = ?3) AND (?4 IS NULL OR overdue_at <= ?4) \
+             ORDER BY COALESCE(filed_at, updated_at) DESC, id DESC LIMIT ?5"
+        );
+        sqlx::query(sql)
+            .bind(filter.status.as_deref())
+            .bind(filter.requester.as_ref().map(PartyId::as_str))
+            .bind(filter.responder.as_ref().map(PartyId::as_str))
+            .bind(filter.overdue_at.map(Timestamp::unix_millis))
+            .bind(i64::from(filter.limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(case_row)
+            .collect()
+    }
+
+    /// The next outgoing messages due for delivery: per recipient, the lowest pending seqs.
+    pub async fn outbox_due(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        // Delivery is strictly in seq order per recipient, so only recipients whose head
+        // message is due are served, and for them the head and its successors.
+        let rows = sqlx::query(
+            "SELECT o.message_id, o.recipient, o.seq, o.attempts, e.bytes \
+             FROM outbox o JOIN messages m ON m.id = o.message_id \
+             JOIN entries e ON e.idx = m.envelope_entry \
+             WHERE o.recipient IN (SELECT recipient FROM outbox o2 WHERE o2.seq = \
+                 (SELECT MIN(seq) FROM outbox o3 WHERE o3.recipient = o2.recipient) \
+                 AND o2.next_attempt_at <= ?) \
+             ORDER BY o.recipient, o.seq LIMIT ?",
+        )
+        .bind(now.unix_millis())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxItem {
+                    message_id: parse(r.try_get::<String, _>(0)?.as_str(), MessageId::parse)?,
+                    recipient: parse(r.try_get::<String, _>(1)?.as_str(), PartyId::parse)?,
+                    seq: to_u64(r.try_get(2)?)?,
+                    attempts: u32::try_from(r.try_get::<i64, _>(3)?).unwrap_or(u32::MAX),
+                    envelope: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// When the next outbox attempt falls due, if anything is waiting.
+    pub async fn outbox_next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        let ms: Option<i64> = sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox")
+            .fetch_one(&self.pool)
+            .await?;
+        ms.map(ts).transpose()
+    }
+
+    /// Number of log entries.
+    pub async fn entry_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM entries")
+            .fetch_one(&self.pool)
+            .await?;
+        to_u64(n)
+    }
+
+    /// Counts of outgoing messages per delivery state.
+    pub async fn outbox_summary(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT recipient, state, COUNT(*) FROM messages WHERE direction = 'out' \
+             GROUP BY recipient, state ORDER BY recipient, state",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, to_u64(r.try_get(2)?)?)))
+            .collect()
+    }
+}
+
+/// The node's single write transaction. Dropping it without `commit` rolls back.
+pub struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+    _guard: OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    /// Commits; once this returns, the writes are durable.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Appends an entry to the log and returns its index.
+    pub async fn append_entry(
+        &mut self,
+        kind: EntryKind,
+        direction: Direction,
+        message_id: MessageId,
+        bytes: &[u8],
+        recorded_at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let idx: i64 = sqlx::query_scalar(
+            "INSERT INTO entries (idx, kind, direction, message_id, bytes, recorded_at) \
+             VALUES ((SELECT COALESCE(MAX(idx) + 1, 0) FROM entries), ?, ?, ?, ?, ?) RETURNING idx",
+        )
+        .bind(kind.as_str())
+        .bind(direction.as_str())
+        .bind(message_id.to_string())
+        .bind(bytes)
+        .bind(recorded_at.unix_millis())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(idx)
+    }
+
+    /// Increments a named counter and returns the new value (1 for a new counter).
+    pub async fn next_counter(&mut self, name: &str) -> Result<u64, StoreError> {
+        let v: i64 = sqlx::query_scalar(
+            "INSERT INTO counters (name, value) VALUES (?, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+        )
+        .bind(name)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        to_u64(v)
+    }
+
+    /// The value of a named counter (0 if never set).
+    pub async fn counter(&mut self, name: &str) -> Result<u64, StoreError> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        to_u64(v.unwrap_or(0))
+    }
+
+    /// Sets a named counter.
+    pub async fn set_counter(&mut self, name: &str, value: u64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO counters (name, value) VALUES (?, ?) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(to_i64(value)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a message whose envelope is already in the log.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_message(
+        &mut self,
+        id: MessageId,
+        direction: Direction,
+        sender: &PartyId,
+        recipient: &PartyId,
+        seq: u64,
+        case: &CaseId,
+        message_type: &str,
+        envelope_entry: i64,
+        envelope_hash: &str,
+        state: MessageState,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO messages (id, direction, sender, recipient, seq, case_id, type, \
+             envelope_entry, envelope_hash, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(direction.as_str())
+        .bind(sender.as_str())
+        .bind(recipient.as_str())
+        .bind(to_i64(seq)?)
+        .bind(case.to_string())
+        .bind(message_type)
+        .bind(envelope_entry)
+        .bind(envelope_hash)
+        .bind(state.as_str())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Attaches a receipt (already in the log) to a message and sets its official time.
+    pub async fn set_receipt(
+        &mut self,
+        id: MessageId,
+        receipt_entry: i64,
+        received_at: Timestamp,
+        state: MessageState,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE messages SET receipt_entry = ?, received_at = ?, state = ? WHERE id = ?",
+        )
+        .bind(receipt_entry)
+        .bind(received_at.unix_millis())
+        .bind(state.as_str())
+        .bind(id.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks an outgoing message as refused for good by its recipient.
+    pub async fn set_rejected(&mut self, id: MessageId, reason: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE messages SET state = 'rejected', rejection = ? WHERE id = ?")
+            .bind(reason)
+            .bind(id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// A message by id, inside this transaction.
+    pub async fn message(&mut self, id: MessageId) -> Result<Option<MessageRow>, StoreError> {
+        sqlx::query(concat!(message_select!(), "WHERE m.id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .map(|r| message_row(&r))
+            .transpose()
+    }
+
+    /// Every message of a case, in log order, inside this transaction.
+    pub async fn case_messages(&mut self, case: &CaseId) -> Result<Vec<MessageRow>, StoreError> {
+        sqlx::query(concat!(
+            message_select!(),
+            "WHERE m.case_id = ? ORDER BY m.envelope_entry"
+        ))
+        .bind(case.to_string())
+        .fetch_all(&mut *self.tx)
+        .await?
+        .iter()
+        .map(message_row)
+        .collect()
+    }
+
+    /// Queues an outgoing message for delivery now.
+    pub async fn enqueue(
+        &mut self,
+        id: MessageId,
+        recipient: &PartyId,
+        seq: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO outbox (message_id, recipient, seq, next_attempt_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(recipient.as_str())
+        .bind(to_i64(seq)?)
+        .bind(now.unix_millis())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes a delivered (or refused) message from the outbox.
+    pub async fn dequeue(&mut self, id: MessageId) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM outbox WHERE message_id = ?")
+            .bind(id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt for every queued message to `recipient`.
+    pub async fn defer(
+        &mut self,
+        recipient: &PartyId,
+        until: Timestamp,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? \
+             WHERE recipient = ?",
+        )
+        .bind(until.unix_millis())
+        .bind(error)
+        .bind(recipient.as_str())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes a case's projected row.
+    pub async fn upsert_case(&mut self, row: &CaseRow, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO cases (id, requester, responder, kind, category, priority, tlp, title, \
+             status, filed_at, pending_out, overdue_at, updated_at, derived) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, filed_at = excluded.filed_at, \
+             pending_out = excluded.pending_out, overdue_at = excluded.overdue_at, \
+             updated_at = excluded.updated_at, derived = excluded.derived",
+        )
+        .bind(row.id.to_string())
+        .bind(row.requester.as_str())
+        .bind(row.responder.as_str())
+        .bind(&row.kind)
+        .bind(&row.category)
+        .bind(&row.priority)
+        .bind(&row.tlp)
+        .bind(&row.title)
+        .bind(&row.status)
+        .bind(row.filed_at.map(Timestamp::unix_millis))
+        .bind(i64::from(row.pending_out))
+        .bind(row.overdue_at.map(Timestamp::unix_millis))
+        .bind(now.unix_millis())
+        .bind(&row.derived)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Stores the hash of a new API token.
+    pub async fn insert_token(
+        &mut self,
+        token_hash: &str,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO api_tokens (token_hash, name, created_at) VALUES (?, ?, ?)")
+            .bind(token_hash)
+            .bind(name)
+            .bind(now.unix_millis())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}
+
+fn message_row(r: &SqliteRow) -> Result<MessageRow, StoreError> {
+    Ok(MessageRow {
+        id: parse(&r.try_get::<String, _>(0)?, MessageId::parse)?,
+        direction: Direction::parse(&r.try_get::<String, _>(1)?)?,
+        sender: parse(&r.try_get::<String, _>(2)?, PartyId::parse)?,
+        recipient: parse(&r.try_get::<String, _>(3)?, PartyId::parse)?,
+        seq: to_u64(r.try_get(4)?)?,
+        case_id: parse(&r.try_get::<String, _>(5)?, CaseId::parse)?,
+        state: MessageState::parse(&r.try_get::<String, _>(6)?)?,
+        envelope: r.try_get(7)?,
+        receipt: r.try_get(8)?,
+        received_at: r.try_get::<Option<i64>, _>(9)?.map(ts).transpose()?,
+        rejection: r.try_get(10)?,
+        envelope_entry: r.try_get(11)?,
+    })
+}
+
+fn case_row(r: &SqliteRow) -> Result<CaseRow, StoreError> {
+    Ok(CaseRow {
+        id: parse(&r.try_get::<String, _>(0)?, CaseId::parse)?,
+        requester: parse(&r.try_get::<String, _>(1)?, PartyId::parse)?,
+        responder: parse(&r.try_get::<String, _>(2)?, PartyId::parse)?,
+        kind: r.try_get(3)?,
+        category: r.try_get(4)?,
+        priority: r.try_get(5)?,
+        tlp: r.try_get(6)?,
+        title: r.try_get(7)?,
+        status: r.try_get(8)?,
+        filed_at: r.try_get::<Option<i64>, _>(9)?.map(ts).transpose()?,
+        pending_out: u32::try_from(r.try_get::<i64, _>(10)?).unwrap_or(u32::MAX),
+        overdue_at: r.try_get::<Option<i64>, _>(11)?.map(ts).transpose()?,
+        derived: r.try_get(12)?,
+    })
+}
+
+fn parse<T, E: std::fmt::Display>(
+    s: &str,
+    f: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, StoreError> {
+    f(s).map_err(|e| StoreError::Corrupt(format!("{s:?}: {e}")))
+}
+
+fn ts(ms: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_unix_millis(ms).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn to_u64(v: i64) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative count {v}")))
+}
+
+fn to_i64(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v)
+        .map_err(|_| StoreError::Corrupt(format!("{v} does not fit in a database integer")))
+}
+
+impl FromStr for Direction {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, StoreError> {
+        Self::parse(s)
+    }
+}
