@@ -13,7 +13,7 @@ use detente_domain::{Agreement, Deadlines, Span, Terms};
 use detente_protocol::{Priority, RequestKind};
 use detente_server::config::NodeConfig;
 
-use crate::home::{PARTY_FILE, read_party_snippet};
+use detente_server::home::{PARTY_FILE, read_party_snippet};
 
 /// Subcommands of `detente agreement`.
 #[derive(Subcommand)]
@@ -89,9 +89,9 @@ pub fn run(home: &Path, cmd: AgreementCommand, json: bool) -> anyhow::Result<()>
                     path.display()
                 );
             }
-            let mut parties = vec![read_party_snippet(&home.join(PARTY_FILE))?];
+            let mut parties = vec![read_party_snippet(&home.join(PARTY_FILE)).map_err(anyhow::Error::msg)?];
             for p in &partners {
-                parties.push(read_party_snippet(p)?);
+                parties.push(read_party_snippet(p).map_err(anyhow::Error::msg)?);
             }
             let agreement = Agreement {
                 id,

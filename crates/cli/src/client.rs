@@ -7,7 +7,7 @@ use clap::Args;
 use detente_server::config::NodeConfig;
 use serde_json::Value;
 
-use crate::home::TOKEN_FILE;
+use detente_server::home::TOKEN_FILE;
 
 /// Where the API is and how to authenticate (defaults come from the node home).
 #[derive(Args, Clone, Default)]

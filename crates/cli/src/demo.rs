@@ -29,7 +29,7 @@ use tokio::sync::watch;
 use crate::{
     agreement_cmd::recommended_terms,
     client::Api,
-    home::{self, AGREEMENT_FILE, InitArgs},
+    home::InitArgs,
 };
 
 /// Options of `detente demo`.
@@ -96,7 +96,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
             tls_cert: None,
             tls_key: None,
         };
-        made.push(home::create(&dir.join(party.to_lowercase()), &args).await?);
+        made.push(detente_server::home::create(&dir.join(party.to_lowercase()), &args.spec()?).await?);
         listeners.push(listener);
     }
     let agreement = Agreement {
@@ -112,7 +112,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let mut servers = Vec::new();
     for ((party, _), (listener, m)) in nodes.iter().zip(listeners.into_iter().zip(&made)) {
         let home = dir.join(party.to_lowercase());
-        std::fs::write(home.join(AGREEMENT_FILE), agreement.to_toml())?;
+        std::fs::write(home.join(detente_server::home::AGREEMENT_FILE), agreement.to_toml())?;
         let (config, node) = detente_server::open_node(&home)
             .await
             .map_err(anyhow::Error::msg)?;

@@ -110,9 +110,21 @@ impl Agreement {
         if ids.len() != self.parties.len() {
             return invalid("party ids must be unique".into());
         }
+        // A key that spoke for two parties would let one sign as the other.
+        let mut owners: BTreeMap<[u8; 32], &PartyId> = BTreeMap::new();
         for p in &self.parties {
             if p.public_keys.is_empty() {
                 return invalid(format!("party {} has no public key", p.id));
+            }
+            for key in &p.public_keys {
+                if let Some(owner) = owners.insert(*key.as_bytes(), &p.id)
+                    && owner != &p.id
+                {
+                    return invalid(format!(
+                        "key {key} is listed for both {owner} and {}; each key speaks for one party",
+                        p.id
+                    ));
+                }
             }
             if !(p.node_url.starts_with("https://") || p.node_url.starts_with("http://")) {
                 return invalid(format!("party {}: node_url must be an http(s) URL", p.id));
@@ -147,47 +159,7 @@ impl Agreement {
 mod tests {
     use super::*;
 
-    pub(crate) const SAMPLE: &str = r#"
-id = "us-cn-2015"
-title = "US-China cyber cooperation"
-
-[[parties]]
-id = "US"
-name = "US-CERT"
-node_url = "http://127.0.0.1:7001"
-public_keys = ["ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="]
-
-[[parties]]
-id = "CN"
-name = "CNCERT/CC"
-node_url = "http://127.0.0.1:7002"
-public_keys = ["ed25519:PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw="]
-
-[terms]
-kinds = ["information", "investigation", "preservation", "evidence", "mitigation"]
-categories = ["ip-theft", "botnet"]
-clock_skew = "300s"
-
-[terms.deadlines.critical]
-acknowledge = "1h"
-first_answer = "24h"
-final_answer = "3d"
-
-[terms.deadlines.high]
-acknowledge = "4h"
-first_answer = "3d"
-final_answer = "14d"
-
-[terms.deadlines.normal]
-acknowledge = "1d"
-first_answer = "7d"
-final_answer = "30d"
-
-[terms.deadlines.low]
-acknowledge = "3d"
-first_answer = "14d"
-final_answer = "60d"
-"#;
+    use crate::fixtures::SAMPLE;
 
     #[test]
     fn a_valid_agreement_parses_and_its_digest_ignores_spelling() {
@@ -226,6 +198,57 @@ final_answer = "60d"
             Agreement::from_toml(&inverted),
             Err(AgreementError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn a_key_listed_for_two_parties_is_rejected() {
+        // Regression: nothing stopped one key from speaking for two parties, so either could
+        // sign as the other.
+        let us_key = "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+        let cn_key = "ed25519:PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw=";
+        let shared = SAMPLE.replace(cn_key, us_key);
+        let result = Agreement::from_toml(&shared);
+        assert!(matches!(result, Err(AgreementError::Invalid(m)) if m.contains("both US and CN")));
+    }
+
+    #[test]
+    fn a_party_may_list_several_keys_for_a_rollover_but_not_another_partys() {
+        // Arrange
+        let mut a = Agreement::from_toml(SAMPLE).expect("valid");
+        let new_key = detente_protocol::SecretKey::from_seed(&[9; 32]).public_key();
+        // Act
+        a.parties[1].public_keys.push(new_key);
+        // Assert
+        assert_eq!(a.validate(), Ok(()));
+        a.parties[0].public_keys.push(new_key);
+        assert!(matches!(a.validate(), Err(AgreementError::Invalid(_))));
+    }
+
+    #[test]
+    fn an_agreement_needs_two_distinct_parties_with_keys() {
+        let one_party = SAMPLE.replacen("[[parties]]\nid = \"CN\"", "[[parties]]\nid = \"US\"", 1);
+        assert!(matches!(
+            Agreement::from_toml(&one_party),
+            Err(AgreementError::Invalid(m)) if m.contains("unique")
+        ));
+        let no_key = SAMPLE.replace(
+            "public_keys = [\"ed25519:PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw=\"]",
+            "public_keys = []",
+        );
+        assert!(matches!(
+            Agreement::from_toml(&no_key),
+            Err(AgreementError::Invalid(m)) if m.contains("no public key")
+        ));
+    }
+
+    #[test]
+    fn deadlines_are_looked_up_by_priority() {
+        let a = Agreement::from_toml(SAMPLE).expect("valid");
+        let critical = a.deadlines(detente_protocol::Priority::Critical);
+        assert_eq!(critical.acknowledge, Span::from_secs(3_600));
+        assert_eq!(critical.final_answer, Span::from_secs(3 * 86_400));
+        assert!(a.party(&PartyId::parse("CN").expect("valid")).is_some());
+        assert!(a.party(&PartyId::parse("GB").expect("valid")).is_none());
     }
 
     #[test]

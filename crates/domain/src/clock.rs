@@ -89,3 +89,397 @@ impl Case {
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.whole_milliseconds()).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use detente_protocol::Priority;
+
+    use super::*;
+    use crate::fixtures::{
+        DAY, HOUR, ack, agreement, case_in, clarification, decline, final_answer, from_requester,
+        from_responder, open_case, open_case_with, partial_answer, question, rating, t, withdrawal,
+    };
+
+    /// The normal-priority deadlines of the sample agreement: 1 day, 7 days, 30 days.
+    fn normal() -> Deadlines {
+        agreement().deadlines(Priority::Normal)
+    }
+
+    fn ms(seconds: i64) -> i64 {
+        seconds * 1_000
+    }
+
+    #[test]
+    fn a_milestone_reached_within_its_deadline_is_met_in_time() {
+        // Arrange
+        let mut case = open_case();
+        case.apply(&from_responder(ack()).build(), t(5 * HOUR))
+            .expect("legal");
+        // Act
+        let timeliness = case.timeliness(&normal(), t(6 * HOUR));
+        // Assert
+        assert_eq!(
+            timeliness.acknowledge,
+            MilestoneState::Met {
+                at: t(5 * HOUR),
+                elapsed_ms: ms(5 * HOUR),
+                within_deadline: true,
+            }
+        );
+    }
+
+    #[test]
+    fn a_milestone_reached_after_its_deadline_is_met_late() {
+        let mut case = open_case();
+        case.apply(&from_responder(ack()).build(), t(DAY + 1))
+            .expect("legal");
+        let timeliness = case.timeliness(&normal(), t(2 * DAY));
+        assert_eq!(
+            timeliness.acknowledge,
+            MilestoneState::Met {
+                at: t(DAY + 1),
+                elapsed_ms: ms(DAY + 1),
+                within_deadline: false,
+            }
+        );
+        assert!(
+            !timeliness.is_overdue(),
+            "a late milestone is no longer overdue"
+        );
+    }
+
+    #[test]
+    fn a_milestone_reached_exactly_at_its_deadline_is_in_time() {
+        let mut case = open_case();
+        case.apply(&from_responder(ack()).build(), t(DAY))
+            .expect("legal");
+        let timeliness = case.timeliness(&normal(), t(DAY));
+        assert!(matches!(
+            timeliness.acknowledge,
+            MilestoneState::Met {
+                within_deadline: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn unmet_milestones_are_pending_with_their_due_dates() {
+        let case = open_case();
+        let timeliness = case.timeliness(&normal(), t(HOUR));
+        assert_eq!(
+            timeliness,
+            Timeliness {
+                acknowledge: MilestoneState::Pending {
+                    due: Some(t(DAY)),
+                    overdue: false,
+                },
+                first_answer: MilestoneState::Pending {
+                    due: Some(t(7 * DAY)),
+                    overdue: false,
+                },
+                final_answer: MilestoneState::Pending {
+                    due: Some(t(30 * DAY)),
+                    overdue: false,
+                },
+            }
+        );
+        assert!(!timeliness.is_overdue());
+    }
+
+    #[test]
+    fn a_milestone_is_overdue_only_once_its_deadline_has_passed() {
+        let case = open_case();
+        let at_deadline = case.timeliness(&normal(), t(DAY));
+        let just_after = case.timeliness(&normal(), t(DAY + 1));
+        assert!(!at_deadline.is_overdue());
+        assert!(just_after.is_overdue());
+        assert_eq!(
+            just_after.acknowledge,
+            MilestoneState::Pending {
+                due: Some(t(DAY)),
+                overdue: true,
+            }
+        );
+        assert!(matches!(
+            just_after.first_answer,
+            MilestoneState::Pending { overdue: false, .. }
+        ));
+    }
+
+    #[test]
+    fn deadlines_follow_the_priority_of_the_request() {
+        let case = open_case_with(Priority::Critical);
+        let deadlines = agreement().deadlines(case.priority);
+        let timeliness = case.timeliness(&deadlines, t(2 * HOUR));
+        assert_eq!(
+            timeliness.acknowledge,
+            MilestoneState::Pending {
+                due: Some(t(HOUR)),
+                overdue: true,
+            }
+        );
+        assert!(timeliness.is_overdue());
+    }
+
+    #[test]
+    fn an_overdue_first_answer_makes_an_acknowledged_case_overdue() {
+        let case = case_in(CaseStatus::Acknowledged);
+        assert!(!case.timeliness(&normal(), t(7 * DAY)).is_overdue());
+        assert!(case.timeliness(&normal(), t(7 * DAY + 1)).is_overdue());
+    }
+
+    #[test]
+    fn there_is_no_due_date_while_the_clock_is_paused() {
+        // Arrange: acknowledged at 1h, question at 2h.
+        let case = case_in(CaseStatus::ClarificationNeeded);
+        // Act
+        let timeliness = case.timeliness(&normal(), t(3 * HOUR));
+        // Assert
+        assert_eq!(
+            timeliness.first_answer,
+            MilestoneState::Pending {
+                due: None,
+                overdue: false,
+            }
+        );
+        assert!(matches!(timeliness.acknowledge, MilestoneState::Met { .. }));
+    }
+
+    #[test]
+    fn a_paused_case_does_not_fall_overdue() {
+        let case = case_in(CaseStatus::ClarificationNeeded);
+        let timeliness = case.timeliness(&normal(), t(100 * DAY));
+        assert!(!timeliness.is_overdue());
+        assert_eq!(case.responder_time(t(100 * DAY)).whole_seconds(), 2 * HOUR);
+    }
+
+    #[test]
+    fn a_case_already_overdue_stays_overdue_while_paused() {
+        let mut case = case_in(CaseStatus::Acknowledged);
+        case.apply(&from_responder(question()).build(), t(8 * DAY))
+            .expect("legal");
+        let timeliness = case.timeliness(&normal(), t(9 * DAY));
+        assert_eq!(
+            timeliness.first_answer,
+            MilestoneState::Pending {
+                due: None,
+                overdue: true,
+            }
+        );
+    }
+
+    #[test]
+    fn the_due_date_shifts_by_the_pause() {
+        // Arrange: paused from 2h to 2d 2h.
+        let mut case = case_in(CaseStatus::ClarificationNeeded);
+        case.apply(
+            &from_requester(clarification()).build(),
+            t(2 * DAY + 2 * HOUR),
+        )
+        .expect("legal");
+        // Act
+        let timeliness = case.timeliness(&normal(), t(3 * DAY));
+        // Assert
+        assert_eq!(
+            timeliness.first_answer,
+            MilestoneState::Pending {
+                due: Some(t(9 * DAY)),
+                overdue: false,
+            }
+        );
+        assert!(!case.timeliness(&normal(), t(9 * DAY)).is_overdue());
+        assert!(case.timeliness(&normal(), t(9 * DAY + 1)).is_overdue());
+    }
+
+    #[test]
+    fn pauses_are_excluded_from_elapsed_time() {
+        // Arrange: paused from 2h to 5h, answered at 10h.
+        let mut case = case_in(CaseStatus::ClarificationNeeded);
+        case.apply(&from_requester(clarification()).build(), t(5 * HOUR))
+            .expect("legal");
+        case.apply(&from_responder(final_answer()).build(), t(10 * HOUR))
+            .expect("legal");
+        // Act
+        let timeliness = case.timeliness(&normal(), t(DAY));
+        // Assert
+        assert_eq!(
+            timeliness.final_answer,
+            MilestoneState::Met {
+                at: t(10 * HOUR),
+                elapsed_ms: ms(7 * HOUR),
+                within_deadline: true,
+            }
+        );
+        assert_eq!(case.paused_until(t(DAY)).whole_seconds(), 3 * HOUR);
+    }
+
+    #[test]
+    fn a_pause_makes_a_late_answer_timely() {
+        // Critical: first answer due within 24 h. Paused 2h-12h, answered at 30h: 20 h of
+        // responder time.
+        let mut case = open_case_with(Priority::Critical);
+        case.apply(&from_responder(question()).build(), t(2 * HOUR))
+            .expect("legal");
+        case.apply(&from_requester(clarification()).build(), t(12 * HOUR))
+            .expect("legal");
+        case.apply(&from_responder(partial_answer()).build(), t(30 * HOUR))
+            .expect("legal");
+        let deadlines = agreement().deadlines(Priority::Critical);
+        let timeliness = case.timeliness(&deadlines, t(30 * HOUR));
+        assert_eq!(
+            timeliness.first_answer,
+            MilestoneState::Met {
+                at: t(30 * HOUR),
+                elapsed_ms: ms(20 * HOUR),
+                within_deadline: true,
+            }
+        );
+    }
+
+    #[test]
+    fn an_open_pause_counts_up_to_now() {
+        let case = case_in(CaseStatus::ClarificationNeeded);
+        assert_eq!(case.paused_until(t(2 * HOUR)).whole_seconds(), 0);
+        assert_eq!(case.paused_until(t(7 * HOUR)).whole_seconds(), 5 * HOUR);
+        assert_eq!(case.paused_until(t(HOUR)).whole_seconds(), 0);
+    }
+
+    #[test]
+    fn withdrawal_makes_unmet_milestones_moot() {
+        // Arrange: acknowledged at 1h, withdrawn long after every deadline.
+        let mut case = case_in(CaseStatus::Acknowledged);
+        case.apply(&from_requester(withdrawal()).build(), t(40 * DAY))
+            .expect("legal");
+        // Act
+        let timeliness = case.timeliness(&normal(), t(41 * DAY));
+        // Assert
+        assert!(matches!(timeliness.acknowledge, MilestoneState::Met { .. }));
+        assert_eq!(timeliness.first_answer, MilestoneState::Moot);
+        assert_eq!(timeliness.final_answer, MilestoneState::Moot);
+        assert!(!timeliness.is_overdue());
+    }
+
+    #[test]
+    fn a_withdrawal_before_any_reply_makes_every_milestone_moot() {
+        let case = case_in(CaseStatus::Withdrawn);
+        let timeliness = case.timeliness(&normal(), t(100 * DAY));
+        assert_eq!(
+            [
+                timeliness.acknowledge,
+                timeliness.first_answer,
+                timeliness.final_answer
+            ],
+            [MilestoneState::Moot; 3]
+        );
+    }
+
+    #[test]
+    fn a_decline_counts_as_first_and_final_answer() {
+        let mut case = case_in(CaseStatus::Acknowledged);
+        case.apply(&from_responder(decline()).build(), t(8 * DAY))
+            .expect("legal");
+        let timeliness = case.timeliness(&normal(), t(100 * DAY));
+        assert_eq!(
+            timeliness.first_answer,
+            MilestoneState::Met {
+                at: t(8 * DAY),
+                elapsed_ms: ms(8 * DAY),
+                within_deadline: false,
+            }
+        );
+        assert_eq!(
+            timeliness.final_answer,
+            MilestoneState::Met {
+                at: t(8 * DAY),
+                elapsed_ms: ms(8 * DAY),
+                within_deadline: true,
+            }
+        );
+    }
+
+    #[test]
+    fn a_closed_case_has_met_every_milestone() {
+        let mut case = case_in(CaseStatus::Answered);
+        case.apply(&from_requester(rating(5)).build(), t(60 * DAY))
+            .expect("legal");
+        let timeliness = case.timeliness(&normal(), t(90 * DAY));
+        for m in [
+            timeliness.acknowledge,
+            timeliness.first_answer,
+            timeliness.final_answer,
+        ] {
+            assert!(matches!(
+                m,
+                MilestoneState::Met {
+                    within_deadline: true,
+                    ..
+                }
+            ));
+        }
+    }
+
+    #[test]
+    fn elapsed_time_is_never_negative_when_a_reply_predates_the_filing() {
+        // The reply is stamped by the requester's clock, the filing by the responder's.
+        let mut case = open_case();
+        case.apply(&from_responder(ack()).build(), t(-4))
+            .expect("legal");
+        let timeliness = case.timeliness(&normal(), t(HOUR));
+        assert!(matches!(
+            timeliness.acknowledge,
+            MilestoneState::Met {
+                elapsed_ms: 0,
+                within_deadline: true,
+                ..
+            }
+        ));
+        assert_eq!(case.responder_time(t(-10)), Duration::ZERO);
+    }
+
+    #[test]
+    fn paused_time_never_exceeds_the_time_that_passed() {
+        // Regression: with the second question stamped 3 s before the clarification that
+        // preceded it (two clocks), the overlap counted twice and responder time ran
+        // backwards, so an overdue case could turn timely again.
+        let mut case = case_in(CaseStatus::ClarificationNeeded);
+        case.apply(&from_requester(clarification()).build(), t(3 * HOUR))
+            .expect("legal");
+        case.apply(&from_responder(question()).build(), t(3 * HOUR - 3))
+            .expect("legal");
+        for now in [3 * HOUR - 3, 3 * HOUR, 4 * HOUR, 30 * DAY] {
+            assert!(
+                case.paused_until(t(now)) <= t(now).since(case.filed_at),
+                "at {now}"
+            );
+        }
+        assert!(case.responder_time(t(3 * HOUR)) <= case.responder_time(t(3 * HOUR + 1)));
+    }
+
+    #[test]
+    fn overlapping_pauses_set_by_hand_are_counted_once() {
+        let mut case = open_case();
+        case.pauses = vec![
+            crate::Pause {
+                from: t(-HOUR),
+                until: Some(t(2 * HOUR)),
+            },
+            crate::Pause {
+                from: t(HOUR),
+                until: Some(t(3 * HOUR)),
+            },
+        ];
+        assert_eq!(case.paused_until(t(DAY)).whole_seconds(), 3 * HOUR);
+    }
+
+    #[test]
+    fn timeliness_serialises_with_a_state_tag() {
+        let case = case_in(CaseStatus::Acknowledged);
+        let json =
+            serde_json::to_value(case.timeliness(&normal(), t(2 * HOUR))).expect("serialisable");
+        assert_eq!(json["acknowledge"]["state"], "met");
+        assert_eq!(json["acknowledge"]["elapsed_ms"], ms(HOUR));
+        assert_eq!(json["first_answer"]["state"], "pending");
+        assert_eq!(json["first_answer"]["due"], "2026-05-08T00:00:00.000Z");
+    }
+}

@@ -62,6 +62,14 @@ pub enum LifecycleError {
         /// The message.
         message: MessageId,
     },
+    /// Two copies of one message disagree: same id, different envelope or official time.
+    #[error("message {message} of case {case} appears twice with different contents")]
+    ConflictingCopies {
+        /// The case.
+        case: CaseId,
+        /// The message whose copies disagree.
+        message: MessageId,
+    },
     /// A request for a case that already exists.
     #[error("case {0} already exists")]
     DuplicateRequest(CaseId),

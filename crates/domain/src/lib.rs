@@ -9,6 +9,8 @@ mod agreement;
 mod case;
 mod clock;
 mod error;
+#[cfg(test)]
+mod fixtures;
 mod span;
 
 pub use agreement::{Agreement, Deadlines, Party, Terms};

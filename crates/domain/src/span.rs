@@ -59,7 +59,7 @@ impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (unit, factor) = UNITS
             .iter()
-            .find(|(_, f)| self.seconds % f == 0 && self.seconds > 0)
+            .find(|(_, f)| self.seconds.is_multiple_of(*f) && self.seconds > 0)
             .copied()
             .unwrap_or(('s', 1));
         write!(f, "{}{unit}", self.seconds / factor)

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod error;
 mod extract;
+pub mod home;
 pub mod node;
 pub mod outbox;
 mod router;
