@@ -40,9 +40,15 @@ fn classify(e: serde_json::Error) -> ProtocolError {
     let text = e.to_string();
     match text.strip_prefix(DUPLICATE_MARKER) {
         Some(rest) => {
-            // serde_json appends " at line L column C"; keep only the key.
-            let key = rest.rsplit_once(" at line ").map_or(rest, |(k, _)| k);
-            ProtocolError::DuplicateKey(key.trim_matches('"').to_owned())
+            // The key was written as a JSON string and serde_json appended " at line L
+            // column C"; reading one JSON string from the front recovers the key exactly,
+            // whatever quotes, escapes or " at line " it contains.
+            let key = serde_json::Deserializer::from_str(rest)
+                .into_iter::<String>()
+                .next()
+                .and_then(Result::ok)
+                .unwrap_or_else(|| rest.to_owned());
+            ProtocolError::DuplicateKey(key)
         }
         None => ProtocolError::MalformedJson(text),
     }
@@ -109,7 +115,8 @@ impl<'de> Visitor<'de> for StrictVisitor {
         while let Some(key) = map.next_key::<String>()? {
             let StrictValue(v) = map.next_value()?;
             if out.contains_key(&key) {
-                return Err(de::Error::custom(format!("{DUPLICATE_MARKER}{key:?}")));
+                let quoted = Value::String(key);
+                return Err(de::Error::custom(format!("{DUPLICATE_MARKER}{quoted}")));
             }
             out.insert(key, v);
         }

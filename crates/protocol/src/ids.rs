@@ -2,7 +2,11 @@
 //!
 //! Each is parsed once, by its `parse` function, and is valid from then on.
 
-use std::{fmt, str::FromStr};
+use std::{
+    fmt,
+    hash::{Hash, Hasher},
+    str::FromStr,
+};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
@@ -159,7 +163,7 @@ impl fmt::Display for CaseId {
 string_serde!(CaseId);
 
 /// A SHA-256 digest, written as 64 lower-case hex digits.
-#[derive(Clone, Copy, Eq, Hash)]
+#[derive(Clone, Copy, Eq)]
 pub struct Digest([u8; 32]);
 
 impl Digest {
@@ -197,6 +201,13 @@ impl PartialEq for Digest {
     /// Constant time, so comparing a root or a hash never leaks where it first differs.
     fn eq(&self, other: &Self) -> bool {
         self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Hash for Digest {
+    /// Hashes the bytes, agreeing with the constant-time `PartialEq`, which is byte equality.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
     }
 }
 

@@ -13,7 +13,7 @@ use crate::{CaseId, Digest, MessageId, PartyId, ProtocolError, Signable, Timesta
 pub const WIRE_VERSION: u32 = 1;
 
 /// Largest number a JSON integer may carry and still survive every parser exactly (2^53 - 1).
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+pub(crate) const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// One lifecycle message of one case, from one party to another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,10 @@ use base64::{Engine as _, engine::general_purpose::STANDARD};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 
-use crate::{Digest, PartyId, ProtocolError, PublicKey, SecretKey, canonical_bytes, parse_strict};
+use crate::{
+    Digest, PartyId, ProtocolError, PublicKey, SecretKey, canonical_bytes,
+    message::MAX_SAFE_INTEGER, parse_strict,
+};
 
 /// A payload type that travels signed.
 pub trait Signable: Serialize + DeserializeOwned {
@@ -35,9 +38,7 @@ impl<T: Signable> Signed<T> {
     /// Signs `payload` with `key`.
     pub fn seal(payload: T, key: &SecretKey) -> Result<Self, ProtocolError> {
         payload.validate()?;
-        let value =
-            serde_json::to_value(&payload).map_err(|e| ProtocolError::Invalid(e.to_string()))?;
-        let payload_bytes = canonical_bytes(&value);
+        let payload_bytes = canonical_bytes(&exact_value::<T>(&payload)?);
         let signature = key.sign(&with_context::<T>(&payload_bytes));
         Ok(Self {
             payload,
@@ -78,8 +79,7 @@ impl<T: Signable> Signed<T> {
             .map_err(|e| ProtocolError::Invalid(format!("{}: {e}", T::FIELD)))?;
         // The typed view must say exactly what was signed; anything it would drop or
         // rewrite (an unexpected number form, say) is refused rather than silently changed.
-        let retyped =
-            serde_json::to_value(&payload).map_err(|e| ProtocolError::Invalid(e.to_string()))?;
+        let retyped = exact_value::<T>(&payload)?;
         if canonical_bytes(&retyped) != payload_bytes {
             return Err(ProtocolError::Invalid(format!(
                 "{} is not in its one accepted form",
@@ -140,6 +140,36 @@ impl<T: Signable> Signed<T> {
     /// The canonical JSON bytes of the whole signed object: what is stored and logged.
     pub fn to_bytes(&self) -> Vec<u8> {
         canonical_bytes(&self.to_value())
+    }
+}
+
+/// `payload` as JSON, refusing integers that canonical JSON cannot carry exactly.
+///
+/// RFC 8785 writes every number as an IEEE-754 double, so above 2^53 two integers can share
+/// one canonical form: a relay could then change what the receiver reads (say, 2^53 + 1 for
+/// 2^53) without breaking the signature. Integers outside +-(2^53 - 1), the I-JSON range of
+/// RFC 7493, are therefore refused both when sealing and on arrival.
+fn exact_value<T: Signable>(payload: &T) -> Result<Value, ProtocolError> {
+    let value = serde_json::to_value(payload).map_err(|e| ProtocolError::Invalid(e.to_string()))?;
+    if has_unsafe_integer(&value) {
+        return Err(ProtocolError::Invalid(format!(
+            "{} holds an integer outside +-(2^53-1), which canonical JSON cannot carry exactly",
+            T::FIELD
+        )));
+    }
+    Ok(value)
+}
+
+fn has_unsafe_integer(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => {
+            n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER)
+                || n.as_i64()
+                    .is_some_and(|i| i.unsigned_abs() > MAX_SAFE_INTEGER)
+        }
+        Value::Array(items) => items.iter().any(has_unsafe_integer),
+        Value::Object(map) => map.values().any(has_unsafe_integer),
+        Value::Null | Value::Bool(_) | Value::String(_) => false,
     }
 }
 

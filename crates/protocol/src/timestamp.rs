@@ -61,6 +61,10 @@ impl Timestamp {
     }
 
     /// `self + d`, saturating at the representable range.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "saturating, unlike the overflow-panicking `+` that `std::ops::Add` suggests"
+    )]
     pub fn add(self, d: Duration) -> Self {
         Self::from_datetime(self.0.saturating_add(d))
     }

@@ -1,0 +1,8 @@
+//! End-to-end tests of the `detente` binary: real processes, real HTTP on loopback, real
+//! SQLite files, and `kill -9` in the middle of an exchange.
+
+#![allow(clippy::unwrap_used)]
+
+mod cli;
+mod crash;
+mod harness;
