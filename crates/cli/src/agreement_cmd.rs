@@ -89,7 +89,8 @@ pub fn run(home: &Path, cmd: AgreementCommand, json: bool) -> anyhow::Result<()>
                     path.display()
                 );
             }
-            let mut parties = vec![read_party_snippet(&home.join(PARTY_FILE)).map_err(anyhow::Error::msg)?];
+            let mut parties =
+                vec![read_party_snippet(&home.join(PARTY_FILE)).map_err(anyhow::Error::msg)?];
             for p in &partners {
                 parties.push(read_party_snippet(p).map_err(anyhow::Error::msg)?);
             }

@@ -5,7 +5,6 @@
 
 use std::{
     collections::BTreeMap,
-    net::TcpListener,
     path::{Path, PathBuf},
     sync::Arc,
     time::{Duration, Instant},
@@ -14,23 +13,21 @@ use std::{
 use anyhow::{Context, bail};
 use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use detente_domain::{Agreement, Case, Deadlines, Span, Terms};
+use detente_domain::{Case, Deadlines, Span, Terms};
 use detente_protocol::{
     AcknowledgementBody, AnswerBody, Body, ClarificationBody, ClarificationRequestBody,
-    DeclineBody, DeclineReason, Observable, PartyId, PreservationDetails, Priority, RatingBody,
-    RequestBody, RequestKind, Timestamp, Tlp, WithdrawalBody,
+    DeclineBody, DeclineReason, Observable, PreservationDetails, Priority, RatingBody, RequestBody,
+    RequestKind, Timestamp, Tlp, WithdrawalBody,
 };
 use detente_report::{DirectionSummary, summarize};
-use detente_server::node::{Node, now, official_case};
+use detente_server::{
+    local_pair::LocalPair,
+    node::{Node, now, official_case},
+};
 use detente_store::CaseFilter;
 use serde_json::json;
-use tokio::sync::watch;
 
-use crate::{
-    agreement_cmd::recommended_terms,
-    client::Api,
-    home::InitArgs,
-};
+use crate::{agreement_cmd::recommended_terms, client::Api};
 
 /// Options of `detente demo`.
 #[derive(Args)]
@@ -79,55 +76,36 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         "detente demo: two nodes, US and CN, on loopback; homes in {}",
         dir.display()
     );
-    let nodes = [
-        ("US", "US-CERT / FBI Cyber Division"),
-        ("CN", "CNCERT/CC / MPS Cybersecurity Bureau"),
-    ];
-    let mut listeners = Vec::new();
-    let mut made = Vec::new();
-    for (party, name) in nodes {
-        let listener = TcpListener::bind("127.0.0.1:0").context("binding a loopback port")?;
-        let args = InitArgs {
-            party: PartyId::parse(party)?,
-            name: Some(name.into()),
-            listen: listener.local_addr()?,
-            url: None,
-            plain_http: true,
-            tls_cert: None,
-            tls_key: None,
-        };
-        made.push(detente_server::home::create(&dir.join(party.to_lowercase()), &args.spec()?).await?);
-        listeners.push(listener);
+    let pair = LocalPair::start(
+        dir,
+        [
+            ("US", "US-CERT / FBI Cyber Division"),
+            ("CN", "CNCERT/CC / MPS Cybersecurity Bureau"),
+        ],
+        "us-cn-2015-demo",
+        "US-China cyber cooperation (demo: deadlines in seconds)",
+        demo_terms(),
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
+    println!(
+        "agreement {} digest {}",
+        pair.agreement.id,
+        pair.agreement.digest()
+    );
+    for n in &pair.nodes {
+        println!("node {} listening at {}", n.node.party(), n.url);
     }
-    let agreement = Agreement {
-        id: "us-cn-2015-demo".into(),
-        title: "US-China cyber cooperation (demo: deadlines in seconds)".into(),
-        parties: made.iter().map(|m| m.party.clone()).collect(),
-        terms: demo_terms(),
-    };
-    agreement.validate()?;
-    println!("agreement {} digest {}", agreement.id, agreement.digest());
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut running = Vec::new();
-    let mut servers = Vec::new();
-    for ((party, _), (listener, m)) in nodes.iter().zip(listeners.into_iter().zip(&made)) {
-        let home = dir.join(party.to_lowercase());
-        std::fs::write(home.join(detente_server::home::AGREEMENT_FILE), agreement.to_toml())?;
-        let (config, node) = detente_server::open_node(&home)
-            .await
-            .map_err(anyhow::Error::msg)?;
-        let api = Api::new(m.party.node_url.clone(), m.token.clone())?;
-        let mut stop = stop_rx.clone();
-        let n = Arc::clone(&node);
-        servers.push(tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = stop.wait_for(|s| *s).await;
-            };
-            detente_server::serve(n, &config, &home, listener, shutdown).await
-        }));
-        println!("node {party} listening at {}", m.party.node_url);
-        running.push((node, api));
-    }
+    let running: Vec<(Arc<Node>, Api)> = pair
+        .nodes
+        .iter()
+        .map(|n| {
+            Ok((
+                Arc::clone(&n.node),
+                Api::new(n.url.clone(), n.token.clone())?,
+            ))
+        })
+        .collect::<anyhow::Result<_>>()?;
     let apis: BTreeMap<&str, Api> =
         [("US", running[0].1.clone()), ("CN", running[1].1.clone())].into();
     let t0 = Instant::now();
@@ -165,10 +143,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
             "THEY DIFFER."
         }
     );
-    let _ = stop_tx.send(true);
-    for s in servers {
-        s.await?.map_err(anyhow::Error::msg)?;
-    }
+    pair.stop().await.map_err(anyhow::Error::msg)?;
     println!("demo finished in {:.1}s", started.elapsed().as_secs_f64());
     if !agree {
         bail!("the two nodes disagree on the figures: {us:#?} vs {cn:#?}");

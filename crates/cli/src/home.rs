@@ -1,6 +1,9 @@
 //! `detente init` and `detente serve`: making a node home and running the node in it.
 
-use std::{net::SocketAddr, path::{Path, PathBuf}};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
 
 use anyhow::Context;
 use clap::Args;
@@ -39,14 +42,19 @@ impl InitArgs {
         let tls = match (&self.tls_cert, &self.tls_key) {
             (Some(c), Some(k)) => Some((c.clone(), k.clone())),
             _ if self.plain_http => None,
-            _ => anyhow::bail!("give --tls-cert and --tls-key for HTTPS, or --plain-http for a loopback test"),
+            _ => anyhow::bail!(
+                "give --tls-cert and --tls-key for HTTPS, or --plain-http for a loopback test"
+            ),
         };
         let scheme = if self.plain_http { "http" } else { "https" };
         Ok(HomeSpec {
             party: self.party.clone(),
             name: self.name.clone().unwrap_or_else(|| self.party.to_string()),
             listen: self.listen,
-            url: self.url.clone().unwrap_or_else(|| format!("{scheme}://{}", self.listen)),
+            url: self
+                .url
+                .clone()
+                .unwrap_or_else(|| format!("{scheme}://{}", self.listen)),
             plain_http: self.plain_http,
             tls,
         })
@@ -63,15 +71,21 @@ pub async fn init(home: &Path, args: &InitArgs) -> anyhow::Result<()> {
     println!();
     println!("Next:");
     println!("  1. Send {h}/{PARTY_FILE} to your partner and get theirs.");
-    println!("  2. One of you writes the agreement: detente --home {h} agreement new --partner THEIR_party.toml");
-    println!("     and sends agreement.toml to the other; compare digests by phone: detente --home {h} agreement show");
+    println!(
+        "  2. One of you writes the agreement: detente --home {h} agreement new --partner THEIR_party.toml"
+    );
+    println!(
+        "     and sends agreement.toml to the other; compare digests by phone: detente --home {h} agreement show"
+    );
     println!("  3. Run the node: detente --home {h} serve");
     Ok(())
 }
 
 /// `detente serve`: runs until SIGINT or SIGTERM.
 pub async fn serve(home: &Path) -> anyhow::Result<()> {
-    let (config, node) = detente_server::open_node(home).await.map_err(anyhow::Error::msg)?;
+    let (config, node) = detente_server::open_node(home)
+        .await
+        .map_err(anyhow::Error::msg)?;
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     detente_server::serve(node, &config, home, listener, shutdown_signal())

@@ -18,7 +18,7 @@ use crate::client::{Api, ApiArgs};
 #[derive(Subcommand)]
 pub enum RequestCommand {
     /// File a new request to a partner.
-    New(NewArgs),
+    New(Box<NewArgs>),
     /// List cases, newest first.
     List(ListArgs),
     /// Show one case: status, deadlines and every message.
@@ -213,7 +213,7 @@ pub async fn run(home: &Path, cmd: RequestCommand, json: bool) -> anyhow::Result
         RequestCommand::New(args) => {
             let api = Api::from_home(home, &args.api)?;
             let to = args.to.clone();
-            let request = new_request(args)?;
+            let request = new_request(*args)?;
             let sent = api
                 .post("/api/v1/requests", &json!({"to": to, "request": request}))
                 .await?;

@@ -127,7 +127,11 @@ pub async fn create(home: &Path, spec: &HomeSpec) -> Result<NewHome, HomeError> 
     };
     let party_path = home.join(PARTY_FILE);
     fs::write(&party_path, party_snippet(&party)).map_err(io(&party_path))?;
-    Ok(NewHome { token, party, config })
+    Ok(NewHome {
+        token,
+        party,
+        config,
+    })
 }
 
 /// A party's `[[parties]]` entry as TOML.
@@ -145,16 +149,25 @@ pub fn read_party_snippet(path: &Path) -> Result<Party, String> {
     struct Snippet {
         parties: Vec<Party>,
     }
-    let text = fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut s: Snippet = toml::from_str(&text).map_err(|e| format!("{} is not a party file: {e}", path.display()))?;
+    let text =
+        fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut s: Snippet = toml::from_str(&text)
+        .map_err(|e| format!("{} is not a party file: {e}", path.display()))?;
     match s.parties.len() {
         1 => Ok(s.parties.remove(0)),
-        n => Err(format!("{} must hold exactly one [[parties]] entry, it holds {n}", path.display())),
+        n => Err(format!(
+            "{} must hold exactly one [[parties]] entry, it holds {n}",
+            path.display()
+        )),
     }
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
 }

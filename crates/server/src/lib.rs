@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 mod extract;
 pub mod home;
+pub mod local_pair;
 pub mod node;
 pub mod outbox;
 mod router;

@@ -94,7 +94,7 @@ impl Partners {
             .json(&json!({ "envelopes": envelopes }))
             .send()
             .await
-            .map_err(|e| format!("cannot reach {to} at {url}: {e}"))?;
+            .map_err(|e| format!("cannot reach {to} at {url}: {}", with_causes(&e)))?;
         let status = response.status();
         let body = response
             .bytes()
@@ -129,6 +129,19 @@ impl Partners {
             })
             .collect())
     }
+}
+
+/// An error followed by its causes. reqwest's own message leaves out why a request failed
+/// (refused connection, untrusted certificate), which is what an operator needs to know.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 #[derive(Deserialize)]

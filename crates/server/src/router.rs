@@ -4,13 +4,16 @@ use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
-    http::StatusCode,
+    extract::DefaultBodyLimit,
+    http::{HeaderValue, StatusCode, header::RETRY_AFTER},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use tower_governor::{
-    GovernorLayer, governor::GovernorConfigBuilder, key_extractor::PeerIpKeyExtractor,
+    GovernorError, GovernorLayer, governor::GovernorConfigBuilder,
+    key_extractor::PeerIpKeyExtractor,
 };
-use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
+use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 
 use crate::{
     config::Limits,
@@ -57,12 +60,38 @@ pub fn router(node: Arc<Node>, limits: &Limits) -> Router {
                 "no such endpoint; see the README for the API",
             )
         })
-        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
-        .layer(GovernorLayer::new(Arc::new(governor)))
+        // The limit is enforced where bodies are read (`StrictJson`), so an oversized body
+        // is refused in the node's error envelope; it also replaces axum's 2 MiB default.
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(GovernorLayer::new(Arc::new(governor)).error_handler(rate_limited))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(AppState { node })
+}
+
+/// The rate limiter's refusal in the node's error envelope (`rate_limited`), not the
+/// governor's plain-text one.
+fn rate_limited(e: GovernorError) -> Response {
+    match e {
+        GovernorError::TooManyRequests { wait_time, headers } => {
+            // The governor rounds the wait down; never tell a client to retry after 0 s.
+            let wait = wait_time.max(1);
+            let mut response = ApiError::new(
+                ErrorCode::RateLimited,
+                format!("too many requests from your address; retry in {wait} s"),
+            )
+            .into_response();
+            if let Some(headers) = headers {
+                response.headers_mut().extend(headers);
+            }
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(wait));
+            response
+        }
+        other => other.into(),
+    }
 }

@@ -26,7 +26,11 @@ pub fn run(home: &Path, args: &[&str]) -> Output {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// One node: its home, port and (while running) its process.
@@ -52,8 +56,15 @@ impl NodeProc {
             .unwrap();
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
-        while reqwest::get(format!("{}/healthz", self.url())).await.is_err() {
-            assert!(Instant::now() < deadline, "node in {} did not come up", self.home.display());
+        while reqwest::get(format!("{}/healthz", self.url()))
+            .await
+            .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "node in {} did not come up",
+                self.home.display()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -69,7 +80,11 @@ impl NodeProc {
     /// Stops the process with SIGTERM and waits for a graceful exit.
     pub fn terminate(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let status = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status().unwrap();
+            let status = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status()
+                .unwrap();
             assert!(status.success());
             let exit = c.wait().unwrap();
             assert!(exit.success(), "graceful shutdown exited with {exit}");
@@ -116,16 +131,51 @@ pub fn pair(dir: &Path) -> (NodeProc, NodeProc) {
         let port = free_port();
         let out = run(
             &home,
-            &["init", "--party", party, "--listen", &format!("127.0.0.1:{port}"), "--plain-http"],
+            &[
+                "init",
+                "--party",
+                party,
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--plain-http",
+            ],
         );
-        assert!(out.status.success(), "init failed: {}", String::from_utf8_lossy(&out.stderr));
-        let token = std::fs::read_to_string(home.join("api-token")).unwrap().trim().to_owned();
-        nodes.push(NodeProc { home, port, token, child: None });
+        assert!(
+            out.status.success(),
+            "init failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let token = std::fs::read_to_string(home.join("api-token"))
+            .unwrap()
+            .trim()
+            .to_owned();
+        nodes.push(NodeProc {
+            home,
+            port,
+            token,
+            child: None,
+        });
     }
     let (us, cn) = (&nodes[0], &nodes[1]);
-    let out = run(&us.home, &["agreement", "new", "--partner", cn.home.join("party.toml").to_str().unwrap()]);
-    assert!(out.status.success(), "agreement new failed: {}", String::from_utf8_lossy(&out.stderr));
-    std::fs::copy(us.home.join("agreement.toml"), cn.home.join("agreement.toml")).unwrap();
+    let out = run(
+        &us.home,
+        &[
+            "agreement",
+            "new",
+            "--partner",
+            cn.home.join("party.toml").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "agreement new failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::copy(
+        us.home.join("agreement.toml"),
+        cn.home.join("agreement.toml"),
+    )
+    .unwrap();
     let cn = nodes.pop().unwrap();
     let us = nodes.pop().unwrap();
     (us, cn)

@@ -1,0 +1,12 @@
+//! Integration tests of a detente node: two real nodes (US and CN) on loopback talk to each
+//! other over HTTP(S) while the tests drive them through the JSON API and forge envelopes
+//! against the federation endpoint. One test binary, as STYLE.md asks, to keep links short.
+
+mod api;
+mod concurrency;
+mod federation;
+mod helpers;
+mod lifecycle;
+mod outbox;
+mod rate_limit;
+mod tls;
