@@ -8,14 +8,14 @@ use std::sync::Arc;
 use detente_domain::{Agreement, Case, MilestoneState, OfficialMessage, derive_case};
 use detente_protocol::{
     Body, CaseId, Digest, Envelope, MessageId, PartyId, PublicKey, Receipt, RequestBody, SecretKey,
-    Signed, Timestamp, WIRE_VERSION,
+    Signable, Signed, Timestamp, WIRE_VERSION,
 };
 use detente_store::{
     CaseRow, Direction, EntryKind, MessageRow, MessageState, OutboxItem, Store, WriteTx,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, oneshot};
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -27,6 +27,24 @@ pub struct Node {
     key: SecretKey,
     store: Store,
     outbox_wakeup: Notify,
+    queue: std::sync::Mutex<Vec<Queued>>,
+    // The latest receipt time issued, so receipt times never go backwards; read from the
+    // database on first use.
+    last_receipt: std::sync::Mutex<Option<i64>>,
+}
+
+/// The counter holding the latest receipt time issued, in Unix milliseconds.
+const RECEIPT_CLOCK: &str = "clock:receipts";
+
+/// An outgoing message and where to send the answer once it is committed.
+type Queued = (Outgoing, oneshot::Sender<Result<Sent, ApiError>>);
+
+/// An outgoing message waiting for the next group commit.
+enum Outgoing {
+    /// A new request, opening a case.
+    Request { to: PartyId, request: RequestBody },
+    /// The next message of an existing case.
+    FollowUp { case: CaseId, body: Body },
 }
 
 /// What the sender of a message gets back once it is committed locally.
@@ -78,6 +96,8 @@ impl Node {
             key,
             store,
             outbox_wakeup: Notify::new(),
+            queue: std::sync::Mutex::new(Vec::new()),
+            last_receipt: std::sync::Mutex::new(None),
         }))
     }
 
@@ -107,7 +127,11 @@ impl Node {
     }
 
     /// Files a new request to `to`, opening a case.
-    pub async fn file_request(&self, to: PartyId, request: RequestBody) -> Result<Sent, ApiError> {
+    pub async fn file_request(
+        self: &Arc<Self>,
+        to: PartyId,
+        request: RequestBody,
+    ) -> Result<Sent, ApiError> {
         if to == self.party || self.agreement.party(&to).is_none() {
             return Err(ApiError::new(
                 ErrorCode::UnknownParty,
@@ -117,54 +141,127 @@ impl Node {
                 ),
             ));
         }
-        let now = now();
-        let mut tx = self.store.write().await?;
-        let year = u16::try_from(now.datetime().year()).unwrap_or(0);
-        let number = tx.next_counter(&format!("case:{year}")).await?;
-        let number = u32::try_from(number).map_err(|_| {
-            ApiError::new(
-                ErrorCode::Internal,
-                "case numbers for this year are exhausted",
-            )
-        })?;
-        let case = CaseId::new(self.party.clone(), year, number);
-        let sent = self
-            .seal_and_queue(&mut tx, case, to, None, Body::Request(request), now, true)
-            .await?;
-        tx.commit().await?;
-        self.wake_outbox();
-        Ok(sent)
+        self.submit(Outgoing::Request { to, request }).await
     }
 
     /// Sends a follow-up message (acknowledgement, answer, ...) in an existing case.
-    pub async fn send(&self, case: &CaseId, body: Body) -> Result<Sent, ApiError> {
-        let now = now();
-        let mut tx = self.store.write().await?;
-        let rows = tx.case_messages(case).await?;
-        let official = official_case(&self.agreement, &rows)?
-            .ok_or_else(|| unknown_case(case, "the request has not been delivered yet"))?;
-        // Check against what this node believes now: the official case plus its own
-        // messages still on their way, applied in order.
-        let mut predicted = official.clone();
-        for row in rows.iter().filter(|r| r.state == MessageState::Pending) {
-            let env = parse_envelope(&row.envelope)?;
-            predicted.apply(env.payload(), now)?;
-        }
-        predicted.next_status(&self.party, &body)?;
-        let to = if official.requester == self.party {
-            official.responder.clone()
-        } else {
-            official.requester.clone()
-        };
-        let in_reply_to = official.latest_from_other_side(&self.party)?;
-        let sent = self
-            .seal_and_queue(&mut tx, case.clone(), to, in_reply_to, body, now, false)
-            .await?;
-        tx.commit().await?;
-        self.wake_outbox();
-        Ok(sent)
+    pub async fn send(self: &Arc<Self>, case: &CaseId, body: Body) -> Result<Sent, ApiError> {
+        self.submit(Outgoing::FollowUp {
+            case: case.clone(),
+            body,
+        })
+        .await
     }
 
+    /// Commits an outgoing message with group commit: whoever takes the write lock next
+    /// commits everything queued so far in one transaction. A refused message writes nothing
+    /// (see `seal_and_queue`), so it does not disturb the others. Every caller gets its answer
+    /// only after the commit that made its message durable.
+    async fn submit(self: &Arc<Self>, op: Outgoing) -> Result<Sent, ApiError> {
+        let (done, answer) = oneshot::channel();
+        self.queue
+            .lock()
+            .expect("the queue lock is never held across a panic")
+            .push((op, done));
+        // The commit runs in its own task, so a caller that goes away (a dropped HTTP
+        // connection) cannot cancel a transaction that carries other callers' messages.
+        let node = Arc::clone(self);
+        let committer = tokio::spawn(async move { node.commit_queued().await });
+        if let Err(e) = committer.await.map_err(|e| internal(&e)).and_then(|r| r) {
+            tracing::error!(error = %e, "group commit failed");
+        }
+        answer
+            .await
+            .map_err(|_| internal(&"the transaction carrying the message failed"))?
+    }
+
+    async fn commit_queued(&self) -> Result<(), ApiError> {
+        if self
+            .queue
+            .lock()
+            .expect("the queue lock is never held across a panic")
+            .is_empty()
+        {
+            // An earlier committer took this caller's message along; no transaction needed.
+            return Ok(());
+        }
+        let mut tx = self.store.write().await?;
+        let batch = std::mem::take(
+            &mut *self
+                .queue
+                .lock()
+                .expect("the queue lock is never held across a panic"),
+        );
+        if batch.is_empty() {
+            // An earlier committer took this caller's message along.
+            return Ok(());
+        }
+        let now = now();
+        let mut answers = Vec::with_capacity(batch.len());
+        for (op, done) in batch {
+            let result = self.apply_outgoing(&mut tx, op, now).await;
+            if matches!(&result, Err(e) if e.code == ErrorCode::Internal) {
+                // A storage failure may have left partial writes: the whole transaction goes.
+                return result.map(|_| ());
+            }
+            answers.push((done, result));
+        }
+        tx.commit().await?;
+        self.wake_outbox();
+        for (done, result) in answers {
+            // A caller that went away no longer needs its answer; the message is committed.
+            let _ = done.send(result);
+        }
+        Ok(())
+    }
+
+    async fn apply_outgoing(
+        &self,
+        tx: &mut WriteTx,
+        op: Outgoing,
+        now: Timestamp,
+    ) -> Result<Sent, ApiError> {
+        match op {
+            Outgoing::Request { to, request } => {
+                let year = u16::try_from(now.datetime().year()).unwrap_or(0);
+                let number = tx.next_counter(&format!("case:{year}")).await?;
+                let number = u32::try_from(number).map_err(|_| {
+                    ApiError::new(
+                        ErrorCode::Internal,
+                        "case numbers for this year are exhausted",
+                    )
+                })?;
+                let case = CaseId::new(self.party.clone(), year, number);
+                self.seal_and_queue(tx, case, to, None, Body::Request(request), now, Vec::new())
+                    .await
+            }
+            Outgoing::FollowUp { case, body } => {
+                let rows = tx.case_messages(&case).await?;
+                let official = official_case(&self.agreement, &rows)?
+                    .ok_or_else(|| unknown_case(&case, "the request has not been delivered yet"))?;
+                // Check against what this node believes now: the official case plus its own
+                // messages still on their way, applied in order.
+                let mut predicted = official.clone();
+                for row in rows.iter().filter(|r| r.state == MessageState::Pending) {
+                    let env = parse_envelope(&row.envelope)?;
+                    predicted.apply(env.payload(), now)?;
+                }
+                predicted.next_status(&self.party, &body)?;
+                let to = if official.requester == self.party {
+                    official.responder.clone()
+                } else {
+                    official.requester.clone()
+                };
+                let in_reply_to = official.latest_from_other_side(&self.party)?;
+                self.seal_and_queue(tx, case, to, in_reply_to, body, now, rows)
+                    .await
+            }
+        }
+    }
+
+    /// Seals and queues one outgoing message. Every check that can refuse it runs before the
+    /// first write, so within a group commit only a storage failure (which fails the whole
+    /// transaction) can stop it after it has written anything.
     #[allow(clippy::too_many_arguments)]
     async fn seal_and_queue(
         &self,
@@ -174,56 +271,66 @@ impl Node {
         in_reply_to: Option<MessageId>,
         body: Body,
         now: Timestamp,
-        opening: bool,
+        mut rows: Vec<MessageRow>,
     ) -> Result<Sent, ApiError> {
-        let seq = tx.next_counter(&format!("seq:out:{to}")).await?;
-        let envelope = Envelope {
+        let mut envelope = Envelope {
             v: WIRE_VERSION,
             id: MessageId::random(),
             agreement: self.agreement_digest,
             from: self.party.clone(),
             to: to.clone(),
-            seq,
+            seq: 1,
             sent_at: now,
             case: case.clone(),
             in_reply_to,
             body,
         };
-        if opening {
+        envelope.validate()?;
+        if rows.is_empty() {
             // Refuse locally what the partner would refuse: kinds and categories outside the terms.
             Case::open(&self.agreement, &envelope, now)?;
         }
+        envelope.seq = tx.next_counter(&format!("seq:out:{to}")).await?;
         let signed = Signed::seal(envelope, &self.key)?;
-        let id = signed.payload().id;
+        let env = signed.payload();
         let idx = tx
             .append_entry(
                 EntryKind::Envelope,
                 Direction::Out,
-                id,
+                env.id,
                 &signed.to_bytes(),
                 now,
             )
             .await?;
+        let row = MessageRow {
+            id: env.id,
+            direction: Direction::Out,
+            sender: self.party.clone(),
+            recipient: to.clone(),
+            seq: env.seq,
+            case_id: case.clone(),
+            state: MessageState::Pending,
+            envelope: signed.to_bytes(),
+            receipt: None,
+            received_at: None,
+            rejection: None,
+            envelope_entry: idx,
+        };
         tx.insert_message(
-            id,
-            Direction::Out,
-            &self.party,
-            &to,
-            seq,
-            &case,
-            signed.payload().body.message_type().as_str(),
-            idx,
+            &row,
+            env.body.message_type().as_str(),
             &signed.payload_hash().to_string(),
-            MessageState::Pending,
+            None,
         )
         .await?;
-        tx.enqueue(id, &to, seq, now).await?;
-        self.refresh_case(tx, &case, now).await?;
-        tracing::info!(case = %case, message = %id, to = %to, seq, kind = signed.payload().body.message_type().as_str(), "message committed to outbox");
+        tx.enqueue(env.id, &to, env.seq, now).await?;
+        rows.push(row);
+        self.project_case(tx, &case, &rows, now).await?;
+        tracing::info!(case = %case, message = %env.id, to = %to, seq = env.seq, kind = env.body.message_type().as_str(), "message committed to outbox");
         Ok(Sent {
             case,
-            message: id,
-            seq,
+            message: env.id,
+            seq: env.seq,
         })
     }
 
@@ -356,11 +463,12 @@ impl Node {
             }
         }
         // Receipt times only move forward, even if the system clock steps back.
-        let received_at = Timestamp::from_unix_millis(
-            now()
-                .unix_millis()
-                .max(i64::try_from(tx.counter("clock:receipts").await?).unwrap_or(0)),
-        )?;
+        let cached = *self.last_receipt.lock().expect("never poisoned");
+        let last_receipt = match cached {
+            Some(ms) => ms,
+            None => i64::try_from(tx.counter(RECEIPT_CLOCK).await?).unwrap_or(0),
+        };
+        let received_at = Timestamp::from_unix_millis(now().unix_millis().max(last_receipt))?;
         let receipt = Signed::seal(
             Receipt {
                 v: WIRE_VERSION,
@@ -393,94 +501,109 @@ impl Node {
                 received_at,
             )
             .await?;
+        let row = MessageRow {
+            id: env.id,
+            direction: Direction::In,
+            sender: env.from.clone(),
+            recipient: self.party.clone(),
+            seq: env.seq,
+            case_id: env.case.clone(),
+            state: MessageState::Received,
+            envelope: signed.to_bytes(),
+            receipt: None,
+            received_at: Some(received_at),
+            rejection: None,
+            envelope_entry: env_idx,
+        };
         tx.insert_message(
-            env.id,
-            Direction::In,
-            &env.from,
-            &self.party,
-            env.seq,
-            &env.case,
+            &row,
             env.body.message_type().as_str(),
-            env_idx,
             &signed.payload_hash().to_string(),
-            MessageState::Received,
+            Some(receipt_idx),
         )
         .await?;
-        tx.set_receipt(env.id, receipt_idx, received_at, MessageState::Received)
-            .await?;
         tx.set_counter(&stream, env.seq).await?;
         tx.set_counter(
-            "clock:receipts",
+            RECEIPT_CLOCK,
             u64::try_from(received_at.unix_millis()).unwrap_or(0),
         )
         .await?;
-        self.refresh_case(tx, &env.case, received_at).await?;
+        *self.last_receipt.lock().expect("never poisoned") = Some(received_at.unix_millis());
+        let mut rows = rows;
+        rows.push(row);
+        self.project_case(tx, &env.case, &rows, received_at).await?;
         tracing::info!(case = %env.case, message = %env.id, from = %env.from, seq = env.seq, kind = env.body.message_type().as_str(), "envelope received");
         Ok(receipt.to_value())
     }
 
-    /// Records the partner's answer to one delivered envelope.
-    pub async fn settle(&self, item: &OutboxItem, delivery: Delivery) -> Result<(), ApiError> {
+    /// Records the partner's answers to a delivered batch, in one transaction: receipts are
+    /// stored, final refusals mark their message rejected. The first transient refusal (or
+    /// receipt that does not check out) defers the rest of the queue to that partner, so
+    /// nothing overtakes it. Returns how many envelopes got a final outcome.
+    pub async fn settle(
+        &self,
+        batch: &[OutboxItem],
+        results: Vec<Delivery>,
+    ) -> Result<usize, ApiError> {
         let now = now();
-        match delivery {
-            Delivery::Receipt(value) => {
-                let receipt = match self.check_receipt(item, value) {
-                    Ok(r) => r,
+        let mut tx = self.store.write().await?;
+        let mut touched: Vec<CaseId> = Vec::new();
+        let mut settled = 0;
+        for (item, delivery) in batch.iter().zip(results) {
+            let receipt = match delivery {
+                Delivery::Receipt(value) => match self.check_receipt(item, value) {
+                    Ok(receipt) => Ok(receipt),
                     Err(e) => {
                         // A receipt that does not check out proves nothing: keep the envelope
                         // queued, so the partner's stored receipt is fetched again later.
                         tracing::error!(message = %item.message_id, to = %item.recipient, error = %e, "partner returned an invalid receipt");
-                        return self
-                            .defer(&item.recipient, item.attempts, &e.to_string())
-                            .await;
+                        tx.defer(&item.recipient, backoff(item.attempts, now), &e.to_string())
+                            .await?;
+                        break;
                     }
-                };
-                let mut tx = self.store.write().await?;
-                let Some(row) = tx.message(item.message_id).await? else {
-                    return Err(internal(&"outbox item without message"));
-                };
-                if row.state != MessageState::Pending {
-                    return Ok(());
+                },
+                Delivery::Refused(e) if e.code.is_transient() => {
+                    tx.defer(&item.recipient, backoff(item.attempts, now), &e.to_string())
+                        .await?;
+                    break;
                 }
-                let idx = tx
-                    .append_entry(
-                        EntryKind::Receipt,
-                        Direction::In,
-                        item.message_id,
-                        &receipt.to_bytes(),
-                        now,
-                    )
-                    .await?;
-                tx.set_receipt(
-                    item.message_id,
-                    idx,
-                    receipt.payload().received_at,
-                    MessageState::Delivered,
-                )
-                .await?;
-                tx.dequeue(item.message_id).await?;
-                self.refresh_case(&mut tx, &row.case_id, now).await?;
-                tx.commit().await?;
-                tracing::info!(message = %item.message_id, to = %item.recipient, received_at = %receipt.payload().received_at, "delivered");
-                Ok(())
+                Delivery::Refused(e) => Err(e),
+            };
+            // Only an envelope still in the outbox is settled, and only once.
+            if !tx.dequeue(item.message_id).await? {
+                continue;
             }
-            Delivery::Refused(e) if e.code.is_transient() => {
-                self.defer(&item.recipient, item.attempts, &e.to_string())
-                    .await
+            match receipt {
+                Ok(receipt) => {
+                    let idx = tx
+                        .append_entry(
+                            EntryKind::Receipt,
+                            Direction::In,
+                            item.message_id,
+                            &receipt.to_bytes(),
+                            now,
+                        )
+                        .await?;
+                    let at = receipt.payload().received_at;
+                    tx.set_receipt(item.message_id, idx, at, MessageState::Delivered)
+                        .await?;
+                    tracing::info!(message = %item.message_id, to = %item.recipient, received_at = %at, "delivered");
+                }
+                Err(e) => {
+                    tx.set_rejected(item.message_id, &e.to_string()).await?;
+                    tracing::warn!(message = %item.message_id, to = %item.recipient, code = %e.code, reason = %e.message, "partner refused the message for good");
+                }
             }
-            Delivery::Refused(e) => {
-                let mut tx = self.store.write().await?;
-                let Some(row) = tx.message(item.message_id).await? else {
-                    return Err(internal(&"outbox item without message"));
-                };
-                tx.set_rejected(item.message_id, &e.to_string()).await?;
-                tx.dequeue(item.message_id).await?;
-                self.refresh_case(&mut tx, &row.case_id, now).await?;
-                tx.commit().await?;
-                tracing::warn!(message = %item.message_id, to = %item.recipient, code = %e.code, reason = %e.message, "partner refused the message for good");
-                Ok(())
+            if !touched.contains(&item.case_id) {
+                touched.push(item.case_id.clone());
             }
+            settled += 1;
         }
+        for case in &touched {
+            self.refresh_case(&mut tx, case, now).await?;
+        }
+        tx.commit().await?;
+        Ok(settled)
     }
 
     /// Pushes back every queued message to `recipient` after a failed attempt.
@@ -490,12 +613,8 @@ impl Node {
         attempts: u32,
         error: &str,
     ) -> Result<(), ApiError> {
-        let delay_ms = 500u64.saturating_mul(1 << attempts.min(10)).min(300_000);
-        let until = now().add(time::Duration::milliseconds(
-            i64::try_from(delay_ms).unwrap_or(300_000),
-        ));
         let mut tx = self.store.write().await?;
-        tx.defer(recipient, until, error).await?;
+        tx.defer(recipient, backoff(attempts, now()), error).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -535,7 +654,7 @@ impl Node {
         Ok(receipt)
     }
 
-    /// Rewrites the projected row of a case from its messages.
+    /// Rewrites the projected row of a case from its stored messages.
     async fn refresh_case(
         &self,
         tx: &mut WriteTx,
@@ -543,13 +662,24 @@ impl Node {
         now: Timestamp,
     ) -> Result<(), ApiError> {
         let rows = tx.case_messages(case).await?;
+        self.project_case(tx, case, &rows, now).await
+    }
+
+    /// Rewrites the projected row of a case from `rows`, all of its messages.
+    async fn project_case(
+        &self,
+        tx: &mut WriteTx,
+        case: &CaseId,
+        rows: &[MessageRow],
+        now: Timestamp,
+    ) -> Result<(), ApiError> {
         let pending_out = u32::try_from(
             rows.iter()
                 .filter(|r| r.state == MessageState::Pending)
                 .count(),
         )
         .unwrap_or(u32::MAX);
-        let row = match official_case(&self.agreement, &rows)? {
+        let row = match official_case(&self.agreement, rows)? {
             Some(c) => {
                 let timeliness = c.timeliness(&self.agreement.deadlines(c.priority), now);
                 let overdue_at = [
@@ -632,6 +762,12 @@ pub fn official_case(agreement: &Agreement, rows: &[MessageRow]) -> Result<Optio
         return Ok(None);
     }
     Ok(Some(derive_case(agreement, &official)?))
+}
+
+/// When to try again after `attempts` failures: 0.5 s doubling per attempt, at most 5 min.
+fn backoff(attempts: u32, now: Timestamp) -> Timestamp {
+    let delay_ms = 500i64.saturating_mul(1 << attempts.min(10)).min(300_000);
+    now.add(time::Duration::milliseconds(delay_ms))
 }
 
 fn parse_envelope(bytes: &[u8]) -> Result<Signed<Envelope>, ApiError> {

@@ -211,18 +211,7 @@ async fn deliver_due(node: &Node, partners: &Partners) -> Result<usize, ApiError
     let mut settled = 0;
     for (to, batch) in by_partner {
         match partners.deliver(&to, &batch).await {
-            Ok(results) => {
-                for (item, result) in batch.iter().zip(results) {
-                    let transient =
-                        matches!(&result, Delivery::Refused(e) if e.code.is_transient());
-                    node.settle(item, result).await?;
-                    if transient {
-                        // Keep the order: nothing after a deferred envelope goes out before it.
-                        break;
-                    }
-                    settled += 1;
-                }
-            }
+            Ok(results) => settled += node.settle(&batch, results).await?,
             Err(e) => {
                 tracing::warn!(to = %to, error = %e, attempts = batch[0].attempts + 1, "delivery failed; will retry");
                 node.defer(&to, batch[0].attempts, &e).await?;

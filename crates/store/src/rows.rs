@@ -124,6 +124,8 @@ pub struct OutboxItem {
     pub attempts: u32,
     /// Canonical bytes of the signed envelope.
     pub envelope: Vec<u8>,
+    /// The case the envelope belongs to.
+    pub case_id: CaseId,
 }
 
 /// The projected state of one case, as listed.

@@ -68,7 +68,11 @@ impl Store {
     pub async fn write(&self) -> Result<WriteTx, StoreError> {
         let guard = Arc::clone(&self.writer).lock_owned().await;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx {
+            tx,
+            counters: std::collections::HashMap::new(),
+            _guard: guard,
+        })
     }
 
     /// Closes the pool, waiting for connections to finish.
@@ -149,7 +153,7 @@ impl Store {
         // Delivery is strictly in seq order per recipient, so only recipients whose head
         // message is due are served, and for them the head and its successors.
         let rows = sqlx::query(
-            "SELECT o.message_id, o.recipient, o.seq, o.attempts, e.bytes \
+            "SELECT o.message_id, o.recipient, o.seq, o.attempts, e.bytes, m.case_id \
              FROM outbox o JOIN messages m ON m.id = o.message_id \
              JOIN entries e ON e.idx = m.envelope_entry \
              WHERE o.recipient IN (SELECT recipient FROM outbox o2 WHERE o2.seq = \
@@ -169,6 +173,7 @@ impl Store {
                     seq: to_u64(r.try_get(2)?)?,
                     attempts: u32::try_from(r.try_get::<i64, _>(3)?).unwrap_or(u32::MAX),
                     envelope: r.try_get(4)?,
+                    case_id: parse(r.try_get::<String, _>(5)?.as_str(), CaseId::parse)?,
                 })
             })
             .collect()
@@ -207,12 +212,26 @@ impl Store {
 /// The node's single write transaction. Dropping it without `commit` rolls back.
 pub struct WriteTx {
     tx: Transaction<'static, Sqlite>,
+    // Counters read or changed in this transaction: (value, changed).
+    counters: std::collections::HashMap<String, (u64, bool)>,
     _guard: OwnedMutexGuard<()>,
 }
 
 impl WriteTx {
     /// Commits; once this returns, the writes are durable.
-    pub async fn commit(self) -> Result<(), StoreError> {
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        for (name, (value, dirty)) in std::mem::take(&mut self.counters) {
+            if dirty {
+                sqlx::query(
+                    "INSERT INTO counters (name, value) VALUES (?, ?) \
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )
+                .bind(name)
+                .bind(to_i64(value)?)
+                .execute(&mut *self.tx)
+                .await?;
+            }
+        }
         self.tx.commit().await?;
         Ok(())
     }
@@ -242,67 +261,58 @@ impl WriteTx {
 
     /// Increments a named counter and returns the new value (1 for a new counter).
     pub async fn next_counter(&mut self, name: &str) -> Result<u64, StoreError> {
-        let v: i64 = sqlx::query_scalar(
-            "INSERT INTO counters (name, value) VALUES (?, 1) \
-             ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
-        )
-        .bind(name)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        to_u64(v)
+        let v = self.counter(name).await? + 1;
+        self.set_counter(name, v).await?;
+        Ok(v)
     }
 
     /// The value of a named counter (0 if never set).
     pub async fn counter(&mut self, name: &str) -> Result<u64, StoreError> {
+        if let Some((v, _)) = self.counters.get(name) {
+            return Ok(*v);
+        }
         let v: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = ?")
             .bind(name)
             .fetch_optional(&mut *self.tx)
             .await?;
-        to_u64(v.unwrap_or(0))
+        let v = to_u64(v.unwrap_or(0))?;
+        self.counters.insert(name.to_owned(), (v, false));
+        Ok(v)
     }
 
-    /// Sets a named counter.
+    /// Sets a named counter. Counters are written once, at commit, however often they change
+    /// within the transaction.
     pub async fn set_counter(&mut self, name: &str, value: u64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO counters (name, value) VALUES (?, ?) \
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        )
-        .bind(name)
-        .bind(to_i64(value)?)
-        .execute(&mut *self.tx)
-        .await?;
+        to_i64(value)?;
+        self.counters.insert(name.to_owned(), (value, true));
         Ok(())
     }
 
-    /// Records a message whose envelope is already in the log.
-    #[allow(clippy::too_many_arguments)]
+    /// Records a message whose envelope (and receipt, if any) is already in the log.
     pub async fn insert_message(
         &mut self,
-        id: MessageId,
-        direction: Direction,
-        sender: &PartyId,
-        recipient: &PartyId,
-        seq: u64,
-        case: &CaseId,
+        row: &MessageRow,
         message_type: &str,
-        envelope_entry: i64,
         envelope_hash: &str,
-        state: MessageState,
+        receipt_entry: Option<i64>,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO messages (id, direction, sender, recipient, seq, case_id, type, \
-             envelope_entry, envelope_hash, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             envelope_entry, envelope_hash, receipt_entry, received_at, state) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(id.to_string())
-        .bind(direction.as_str())
-        .bind(sender.as_str())
-        .bind(recipient.as_str())
-        .bind(to_i64(seq)?)
-        .bind(case.to_string())
+        .bind(row.id.to_string())
+        .bind(row.direction.as_str())
+        .bind(row.sender.as_str())
+        .bind(row.recipient.as_str())
+        .bind(to_i64(row.seq)?)
+        .bind(row.case_id.to_string())
         .bind(message_type)
-        .bind(envelope_entry)
+        .bind(row.envelope_entry)
         .bind(envelope_hash)
-        .bind(state.as_str())
+        .bind(receipt_entry)
+        .bind(row.received_at.map(Timestamp::unix_millis))
+        .bind(row.state.as_str())
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -382,13 +392,13 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Removes a delivered (or refused) message from the outbox.
-    pub async fn dequeue(&mut self, id: MessageId) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM outbox WHERE message_id = ?")
+    /// Removes a delivered (or refused) message from the outbox; `false` if it was not there.
+    pub async fn dequeue(&mut self, id: MessageId) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM outbox WHERE message_id = ?")
             .bind(id.to_string())
             .execute(&mut *self.tx)
             .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Records a failed attempt for every queued message to `recipient`.
@@ -515,5 +525,99 @@ impl FromStr for Direction {
     type Err = StoreError;
     fn from_str(s: &str) -> Result<Self, StoreError> {
         Self::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("t.db"), true)
+            .await
+            .expect("open");
+        (dir, store)
+    }
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_unix_millis(ms).expect("valid time")
+    }
+
+    #[tokio::test]
+    async fn log_entries_get_consecutive_indices_and_cannot_be_changed_or_deleted() {
+        let (_dir, store) = store().await;
+        let mut tx = store.write().await.expect("write");
+        let a = tx
+            .append_entry(
+                EntryKind::Envelope,
+                Direction::Out,
+                MessageId::random(),
+                b"a",
+                at(1),
+            )
+            .await
+            .expect("append");
+        let b = tx
+            .append_entry(
+                EntryKind::Receipt,
+                Direction::In,
+                MessageId::random(),
+                b"b",
+                at(2),
+            )
+            .await
+            .expect("append");
+        tx.commit().await.expect("commit");
+        assert_eq!((a, b), (0, 1));
+        for sql in [
+            "UPDATE entries SET bytes = x'00' WHERE idx = 0",
+            "DELETE FROM entries WHERE idx = 1",
+        ] {
+            let err = sqlx::query(sql)
+                .execute(&store.pool)
+                .await
+                .expect_err("refused");
+            assert!(err.to_string().contains("append-only"), "{err}");
+        }
+        assert_eq!(store.entry_count().await.expect("count"), 2);
+    }
+
+    #[tokio::test]
+    async fn counters_survive_commit_and_vanish_with_rollback() {
+        let (_dir, store) = store().await;
+        let mut tx = store.write().await.expect("write");
+        assert_eq!(tx.next_counter("c").await.expect("next"), 1);
+        assert_eq!(tx.next_counter("c").await.expect("next"), 2);
+        tx.commit().await.expect("commit");
+        let mut tx = store.write().await.expect("write");
+        assert_eq!(tx.next_counter("c").await.expect("next"), 3);
+        drop(tx); // rolled back
+        let mut tx = store.write().await.expect("write");
+        assert_eq!(tx.counter("c").await.expect("read"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_reopened_database_keeps_what_was_committed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.db");
+        let store = Store::open(&path, true).await.expect("open");
+        let mut tx = store.write().await.expect("write");
+        tx.insert_token("hash", "init", at(0)).await.expect("token");
+        tx.commit().await.expect("commit");
+        store.close().await;
+        let again = Store::open(&path, false).await.expect("reopen");
+        assert!(again.token_exists("hash").await.expect("read"));
+        assert!(!again.token_exists("other").await.expect("read"));
+    }
+
+    #[tokio::test]
+    async fn opening_a_missing_database_without_create_fails() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert!(
+            Store::open(&dir.path().join("missing.db"), false)
+                .await
+                .is_err()
+        );
     }
 }
