@@ -293,36 +293,7 @@ impl Node {
         envelope.seq = tx.next_counter(&format!("seq:out:{to}")).await?;
         let signed = Signed::seal(envelope, &self.key)?;
         let env = signed.payload();
-        let idx = tx
-            .append_entry(
-                EntryKind::Envelope,
-                Direction::Out,
-                env.id,
-                &signed.to_bytes(),
-                now,
-            )
-            .await?;
-        let row = MessageRow {
-            id: env.id,
-            direction: Direction::Out,
-            sender: self.party.clone(),
-            recipient: to.clone(),
-            seq: env.seq,
-            case_id: case.clone(),
-            state: MessageState::Pending,
-            envelope: signed.to_bytes(),
-            receipt: None,
-            received_at: None,
-            rejection: None,
-            envelope_entry: idx,
-        };
-        tx.insert_message(
-            &row,
-            env.body.message_type().as_str(),
-            &signed.payload_hash().to_string(),
-            None,
-        )
-        .await?;
+        let row = record(tx, &signed, MessageState::Pending, None, now).await?;
         tx.enqueue(env.id, &to, env.seq, now).await?;
         rows.push(row);
         self.project_case(tx, &case, &rows, now).await?;
@@ -483,43 +454,12 @@ impl Node {
             },
             &self.key,
         )?;
-        let env_idx = tx
-            .append_entry(
-                EntryKind::Envelope,
-                Direction::In,
-                env.id,
-                &signed.to_bytes(),
-                received_at,
-            )
-            .await?;
-        let receipt_idx = tx
-            .append_entry(
-                EntryKind::Receipt,
-                Direction::Out,
-                env.id,
-                &receipt.to_bytes(),
-                received_at,
-            )
-            .await?;
-        let row = MessageRow {
-            id: env.id,
-            direction: Direction::In,
-            sender: env.from.clone(),
-            recipient: self.party.clone(),
-            seq: env.seq,
-            case_id: env.case.clone(),
-            state: MessageState::Received,
-            envelope: signed.to_bytes(),
-            receipt: None,
-            received_at: Some(received_at),
-            rejection: None,
-            envelope_entry: env_idx,
-        };
-        tx.insert_message(
-            &row,
-            env.body.message_type().as_str(),
-            &signed.payload_hash().to_string(),
-            Some(receipt_idx),
+        let row = record(
+            tx,
+            &signed,
+            MessageState::Received,
+            Some(&receipt),
+            received_at,
         )
         .await?;
         tx.set_counter(&stream, env.seq).await?;
@@ -762,6 +702,57 @@ pub fn official_case(agreement: &Agreement, rows: &[MessageRow]) -> Result<Optio
         return Ok(None);
     }
     Ok(Some(derive_case(agreement, &official)?))
+}
+
+/// Logs an envelope (and, for a received one, the receipt this node issued for it) and
+/// records the message; returns its row.
+async fn record(
+    tx: &mut WriteTx,
+    signed: &Signed<Envelope>,
+    state: MessageState,
+    receipt: Option<&Signed<Receipt>>,
+    at: Timestamp,
+) -> Result<MessageRow, ApiError> {
+    let env = signed.payload();
+    let (direction, receipt_direction) = match state {
+        MessageState::Received => (Direction::In, Direction::Out),
+        _ => (Direction::Out, Direction::In),
+    };
+    let bytes = signed.to_bytes();
+    let envelope_entry = tx
+        .append_entry(EntryKind::Envelope, direction, env.id, &bytes, at)
+        .await?;
+    let receipt_entry = match receipt {
+        Some(r) => Some(
+            tx.append_entry(
+                EntryKind::Receipt,
+                receipt_direction,
+                env.id,
+                &r.to_bytes(),
+                at,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let row = MessageRow {
+        id: env.id,
+        direction,
+        sender: env.from.clone(),
+        recipient: env.to.clone(),
+        seq: env.seq,
+        case_id: env.case.clone(),
+        state,
+        envelope: bytes,
+        receipt: None,
+        received_at: receipt.map(|r| r.payload().received_at),
+        rejection: None,
+        envelope_entry,
+    };
+    let hash = signed.payload_hash().to_string();
+    tx.insert_message(&row, env.body.message_type().as_str(), &hash, receipt_entry)
+        .await?;
+    Ok(row)
 }
 
 /// When to try again after `attempts` failures: 0.5 s doubling per attempt, at most 5 min.
