@@ -36,7 +36,7 @@ pub enum CliError {
 
 impl CliError {
     /// Exit codes: 3 not found, 4 conflict with the case's state, 5 not authorised,
-    /// 6 node unreachable, 7 invalid input, 1 anything else.
+    /// 6 node unreachable, 7 invalid input, 8 alerts need attention, 1 anything else.
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Unreachable(_) => 6,
@@ -44,6 +44,7 @@ impl CliError {
                 "not_found" | "unknown_case" => 3,
                 "illegal_transition" | "replay_conflict" | "out_of_order" => 4,
                 "unauthorized" => 5,
+                "equivocation" => 8,
                 "invalid_message" | "malformed_json" | "outside_terms" | "unknown_party"
                 | "payload_too_large" => 7,
                 _ => 1,
@@ -163,7 +164,30 @@ pub async fn status(home: &Path, args: &ApiArgs, json: bool) -> anyhow::Result<(
         s["agreement"]["id"].as_str().unwrap_or("?"),
         s["agreement"]["digest"].as_str().unwrap_or("?")
     );
-    println!("log        {} entries", s["log_entries"]);
+    println!(
+        "log        {} entries, root {}",
+        s["log_entries"],
+        s["log"]["root"].as_str().unwrap_or("?")
+    );
+    for p in s["partners"].as_array().into_iter().flatten() {
+        let c = &p["latest_consistent_checkpoint"];
+        println!(
+            "partner {:<6} log proven consistent up to size {}",
+            p["party"].as_str().unwrap_or("?"),
+            c["size"]
+                .as_u64()
+                .map_or_else(|| "- (no checkpoint yet)".to_owned(), |n| n.to_string())
+        );
+    }
+    let alerts = s["alerts"].as_array().cloned().unwrap_or_default();
+    for a in &alerts {
+        println!(
+            "ALERT {} {}: {}",
+            a["kind"].as_str().unwrap_or("?"),
+            a["party"].as_str().unwrap_or("?"),
+            a["detail"].as_str().unwrap_or("?")
+        );
+    }
     for o in s["outgoing"].as_array().into_iter().flatten() {
         println!(
             "to {:<6}  {:<10} {}",

@@ -172,6 +172,7 @@ impl EnvelopeBuilder {
             sent_at: t(0),
             case: case_id(),
             in_reply_to: None,
+            checkpoint: None,
             body,
         })
     }

@@ -11,6 +11,7 @@ mod error;
 mod ids;
 mod keys;
 mod message;
+mod request_auth;
 mod signed;
 mod timestamp;
 
@@ -24,5 +25,6 @@ pub use message::{
     ObservableType, PreservationDetails, Priority, RatingBody, Receipt, RequestBody, RequestKind,
     Tlp, WIRE_VERSION, WithdrawalBody,
 };
+pub use request_auth::{PARTY_HEADER, SIGNATURE_HEADER, TIME_HEADER, read_request_message};
 pub use signed::{Signable, Signed};
 pub use timestamp::Timestamp;

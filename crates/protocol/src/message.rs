@@ -40,6 +40,10 @@ pub struct Envelope {
     /// case's messages the same way whatever their clocks say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<MessageId>,
+    /// The sender's latest signed log checkpoint (c2sp.org/tlog-checkpoint signed note) when
+    /// it sealed this envelope, so the receiver holds the sender's commitment to its log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
     /// What the message says.
     pub body: Body,
 }
@@ -69,6 +73,7 @@ impl Signable for Envelope {
                 "seq must be between 1 and 2^53-1".into(),
             ));
         }
+        validate_checkpoint(self.checkpoint.as_deref())?;
         self.body.validate()
     }
 }
@@ -95,6 +100,9 @@ pub struct Receipt {
     pub case: CaseId,
     /// The official time of arrival.
     pub received_at: Timestamp,
+    /// The issuer's latest signed log checkpoint when it issued the receipt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
 }
 
 impl Signable for Receipt {
@@ -117,7 +125,19 @@ impl Signable for Receipt {
                 "seq must be between 1 and 2^53-1".into(),
             ));
         }
-        Ok(())
+        validate_checkpoint(self.checkpoint.as_deref())
+    }
+}
+
+/// Largest checkpoint note carried in a message, in bytes.
+const MAX_CHECKPOINT: usize = 8 * 1024;
+
+/// The carried checkpoint's content is verified by the node against the sender's key; here
+/// only its size is bounded, so a message cannot smuggle in an arbitrarily large note.
+fn validate_checkpoint(checkpoint: Option<&str>) -> Result<(), ProtocolError> {
+    match checkpoint {
+        Some(c) => text("checkpoint", c, 1, MAX_CHECKPOINT),
+        None => Ok(()),
     }
 }
 

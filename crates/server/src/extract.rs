@@ -5,7 +5,11 @@ use axum::{
     extract::{FromRequest, FromRequestParts, Request},
     http::{header::AUTHORIZATION, request::Parts},
 };
-use detente_protocol::parse_strict;
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use detente_protocol::{
+    PARTY_HEADER, PartyId, SIGNATURE_HEADER, TIME_HEADER, Timestamp, parse_strict,
+    read_request_message,
+};
 use serde::de::DeserializeOwned;
 use sha2::{Digest as _, Sha256};
 
@@ -64,6 +68,80 @@ impl FromRequestParts<AppState> for User {
             Ok(User)
         } else {
             Err(unauthorized())
+        }
+    }
+}
+
+/// Who is reading the log: a user or auditor of this node (API token), or a partner node
+/// (a request signed with its pinned key; see `detente_protocol::read_request_message`).
+pub enum Reader {
+    /// Holder of one of this node's API tokens.
+    User,
+    /// A partner node.
+    Partner(PartyId),
+}
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.contains_key(AUTHORIZATION) {
+            return User::from_request_parts(parts, state)
+                .await
+                .map(|_| Reader::User);
+        }
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let unauthorized = |why: &str| {
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                format!("{why}: send an API token, or sign the request as a partner node"),
+            )
+        };
+        let (Some(party), Some(time), Some(sig)) = (
+            header(PARTY_HEADER),
+            header(TIME_HEADER),
+            header(SIGNATURE_HEADER),
+        ) else {
+            return Err(unauthorized("no credentials"));
+        };
+        let party = PartyId::parse(party).map_err(|_| unauthorized("bad party header"))?;
+        let time = Timestamp::parse(time).map_err(|_| unauthorized("bad time header"))?;
+        let sig: [u8; 64] = STANDARD
+            .decode(sig)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| unauthorized("bad signature header"))?;
+        let node = &state.node;
+        let skew = node.agreement().terms.clock_skew.duration();
+        let now = crate::node::now();
+        if time > now.add(skew) || time.add(skew) < now {
+            return Err(unauthorized(
+                "request time is outside the agreed clock skew",
+            ));
+        }
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let message = read_request_message(&party, time, path);
+        let keys = node
+            .agreement()
+            .party(&party)
+            .filter(|p| &p.id != node.party())
+            .map(|p| p.public_keys.as_slice())
+            .unwrap_or_default();
+        if keys.iter().any(|k| k.verify(&message, &sig).is_ok()) {
+            Ok(Reader::Partner(party))
+        } else {
+            Err(unauthorized(
+                "the signature does not verify under a partner's pinned key",
+            ))
+        }
+    }
+}
+
+impl std::fmt::Display for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::User => f.write_str("user"),
+            Self::Partner(p) => write!(f, "partner {p}"),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! This is the only crate that speaks HTTP. It wires the pure crates (protocol, domain) to
 //! the store; the rules themselves live in those crates.
 
+mod checkpoints;
 pub mod config;
 pub mod error;
 mod extract;

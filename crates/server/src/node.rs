@@ -6,12 +6,14 @@
 use std::sync::Arc;
 
 use detente_domain::{Agreement, Case, MilestoneState, OfficialMessage, derive_case};
+use detente_ledger::{Checkpoint, SignedCheckpoint};
 use detente_protocol::{
     Body, CaseId, Digest, Envelope, MessageId, PartyId, PublicKey, Receipt, RequestBody, SecretKey,
     Signable, Signed, Timestamp, WIRE_VERSION,
 };
 use detente_store::{
-    CaseRow, Direction, EntryKind, MessageRow, MessageState, OutboxItem, Store, WriteTx,
+    CaseRow, CheckpointState, Direction, EntryKind, MessageRow, MessageState, OutboxItem,
+    PartnerCheckpoint, Store, WriteTx,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -31,6 +33,8 @@ pub struct Node {
     // The latest receipt time issued, so receipt times never go backwards; read from the
     // database on first use.
     last_receipt: std::sync::Mutex<Option<i64>>,
+    // This node's latest committed checkpoint (signed note), carried in every message it sends.
+    latest_checkpoint: std::sync::Mutex<Option<String>>,
 }
 
 /// The counter holding the latest receipt time issued, in Unix milliseconds.
@@ -78,6 +82,7 @@ impl Node {
         agreement: Agreement,
         key: SecretKey,
         store: Store,
+        latest_checkpoint: Option<String>,
     ) -> Result<Arc<Self>, String> {
         let me = agreement
             .party(&party)
@@ -98,6 +103,7 @@ impl Node {
             outbox_wakeup: Notify::new(),
             queue: std::sync::Mutex::new(Vec::new()),
             last_receipt: std::sync::Mutex::new(None),
+            latest_checkpoint: std::sync::Mutex::new(latest_checkpoint),
         }))
     }
 
@@ -206,7 +212,7 @@ impl Node {
             }
             answers.push((done, result));
         }
-        tx.commit().await?;
+        self.commit(tx, now).await?;
         self.wake_outbox();
         for (done, result) in answers {
             // A caller that went away no longer needs its answer; the message is committed.
@@ -283,6 +289,7 @@ impl Node {
             sent_at: now,
             case: case.clone(),
             in_reply_to,
+            checkpoint: self.latest_checkpoint(),
             body,
         };
         envelope.validate()?;
@@ -327,7 +334,7 @@ impl Node {
                 Ok(receipt) => results.push(Ok(receipt)),
             }
         }
-        tx.commit().await?;
+        self.commit(tx, now()).await?;
         Ok(results)
     }
 
@@ -364,6 +371,9 @@ impl Node {
                 )
             })?;
         verify_any(&signed, &sender.public_keys)?;
+        if let Some(c) = &env.checkpoint {
+            self.verify_partner_checkpoint(&env.from, c)?;
+        }
         let skew = self.agreement.terms.clock_skew.duration();
         let now = now();
         if env.sent_at > now.add(skew) {
@@ -451,9 +461,14 @@ impl Node {
                 seq: env.seq,
                 case: env.case.clone(),
                 received_at,
+                checkpoint: self.latest_checkpoint(),
             },
             &self.key,
         )?;
+        if let Some(c) = &env.checkpoint {
+            self.note_partner_checkpoint(tx, &env.from, c, received_at)
+                .await?;
+        }
         let row = record(
             tx,
             &signed,
@@ -525,6 +540,10 @@ impl Node {
                         )
                         .await?;
                     let at = receipt.payload().received_at;
+                    if let Some(c) = &receipt.payload().checkpoint {
+                        self.note_partner_checkpoint(&mut tx, &item.recipient, c, now)
+                            .await?;
+                    }
                     tx.set_receipt(item.message_id, idx, at, MessageState::Delivered)
                         .await?;
                     tracing::info!(message = %item.message_id, to = %item.recipient, received_at = %at, "delivered");
@@ -542,7 +561,7 @@ impl Node {
         for case in &touched {
             self.refresh_case(&mut tx, case, now).await?;
         }
-        tx.commit().await?;
+        self.commit(tx, now).await?;
         Ok(settled)
     }
 
@@ -559,12 +578,185 @@ impl Node {
         Ok(())
     }
 
+    /// The origin line of this node's checkpoints: names the agreement and the party, so a
+    /// checkpoint of one log can never pass for another's.
+    pub fn origin(&self, party: &PartyId) -> String {
+        format!("detente/{}/{party}", self.agreement.id)
+    }
+
+    /// Signs a read request to a partner node (see `detente_protocol::read_request_message`).
+    pub fn sign_read(&self, time: Timestamp, path_and_query: &str) -> String {
+        use base64::Engine as _;
+        let message = detente_protocol::read_request_message(&self.party, time, path_and_query);
+        base64::engine::general_purpose::STANDARD.encode(self.key.sign(&message))
+    }
+
+    /// Records the outcome of checking a partner checkpoint against an earlier or later one;
+    /// an inconsistency raises an equivocation alert with both signed notes as evidence.
+    pub async fn record_consistency(
+        &self,
+        checked: &PartnerCheckpoint,
+        against: Option<&PartnerCheckpoint>,
+        consistent: bool,
+    ) -> Result<(), ApiError> {
+        let now = now();
+        let mut tx = self.store.write().await?;
+        if consistent {
+            tx.set_partner_checkpoint_state(checked, CheckpointState::Consistent)
+                .await?;
+        } else {
+            tx.set_partner_checkpoint_state(checked, CheckpointState::Equivocation)
+                .await?;
+            let other = against.map_or("", |a| a.note.as_str());
+            let detail = format!(
+                "{} cannot prove its log of size {} extends to (or from) the one it signed at size {}: \
+                 its history was rewritten",
+                checked.party,
+                against.map_or(0, |a| a.size.get()),
+                checked.size.get()
+            );
+            self.raise_equivocation(
+                &mut tx,
+                &checked.party,
+                &detail,
+                &[other, &checked.note],
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// This node's latest committed checkpoint.
+    pub fn latest_checkpoint(&self) -> Option<String> {
+        self.latest_checkpoint
+            .lock()
+            .expect("never poisoned")
+            .clone()
+    }
+
+    /// Signs a checkpoint of the tree if this transaction appended to the log, commits, and
+    /// makes that checkpoint the one carried by later messages.
+    async fn commit(&self, mut tx: WriteTx, now: Timestamp) -> Result<(), ApiError> {
+        let note = if tx.appended() {
+            let (size, root) = tx.tree_head();
+            let checkpoint =
+                Checkpoint::new(&self.origin(&self.party), size, root).map_err(|e| internal(&e))?;
+            let note = SignedCheckpoint::sign(checkpoint, &self.key, self.party.as_str())
+                .map_err(|e| internal(&e))?
+                .to_text();
+            tx.insert_checkpoint(size, root, &note, now).await?;
+            Some(note)
+        } else {
+            None
+        };
+        tx.commit().await?;
+        if let Some(note) = note {
+            *self.latest_checkpoint.lock().expect("never poisoned") = Some(note);
+        }
+        Ok(())
+    }
+
+    /// Checks a partner's checkpoint note: its origin names the partner's log under this
+    /// agreement and one of the partner's pinned keys signed it.
+    fn verify_partner_checkpoint(
+        &self,
+        party: &PartyId,
+        note: &str,
+    ) -> Result<Checkpoint, ApiError> {
+        let invalid = |why: String| {
+            ApiError::new(
+                ErrorCode::InvalidMessage,
+                format!("the carried checkpoint {why}"),
+            )
+        };
+        let signed =
+            SignedCheckpoint::parse(note).map_err(|e| invalid(format!("is malformed: {e}")))?;
+        let keys = self
+            .agreement
+            .party(party)
+            .map(|p| p.public_keys.as_slice())
+            .unwrap_or_default();
+        let checkpoint = keys
+            .iter()
+            .find_map(|k| signed.verify(k, party.as_str()).ok())
+            .ok_or_else(|| invalid(format!("is not signed by a key pinned for {party}")))?;
+        if checkpoint.origin() != self.origin(party) {
+            return Err(invalid(format!(
+                "names log {:?}, expected {:?}",
+                checkpoint.origin(),
+                self.origin(party)
+            )));
+        }
+        Ok(checkpoint.clone())
+    }
+
+    /// Keeps a (verified) partner checkpoint. Two different roots for one size are
+    /// equivocation: both signed notes are kept as evidence and an alert is raised.
+    async fn note_partner_checkpoint(
+        &self,
+        tx: &mut WriteTx,
+        party: &PartyId,
+        note: &str,
+        at: Timestamp,
+    ) -> Result<(), ApiError> {
+        let checkpoint = self.verify_partner_checkpoint(party, note)?;
+        let held = tx.partner_checkpoints_at(party, checkpoint.size()).await?;
+        if held.iter().any(|h| h.root == checkpoint.root()) {
+            return Ok(());
+        }
+        let mut record = PartnerCheckpoint {
+            party: party.clone(),
+            size: checkpoint.size(),
+            root: checkpoint.root(),
+            note: note.to_owned(),
+            state: CheckpointState::Unverified,
+        };
+        if let Some(other) = held.first() {
+            record.state = CheckpointState::Equivocation;
+            self.raise_equivocation(
+                tx,
+                party,
+                &format!(
+                    "{party} signed two different roots for log size {}: {} and {}",
+                    checkpoint.size().get(),
+                    other.root,
+                    checkpoint.root()
+                ),
+                &[&other.note, note],
+                at,
+            )
+            .await?;
+        }
+        tx.insert_partner_checkpoint(&record, at).await?;
+        Ok(())
+    }
+
+    /// Records an equivocation alert with its signed evidence.
+    pub async fn raise_equivocation(
+        &self,
+        tx: &mut WriteTx,
+        party: &PartyId,
+        detail: &str,
+        evidence: &[&str],
+        at: Timestamp,
+    ) -> Result<(), ApiError> {
+        tracing::error!(party = %party, detail, "EQUIVOCATION: a partner's log contradicts itself");
+        tx.insert_alert("equivocation", party, detail, &evidence.join("\n"), at)
+            .await?;
+        Ok(())
+    }
+
     fn check_receipt(&self, item: &OutboxItem, value: Value) -> Result<Signed<Receipt>, ApiError> {
         let receipt = Signed::<Receipt>::from_value(value)?;
         let partner = self.agreement.party(&item.recipient).ok_or_else(|| {
             ApiError::new(ErrorCode::UnknownParty, "recipient left the agreement")
         })?;
         verify_any(&receipt, &partner.public_keys)?;
+        if let Some(c) = &receipt.payload().checkpoint {
+            self.verify_partner_checkpoint(&item.recipient, c)?;
+        }
         let envelope = parse_envelope(&item.envelope)?;
         let r = receipt.payload();
         let env = envelope.payload();

@@ -4,7 +4,7 @@
 
 use std::{collections::BTreeMap, path::Path, sync::Arc, time::Duration};
 
-use detente_protocol::PartyId;
+use detente_protocol::{PARTY_HEADER, PartyId, SIGNATURE_HEADER, TIME_HEADER};
 use detente_store::OutboxItem;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -73,6 +73,36 @@ impl Partners {
             clients.insert(party.id.clone(), (client, url));
         }
         Ok(Self { clients })
+    }
+
+    /// GETs `path` (with query) from `to`'s node as a signed partner read request.
+    pub async fn get(&self, node: &Node, to: &PartyId, path: &str) -> Result<Value, String> {
+        let (client, url) = self
+            .clients
+            .get(to)
+            .ok_or_else(|| format!("{to} is not a partner"))?;
+        let time = now();
+        let signature = node.sign_read(time, path);
+        let response = client
+            .get(format!("{url}{path}"))
+            .header(PARTY_HEADER, node.party().as_str())
+            .header(TIME_HEADER, time.to_string())
+            .header(SIGNATURE_HEADER, signature)
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach {to} at {url}: {}", with_causes(&e)))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| format!("reading the answer of {to}: {e}"))?;
+        if !status.is_success() {
+            return Err(format!(
+                "{to} answered HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+            ));
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("{to} answered with malformed JSON: {e}"))
     }
 
     /// Posts a batch of envelopes to `to` and returns one delivery result per envelope.
@@ -164,7 +194,11 @@ struct ItemError {
 
 /// Runs until `stop` resolves: delivers whatever is due, then sleeps until the next attempt
 /// falls due or a new message is committed.
-pub async fn run(node: Arc<Node>, partners: Partners, stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(
+    node: Arc<Node>,
+    partners: Arc<Partners>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut stop = stop;
     loop {
         if *stop.borrow() {

@@ -41,6 +41,19 @@ pub fn router(node: Arc<Node>, limits: &Limits) -> Router {
     Router::new()
         .route("/healthz", get(routes::health::get_health))
         .route(ENVELOPES_PATH, post(routes::federation::receive_envelopes))
+        .route(
+            "/federation/v1/log/checkpoint",
+            get(routes::log::get_checkpoint),
+        )
+        .route(
+            "/federation/v1/log/proof/inclusion",
+            get(routes::log::get_inclusion_proof),
+        )
+        .route(
+            "/federation/v1/log/proof/consistency",
+            get(routes::log::get_consistency_proof),
+        )
+        .route("/federation/v1/log/entries", get(routes::log::get_entries))
         .route("/api/v1/status", get(routes::status::get_status))
         .route(
             "/api/v1/requests",

@@ -7,7 +7,7 @@ use detente_domain::Agreement;
 use detente_protocol::SecretKey;
 use detente_store::Store;
 
-use crate::{config::NodeConfig, node::Node, outbox, router::router};
+use crate::{checkpoints, config::NodeConfig, node::Node, outbox, router::router};
 
 /// Opens the node in `home`: configuration, agreement, key and database.
 pub async fn open_node(home: &Path) -> Result<(NodeConfig, Arc<Node>), String> {
@@ -29,7 +29,11 @@ pub async fn open_node(home: &Path) -> Result<(NodeConfig, Arc<Node>), String> {
     let store = Store::open(&home.join(&config.database), false)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
-    let node = Node::new(config.party.clone(), agreement, key, store)?;
+    let latest = store
+        .latest_checkpoint()
+        .await
+        .map_err(|e| format!("cannot read the latest checkpoint: {e}"))?;
+    let node = Node::new(config.party.clone(), agreement, key, store, latest)?;
     Ok((config, node))
 }
 
@@ -44,9 +48,14 @@ pub async fn serve(
 ) -> Result<(), String> {
     // Installing twice is harmless (the demo starts two nodes in one process).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let partners = outbox::Partners::new(&node, config, home)?;
+    let partners = Arc::new(outbox::Partners::new(&node, config, home)?);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(outbox::run(Arc::clone(&node), partners, stop_rx));
+    let worker = tokio::spawn(outbox::run(
+        Arc::clone(&node),
+        Arc::clone(&partners),
+        stop_rx.clone(),
+    ));
+    let watcher = tokio::spawn(checkpoints::run(Arc::clone(&node), partners, stop_rx));
     let app = router(Arc::clone(&node), &config.limits)
         .into_make_service_with_connect_info::<SocketAddr>();
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
@@ -91,6 +100,7 @@ pub async fn serve(
     };
     let _ = stop_tx.send(true);
     let _ = worker.await;
+    let _ = watcher.await;
     node.store().close().await;
     tracing::info!(party = %node.party(), "node stopped");
     result.map_err(|e| format!("server error: {e}"))

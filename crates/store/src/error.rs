@@ -11,6 +11,9 @@ pub enum StoreError {
     /// A schema migration failed.
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A proof or range was asked for beyond the log's size.
+    #[error("out of range: {0}")]
+    OutOfRange(String),
     /// Stored data does not parse back; the database was altered outside detente.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

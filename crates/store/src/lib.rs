@@ -11,5 +11,8 @@ mod rows;
 mod sqlite;
 
 pub use error::StoreError;
-pub use rows::{CaseFilter, CaseRow, Direction, EntryKind, MessageRow, MessageState, OutboxItem};
+pub use rows::{
+    Alert, CaseFilter, CaseRow, CheckpointState, Direction, EntryKind, MessageRow, MessageState,
+    OutboxItem, PartnerCheckpoint,
+};
 pub use sqlite::{Store, WriteTx};

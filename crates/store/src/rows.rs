@@ -173,3 +173,63 @@ pub struct CaseFilter {
     /// At most this many, newest first.
     pub limit: u32,
 }
+
+/// What checking a partner checkpoint showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckpointState {
+    /// Held, not yet checked against the partner's earlier checkpoints.
+    Unverified,
+    /// Proven consistent with the partner's earlier checkpoints.
+    Consistent,
+    /// Contradicts another checkpoint of the same partner.
+    Equivocation,
+}
+
+impl CheckpointState {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Unverified => "unverified",
+            Self::Consistent => "consistent",
+            Self::Equivocation => "equivocation",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "unverified" => Self::Unverified,
+            "consistent" => Self::Consistent,
+            "equivocation" => Self::Equivocation,
+            _ => return Err(StoreError::Corrupt(format!("checkpoint state {s:?}"))),
+        })
+    }
+}
+
+/// A checkpoint received from a partner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerCheckpoint {
+    /// The partner.
+    pub party: PartyId,
+    /// Its tree size.
+    pub size: detente_ledger::TreeSize,
+    /// Its root.
+    pub root: detente_protocol::Digest,
+    /// The signed note as received.
+    pub note: String,
+    /// What checking it showed.
+    pub state: CheckpointState,
+}
+
+/// An alert for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    /// What kind, e.g. `equivocation`.
+    pub kind: String,
+    /// The party concerned.
+    pub party: String,
+    /// What happened, in words.
+    pub detail: String,
+    /// The signed evidence (e.g. both checkpoints).
+    pub evidence: String,
+    /// When it was raised.
+    pub raised_at: Timestamp,
+}

@@ -2,7 +2,9 @@
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
+use detente_ledger::{Digest, Frontier, LeafIndex, NodeId, ProofPlan, TreeSize, hash_leaf};
 use detente_protocol::{CaseId, MessageId, PartyId, Timestamp};
+use sqlx::QueryBuilder;
 use sqlx::{
     Row, Sqlite, SqlitePool, Transaction,
     sqlite::{
@@ -12,7 +14,8 @@ use sqlx::{
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::{
-    CaseFilter, CaseRow, Direction, EntryKind, MessageRow, MessageState, OutboxItem, StoreError,
+    Alert, CaseFilter, CaseRow, CheckpointState, Direction, EntryKind, MessageRow, MessageState,
+    OutboxItem, PartnerCheckpoint, StoreError,
 };
 
 // Shared SELECT heads as macros so that every query stays one static, audited string.
@@ -39,8 +42,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct Store {
     pool: SqlitePool,
     // One writer at a time: the log's order is the commit order, and SQLite would otherwise
-    // answer a second concurrent writer with SQLITE_BUSY.
-    writer: Arc<Mutex<()>>,
+    // answer a second concurrent writer with SQLITE_BUSY. The lock guards the Merkle tree's
+    // frontier as of the last commit.
+    writer: Arc<Mutex<Frontier>>,
 }
 
 impl Store {
@@ -58,10 +62,202 @@ impl Store {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self {
+        let store = Self {
             pool,
-            writer: Arc::new(Mutex::new(())),
-        })
+            writer: Arc::new(Mutex::new(Frontier::new())),
+        };
+        store.load_tree().await?;
+        Ok(store)
+    }
+
+    /// Loads the tree's frontier, first hashing any entries the tree does not cover yet
+    /// (a database written before the tree existed).
+    async fn load_tree(&self) -> Result<(), StoreError> {
+        let leaves: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tree_nodes WHERE level = 0")
+            .fetch_one(&self.pool)
+            .await?;
+        let size = TreeSize::new(to_u64(leaves)?);
+        let ids = Frontier::node_ids(size);
+        let hashes = self.node_hashes(&ids).await?;
+        let frontier = Frontier::from_hashes(size, hashes).map_err(corrupt)?;
+        *self.writer.lock().await = frontier;
+        let mut tx = self.write().await?;
+        let rows = sqlx::query("SELECT idx, bytes FROM entries WHERE idx >= ? ORDER BY idx")
+            .bind(leaves)
+            .fetch_all(&mut *tx.tx)
+            .await?;
+        for r in &rows {
+            let idx: i64 = r.try_get(0)?;
+            let bytes: Vec<u8> = r.try_get(1)?;
+            if to_u64(idx)? != tx.frontier.size().get() {
+                return Err(StoreError::Corrupt(format!(
+                    "log entry {idx} is out of sequence"
+                )));
+            }
+            let nodes = tx.frontier.append(&[hash_leaf(&bytes)]).map_err(corrupt)?;
+            tx.new_nodes.extend(nodes);
+        }
+        tx.commit().await
+    }
+
+    /// The stored hashes of `ids`, in the same order.
+    async fn node_hashes(&self, ids: &[NodeId]) -> Result<Vec<Digest>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(400) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT level, idx, hash FROM tree_nodes WHERE (level, idx) IN (",
+            );
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push("(")
+                    .push_bind_unseparated(i64::from(id.level()))
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(to_i64(id.index())?)
+                    .push_unseparated(")");
+            }
+            q.push(")");
+            let rows = q.build().fetch_all(&self.pool).await?;
+            let mut found = std::collections::HashMap::with_capacity(rows.len());
+            for r in &rows {
+                let hash: Vec<u8> = r.try_get(2)?;
+                let hash: [u8; 32] = hash
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("tree node hash is not 32 bytes".into()))?;
+                found.insert(
+                    (r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?),
+                    Digest::from_bytes(hash),
+                );
+            }
+            for id in chunk {
+                let key = (i64::from(id.level()), to_i64(id.index())?);
+                out.push(*found.get(&key).ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "tree node {}/{} is missing",
+                        id.level(),
+                        id.index()
+                    ))
+                })?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The committed tree: its size and root.
+    pub async fn tree_head(&self) -> (TreeSize, Digest) {
+        let f = self.writer.lock().await;
+        (f.size(), f.root())
+    }
+
+    /// The root of the tree when it had `size` entries.
+    pub async fn root_at(&self, size: TreeSize) -> Result<Digest, StoreError> {
+        let plan = ProofPlan::root(size);
+        let hashes = self.node_hashes(plan.nodes()).await?;
+        let mut root = plan.assemble(&hashes).map_err(corrupt)?;
+        root.pop()
+            .ok_or_else(|| StoreError::Corrupt("empty root plan".into()))
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size` entries (RFC 9162 §2.1.3).
+    pub async fn inclusion_proof(
+        &self,
+        index: LeafIndex,
+        size: TreeSize,
+    ) -> Result<Vec<Digest>, StoreError> {
+        let plan =
+            ProofPlan::inclusion(index, size).map_err(|e| StoreError::OutOfRange(e.to_string()))?;
+        let hashes = self.node_hashes(plan.nodes()).await?;
+        plan.assemble(&hashes).map_err(corrupt)
+    }
+
+    /// The consistency proof between the trees of `old` and `new` entries (RFC 9162 §2.1.4).
+    pub async fn consistency_proof(
+        &self,
+        old: TreeSize,
+        new: TreeSize,
+    ) -> Result<Vec<Digest>, StoreError> {
+        let plan =
+            ProofPlan::consistency(old, new).map_err(|e| StoreError::OutOfRange(e.to_string()))?;
+        let hashes = self.node_hashes(plan.nodes()).await?;
+        plan.assemble(&hashes).map_err(corrupt)
+    }
+
+    /// Log entries with indices in `start..end`, in order: (index, kind, direction, bytes).
+    pub async fn entries(
+        &self,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<(u64, String, String, Vec<u8>)>, StoreError> {
+        let rows = sqlx::query("SELECT idx, kind, direction, bytes FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx")
+            .bind(to_i64(start)?)
+            .bind(to_i64(end)?)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    to_u64(r.try_get(0)?)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// This node's latest signed checkpoint (signed-note text), if it has one.
+    pub async fn latest_checkpoint(&self) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Partner checkpoints not yet checked for consistency: (party, size, root, note).
+    pub async fn unverified_partner_checkpoints(
+        &self,
+    ) -> Result<Vec<PartnerCheckpoint>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT party, size, root, note, state FROM partner_checkpoints WHERE state = 'unverified' ORDER BY party, size",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(partner_checkpoint).collect()
+    }
+
+    /// The partner's checkpoints known to be consistent, largest size first.
+    pub async fn consistent_partner_checkpoints(
+        &self,
+        party: &PartyId,
+    ) -> Result<Vec<PartnerCheckpoint>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT party, size, root, note, state FROM partner_checkpoints \
+             WHERE party = ? AND state = 'consistent' ORDER BY size DESC",
+        )
+        .bind(party.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(partner_checkpoint).collect()
+    }
+
+    /// Alerts raised, newest first: (kind, party, detail, evidence, raised_at).
+    pub async fn alerts(&self) -> Result<Vec<Alert>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, party, detail, evidence, raised_at FROM alerts ORDER BY id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Alert {
+                    kind: r.try_get(0)?,
+                    party: r.try_get(1)?,
+                    detail: r.try_get(2)?,
+                    evidence: r.try_get(3)?,
+                    raised_at: ts(r.try_get(4)?)?,
+                })
+            })
+            .collect()
     }
 
     /// Starts the node's single write transaction.
@@ -69,9 +265,11 @@ impl Store {
         let guard = Arc::clone(&self.writer).lock_owned().await;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(WriteTx {
+            frontier: guard.clone(),
+            new_nodes: Vec::new(),
             tx,
             counters: std::collections::HashMap::new(),
-            _guard: guard,
+            guard,
         })
     }
 
@@ -212,9 +410,12 @@ impl Store {
 /// The node's single write transaction. Dropping it without `commit` rolls back.
 pub struct WriteTx {
     tx: Transaction<'static, Sqlite>,
+    // The tree as this transaction extends it, and the nodes to write at commit.
+    frontier: Frontier,
+    new_nodes: Vec<(NodeId, Digest)>,
     // Counters read or changed in this transaction: (value, changed).
     counters: std::collections::HashMap<String, (u64, bool)>,
-    _guard: OwnedMutexGuard<()>,
+    guard: OwnedMutexGuard<Frontier>,
 }
 
 impl WriteTx {
@@ -232,7 +433,120 @@ impl WriteTx {
                 .await?;
             }
         }
+        for chunk in self.new_nodes.chunks(10_000) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO tree_nodes (level, idx, hash) ");
+            q.push_values(chunk, |mut row, (id, hash)| {
+                row.push_bind(i64::from(id.level()))
+                    .push_bind(i64::try_from(id.index()).unwrap_or(i64::MAX))
+                    .push_bind(hash.as_bytes().to_vec());
+            });
+            q.build().execute(&mut *self.tx).await?;
+        }
         self.tx.commit().await?;
+        *self.guard = self.frontier;
+        Ok(())
+    }
+
+    /// The tree as extended by this transaction: its size and root.
+    pub fn tree_head(&self) -> (TreeSize, Digest) {
+        (self.frontier.size(), self.frontier.root())
+    }
+
+    /// Whether this transaction appended to the log.
+    pub fn appended(&self) -> bool {
+        !self.new_nodes.is_empty()
+    }
+
+    /// Stores this node's signed checkpoint of the tree at `size`.
+    pub async fn insert_checkpoint(
+        &mut self,
+        size: TreeSize,
+        root: Digest,
+        note: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)")
+            .bind(to_i64(size.get())?)
+            .bind(root.as_bytes().to_vec())
+            .bind(note)
+            .bind(at.unix_millis())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The partner checkpoints already held at `size`.
+    pub async fn partner_checkpoints_at(
+        &mut self,
+        party: &PartyId,
+        size: TreeSize,
+    ) -> Result<Vec<PartnerCheckpoint>, StoreError> {
+        let rows = sqlx::query("SELECT party, size, root, note, state FROM partner_checkpoints WHERE party = ? AND size = ?")
+            .bind(party.as_str())
+            .bind(to_i64(size.get())?)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(partner_checkpoint).collect()
+    }
+
+    /// Stores a partner checkpoint (once; a repeat is ignored).
+    pub async fn insert_partner_checkpoint(
+        &mut self,
+        c: &PartnerCheckpoint,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO partner_checkpoints (party, size, root, note, received_at, state) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(c.party.as_str())
+        .bind(to_i64(c.size.get())?)
+        .bind(c.root.as_bytes().to_vec())
+        .bind(&c.note)
+        .bind(at.unix_millis())
+        .bind(c.state.as_str())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records what checking a partner checkpoint showed.
+    pub async fn set_partner_checkpoint_state(
+        &mut self,
+        c: &PartnerCheckpoint,
+        state: CheckpointState,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE partner_checkpoints SET state = ? WHERE party = ? AND size = ? AND root = ?",
+        )
+        .bind(state.as_str())
+        .bind(c.party.as_str())
+        .bind(to_i64(c.size.get())?)
+        .bind(c.root.as_bytes().to_vec())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Raises an alert for the operator.
+    pub async fn insert_alert(
+        &mut self,
+        kind: &str,
+        party: &PartyId,
+        detail: &str,
+        evidence: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO alerts (kind, party, detail, evidence, raised_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(kind)
+        .bind(party.as_str())
+        .bind(detail)
+        .bind(evidence)
+        .bind(at.unix_millis())
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
@@ -245,17 +559,22 @@ impl WriteTx {
         bytes: &[u8],
         recorded_at: Timestamp,
     ) -> Result<i64, StoreError> {
-        let idx: i64 = sqlx::query_scalar(
+        // The tree's size is the next index: the entry and its leaf get the same number.
+        let idx = to_i64(self.frontier.size().get())?;
+        sqlx::query(
             "INSERT INTO entries (idx, kind, direction, message_id, bytes, recorded_at) \
-             VALUES ((SELECT COALESCE(MAX(idx) + 1, 0) FROM entries), ?, ?, ?, ?, ?) RETURNING idx",
+             VALUES (?, ?, ?, ?, ?, ?)",
         )
+        .bind(idx)
         .bind(kind.as_str())
         .bind(direction.as_str())
         .bind(message_id.to_string())
         .bind(bytes)
         .bind(recorded_at.unix_millis())
-        .fetch_one(&mut *self.tx)
+        .execute(&mut *self.tx)
         .await?;
+        let nodes = self.frontier.append(&[hash_leaf(bytes)]).map_err(corrupt)?;
+        self.new_nodes.extend(nodes);
         Ok(idx)
     }
 
@@ -506,6 +825,24 @@ fn parse<T, E: std::fmt::Display>(
     f: impl FnOnce(&str) -> Result<T, E>,
 ) -> Result<T, StoreError> {
     f(s).map_err(|e| StoreError::Corrupt(format!("{s:?}: {e}")))
+}
+
+fn partner_checkpoint(r: &SqliteRow) -> Result<PartnerCheckpoint, StoreError> {
+    let root: Vec<u8> = r.try_get(2)?;
+    let root: [u8; 32] = root
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("checkpoint root is not 32 bytes".into()))?;
+    Ok(PartnerCheckpoint {
+        party: parse(&r.try_get::<String, _>(0)?, PartyId::parse)?,
+        size: TreeSize::new(to_u64(r.try_get(1)?)?),
+        root: Digest::from_bytes(root),
+        note: r.try_get(3)?,
+        state: CheckpointState::parse(&r.try_get::<String, _>(4)?)?,
+    })
+}
+
+fn corrupt(e: detente_ledger::LedgerError) -> StoreError {
+    StoreError::Corrupt(e.to_string())
 }
 
 fn ts(ms: i64) -> Result<Timestamp, StoreError> {

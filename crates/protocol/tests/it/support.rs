@@ -62,6 +62,7 @@ pub fn request_envelope() -> Envelope {
         sent_at: sent_at(),
         case: CaseId::parse("US-2026-0042").expect("a valid case id"),
         in_reply_to: None,
+        checkpoint: None,
         body: Body::Request(RequestBody {
             kind: RequestKind::Information,
             category: "ip-theft".into(),
@@ -121,6 +122,7 @@ pub fn answer_envelope() -> Envelope {
         sent_at: sent_at(),
         case: CaseId::parse("US-2026-0042").expect("a valid case id"),
         in_reply_to: Some(message_id()),
+        checkpoint: None,
         body: Body::Answer(AnswerBody {
             is_final: true,
             text: "The server belongs to a hosting customer; logs attached.".into(),
@@ -152,6 +154,7 @@ pub fn receipt_for(envelope: &Signed<Envelope>) -> Receipt {
         seq: e.seq,
         case: e.case.clone(),
         received_at: Timestamp::parse("2026-11-27T03:16:21.000Z").expect("a valid timestamp"),
+        checkpoint: None,
     }
 }
 

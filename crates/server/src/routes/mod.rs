@@ -2,5 +2,6 @@
 
 pub mod federation;
 pub mod health;
+pub mod log;
 pub mod requests;
 pub mod status;

@@ -442,6 +442,7 @@ impl Forge {
             sent_at: now(),
             case: case.clone(),
             in_reply_to: None,
+            checkpoint: None,
             body,
         }
     }

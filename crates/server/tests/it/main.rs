@@ -7,6 +7,7 @@ mod concurrency;
 mod federation;
 mod helpers;
 mod lifecycle;
+mod log;
 mod outbox;
 mod rate_limit;
 mod tls;

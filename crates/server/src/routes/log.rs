@@ -1,0 +1,135 @@
+//! `/federation/v1/log/...`: this node's log for partners and auditors — the latest signed
+//! checkpoint, inclusion and consistency proofs (RFC 9162 §2.1.3–2.1.4), and entries by range.
+
+use axum::{
+    Json,
+    extract::{Query, State},
+};
+use detente_ledger::{LeafIndex, TreeSize};
+use detente_store::StoreError;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{
+    error::{ApiError, ErrorCode},
+    extract::Reader,
+    router::AppState,
+};
+
+/// Most entries returned by one request.
+pub const MAX_ENTRIES: u64 = 1000;
+
+/// The latest signed checkpoint, with the tree it commits to.
+pub async fn get_checkpoint(
+    _reader: Reader,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
+    let store = state.node.store();
+    let (size, root) = store.tree_head().await;
+    Ok(Json(json!({
+        "size": size.get(),
+        "root": root,
+        "checkpoint": store.latest_checkpoint().await?,
+    })))
+}
+
+/// Query of the inclusion proof.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionQuery {
+    index: u64,
+    size: u64,
+}
+
+/// The inclusion proof of entry `index` in the tree of `size` entries.
+pub async fn get_inclusion_proof(
+    _reader: Reader,
+    State(state): State<AppState>,
+    Query(q): Query<InclusionQuery>,
+) -> Result<Json<Value>, ApiError> {
+    within_log(&state, q.size).await?;
+    let proof = state
+        .node
+        .store()
+        .inclusion_proof(LeafIndex::new(q.index), TreeSize::new(q.size))
+        .await
+        .map_err(range)?;
+    Ok(Json(
+        json!({"index": q.index, "size": q.size, "proof": proof}),
+    ))
+}
+
+/// Query of the consistency proof.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyQuery {
+    from: u64,
+    to: u64,
+}
+
+/// The consistency proof between the trees of `from` and `to` entries.
+pub async fn get_consistency_proof(
+    _reader: Reader,
+    State(state): State<AppState>,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<Json<Value>, ApiError> {
+    within_log(&state, q.to).await?;
+    let proof = state
+        .node
+        .store()
+        .consistency_proof(TreeSize::new(q.from), TreeSize::new(q.to))
+        .await
+        .map_err(range)?;
+    Ok(Json(json!({"from": q.from, "to": q.to, "proof": proof})))
+}
+
+/// Query of the entries range.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntriesQuery {
+    start: u64,
+    end: u64,
+}
+
+/// Entries `start..end` (at most 1000), each the signed envelope or receipt as logged.
+pub async fn get_entries(
+    reader: Reader,
+    State(state): State<AppState>,
+    Query(q): Query<EntriesQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if q.end < q.start || q.end - q.start > MAX_ENTRIES {
+        return Err(ApiError::new(
+            ErrorCode::InvalidMessage,
+            format!("ask for start <= end and at most {MAX_ENTRIES} entries at a time"),
+        ));
+    }
+    tracing::info!(reader = %reader, start = q.start, end = q.end, "log entries read");
+    let rows = state.node.store().entries(q.start, q.end).await?;
+    let entries = rows
+        .into_iter()
+        .map(|(index, kind, direction, bytes)| {
+            let entry: Value = serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::from(StoreError::Corrupt(e.to_string())))?;
+            Ok(json!({"index": index, "kind": kind, "direction": direction, "entry": entry}))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(Json(json!({ "entries": entries })))
+}
+
+async fn within_log(state: &AppState, size: u64) -> Result<(), ApiError> {
+    let (current, _) = state.node.store().tree_head().await;
+    if size > current.get() {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("the log has {} entries, fewer than {size}", current.get()),
+        ));
+    }
+    Ok(())
+}
+
+fn range(e: StoreError) -> ApiError {
+    match e {
+        StoreError::OutOfRange(m) => ApiError::new(ErrorCode::InvalidMessage, m),
+        other => other.into(),
+    }
+}
