@@ -5,6 +5,7 @@ mod agreement_cmd;
 mod client;
 mod demo;
 mod home;
+mod log_cmd;
 mod request_cmd;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -41,6 +42,12 @@ enum Command {
     /// Work requests: file, list, show, acknowledge, clarify, answer, decline, withdraw, rate.
     #[command(subcommand)]
     Request(request_cmd::RequestCommand),
+    /// Export this node's log as a bundle for an auditor.
+    #[command(subcommand)]
+    Log(log_cmd::LogCommand),
+    /// Verify two parties' log bundles against each other, trusting neither; exit 0 verified,
+    /// 1 tampered, 2 unusable input.
+    Audit(log_cmd::AuditArgs),
     /// Start two nodes (US and CN) on loopback and run a realistic exchange of 20+ cases.
     Demo(demo::DemoArgs),
 }
@@ -65,7 +72,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
+    let result: anyhow::Result<()> = runtime.block_on(async {
         match cli.command {
             Command::Init(args) => home::init(&cli.home, &args).await,
             Command::Serve => home::serve(&cli.home).await,
@@ -73,12 +80,21 @@ fn main() -> ExitCode {
             Command::Agreement(cmd) => agreement_cmd::run(&cli.home, cmd, cli.json),
             Command::Request(cmd) => request_cmd::run(&cli.home, cmd, cli.json).await,
             Command::Demo(args) => demo::run(&args).await,
+            Command::Log(cmd) => log_cmd::run(&cli.home, cmd).await,
+            Command::Audit(args) => log_cmd::audit_bundles(&args, cli.json),
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = e.downcast_ref::<CliError>().map_or(1, CliError::exit_code);
+            let code = e
+                .downcast_ref::<CliError>()
+                .map(CliError::exit_code)
+                .or_else(|| {
+                    e.downcast_ref::<log_cmd::Verdict>()
+                        .map(log_cmd::Verdict::exit_code)
+                })
+                .unwrap_or(1);
             eprintln!("error: {e:#}");
             ExitCode::from(code)
         }

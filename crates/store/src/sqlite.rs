@@ -213,6 +213,30 @@ impl Store {
         )
     }
 
+    /// Every checkpoint this node signed, by ascending size.
+    pub async fn checkpoint_notes(&self) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT note FROM checkpoints ORDER BY size")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Every checkpoint held from partners: (party, signed note), by party and size.
+    pub async fn partner_checkpoint_notes(&self) -> Result<Vec<(PartyId, String)>, StoreError> {
+        let rows = sqlx::query("SELECT party, note FROM partner_checkpoints ORDER BY party, size")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    parse(&r.try_get::<String, _>(0)?, PartyId::parse)?,
+                    r.try_get(1)?,
+                ))
+            })
+            .collect()
+    }
+
     /// Partner checkpoints not yet checked for consistency: (party, size, root, note).
     pub async fn unverified_partner_checkpoints(
         &self,

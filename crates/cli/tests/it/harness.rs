@@ -106,6 +106,18 @@ impl NodeProc {
         r.json().await.unwrap()
     }
 
+    /// The status of `case` on this node, or `None` if it does not know the case yet.
+    pub async fn case_status(&self, case: &str) -> Option<String> {
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/v1/requests/{case}", self.url()))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .ok()?;
+        let v: Value = r.json().await.ok()?;
+        v["summary"]["status"].as_str().map(str::to_owned)
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
         reqwest::Client::new()
             .post(format!("{}{path}", self.url()))

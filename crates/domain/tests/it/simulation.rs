@@ -288,6 +288,7 @@ impl World<'_> {
             sent_at,
             case: case_id(),
             in_reply_to,
+            checkpoint: None,
             body,
         };
         let knew = node.received.iter().map(|m| m.envelope.id).collect();

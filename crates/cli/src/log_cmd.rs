@@ -1,0 +1,189 @@
+//! `detente log export` and `detente audit`: the auditor's path. A party exports its log as a
+//! bundle; an auditor (or either party) checks both parties' bundles against each other,
+//! trusting neither, and recomputes the timeliness figures.
+
+use std::{
+    fs::File,
+    io::{BufReader, BufWriter, Write},
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use detente_audit::{BUNDLE_FORMAT, BundleLine, BundleWriter, Header, audit};
+use detente_domain::Agreement;
+use detente_server::config::NodeConfig;
+use detente_store::Store;
+
+use crate::demo::print_table;
+
+/// Subcommands of `detente log`.
+#[derive(Subcommand)]
+pub enum LogCommand {
+    /// Write this node's whole log as a self-contained bundle (entries, checkpoints, the
+    /// partner checkpoints held, the agreement with its keys).
+    Export {
+        /// Where to write the bundle (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Options of `detente audit`.
+#[derive(Args)]
+pub struct AuditArgs {
+    /// The first party's bundle.
+    pub a: PathBuf,
+    /// The second party's bundle.
+    pub b: PathBuf,
+}
+
+/// A failed audit's verdict; it becomes the process exit code.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Something was changed, dropped, reordered, inserted or forged: exit 1.
+    Tampered,
+    /// The input is not a pair of bundles of one agreement: exit 2.
+    Unusable,
+}
+
+impl Verdict {
+    /// Exit codes: 0 verified (no error), 1 tampered, 2 unusable input.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Tampered => 1,
+            Self::Unusable => 2,
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Tampered => "the audit found the logs tampered with (see above)",
+            Self::Unusable => "the bundles cannot be audited",
+        })
+    }
+}
+
+impl std::error::Error for Verdict {}
+
+/// Exports the log of the node in `home`.
+pub async fn run(home: &Path, cmd: LogCommand) -> anyhow::Result<()> {
+    let LogCommand::Export { out } = cmd;
+    let config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
+    let text =
+        std::fs::read_to_string(home.join(&config.agreement)).context("reading the agreement")?;
+    let agreement = Agreement::from_toml(&text)?;
+    let store = Store::open(&home.join(&config.database), false)
+        .await
+        .context("opening the database")?;
+    // The export covers the log up to the latest checkpoint, so every entry it holds is
+    // committed to by a signed checkpoint in the same bundle.
+    let notes = store.checkpoint_notes().await?;
+    let size = store.tree_head().await.0.get();
+    let sink: Box<dyn Write> = match &out {
+        Some(p) => Box::new(File::create(p).with_context(|| format!("creating {}", p.display()))?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let header = Header {
+        format: BUNDLE_FORMAT.into(),
+        party: config.party.clone(),
+        agreement,
+        size,
+    };
+    let mut w = BundleWriter::new(BufWriter::new(sink), header)?;
+    for note in notes {
+        w.line(&BundleLine::Checkpoint(note))?;
+    }
+    for (party, note) in store.partner_checkpoint_notes().await? {
+        w.line(&BundleLine::PartnerCheckpoint { party, note })?;
+    }
+    let mut start = 0;
+    while start < size {
+        let end = (start + 10_000).min(size);
+        for (index, kind, direction, bytes) in store.entries(start, end).await? {
+            let data = serde_json::from_slice(&bytes).context("a stored entry is not JSON")?;
+            w.line(&BundleLine::Entry {
+                index,
+                kind,
+                direction,
+                data,
+            })?;
+        }
+        start = end;
+    }
+    w.finish()?;
+    store.close().await;
+    if let Some(p) = out {
+        eprintln!(
+            "wrote {size} entries of {}'s log to {}",
+            config.party,
+            p.display()
+        );
+    }
+    Ok(())
+}
+
+/// Audits two bundles and prints the verdict and the figures.
+pub fn audit_bundles(args: &AuditArgs, json: bool) -> anyhow::Result<()> {
+    let open = |p: &PathBuf| -> anyhow::Result<BufReader<File>> {
+        match File::open(p) {
+            Ok(f) => Ok(BufReader::with_capacity(1 << 20, f)),
+            Err(e) => {
+                eprintln!("cannot open {}: {e}", p.display());
+                Err(Verdict::Unusable.into())
+            }
+        }
+    };
+    let result = match audit(open(&args.a)?, open(&args.b)?) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return Err(Verdict::Unusable.into());
+        }
+    };
+    if json {
+        let findings: Vec<String> = result.findings.iter().map(ToString::to_string).collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "verified": result.verified(),
+                "parties": result.parties,
+                "entries": result.entries,
+                "signatures": result.signatures,
+                "checkpoints_checked": result.checkpoints_checked,
+                "findings": findings,
+                "as_of": result.as_of,
+                "figures": result.figures,
+            })
+        );
+    } else {
+        println!(
+            "audited {} ({} entries) and {} ({} entries): {} signatures, {} checkpoint roots",
+            result.parties[0],
+            result.entries[0],
+            result.parties[1],
+            result.entries[1],
+            result.signatures,
+            result.checkpoints_checked
+        );
+        for f in &result.findings {
+            println!("TAMPERED  {f}");
+        }
+        if result.verified() {
+            println!(
+                "VERIFIED: both logs are intact, consistent with every checkpoint, and agree with each other."
+            );
+        }
+        if let Some(at) = result.as_of {
+            println!("\nFigures recomputed from the logs as of {at} (the latest receipt):");
+            print_table(&result.figures);
+        }
+    }
+    if result.verified() {
+        Ok(())
+    } else {
+        Err(Verdict::Tampered.into())
+    }
+}
