@@ -125,6 +125,17 @@ pub async fn run(home: &Path, cmd: LogCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `detente rebuild`: recreates the projections of the (stopped) node in `home` from its log.
+pub async fn rebuild(home: &Path) -> anyhow::Result<()> {
+    let (_, node) = detente_server::open_node(home)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let entries = node.rebuild().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    node.store().close().await;
+    println!("rebuilt messages, outbox, cases and counters from {entries} log entries");
+    Ok(())
+}
+
 /// Audits two bundles and prints the verdict and the figures.
 pub fn audit_bundles(args: &AuditArgs, json: bool) -> anyhow::Result<()> {
     let open = |p: &PathBuf| -> anyhow::Result<BufReader<File>> {

@@ -42,6 +42,9 @@ enum Command {
     /// Work requests: file, list, show, acknowledge, clarify, answer, decline, withdraw, rate.
     #[command(subcommand)]
     Request(request_cmd::RequestCommand),
+    /// Rebuild the node's tables (messages, outbox, cases, counters) from its log alone.
+    /// Stop the node first.
+    Rebuild,
     /// Export this node's log as a bundle for an auditor.
     #[command(subcommand)]
     Log(log_cmd::LogCommand),
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
             Command::Request(cmd) => request_cmd::run(&cli.home, cmd, cli.json).await,
             Command::Demo(args) => demo::run(&args).await,
             Command::Log(cmd) => log_cmd::run(&cli.home, cmd).await,
+            Command::Rebuild => log_cmd::rebuild(&cli.home).await,
             Command::Audit(args) => log_cmd::audit_bundles(&args, cli.json),
         }
     });

@@ -153,6 +153,16 @@ impl CaseId {
     pub fn party(&self) -> &PartyId {
         &self.party
     }
+
+    /// The year the case was filed.
+    pub fn year(&self) -> u16 {
+        self.year
+    }
+
+    /// The case's number within its party and year.
+    pub fn number(&self) -> u32 {
+        self.number
+    }
 }
 
 impl fmt::Display for CaseId {

@@ -481,6 +481,21 @@ impl WriteTx {
         !self.new_nodes.is_empty()
     }
 
+    /// Empties every projection (messages, outbox, cases, counters) so that it can be
+    /// rebuilt from the log. The log, the tree, checkpoints and alerts are untouched.
+    pub async fn clear_projections(&mut self) -> Result<(), StoreError> {
+        for sql in [
+            "DELETE FROM outbox",
+            "DELETE FROM cases",
+            "DELETE FROM messages",
+            "DELETE FROM counters",
+        ] {
+            sqlx::query(sql).execute(&mut *self.tx).await?;
+        }
+        self.counters.clear();
+        Ok(())
+    }
+
     /// Stores this node's signed checkpoint of the tree at `size`.
     pub async fn insert_checkpoint(
         &mut self,

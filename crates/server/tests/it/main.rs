@@ -10,4 +10,5 @@ mod lifecycle;
 mod log;
 mod outbox;
 mod rate_limit;
+mod rebuild;
 mod tls;
