@@ -13,6 +13,6 @@ mod sqlite;
 pub use error::StoreError;
 pub use rows::{
     Alert, CaseFilter, CaseRow, CheckpointState, Direction, EntryKind, MessageRow, MessageState,
-    OutboxItem, PartnerCheckpoint,
+    NewEntry, OutboxItem, PartnerCheckpoint,
 };
 pub use sqlite::{Store, WriteTx};

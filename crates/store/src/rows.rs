@@ -233,3 +233,18 @@ pub struct Alert {
     /// When it was raised.
     pub raised_at: Timestamp,
 }
+
+/// An entry to append in bulk.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEntry<'a> {
+    /// Envelope or receipt.
+    pub kind: EntryKind,
+    /// Sent or received.
+    pub direction: Direction,
+    /// The envelope's id.
+    pub message_id: MessageId,
+    /// The canonical signed bytes.
+    pub bytes: &'a [u8],
+    /// The local time of recording.
+    pub recorded_at: Timestamp,
+}

@@ -15,7 +15,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::{
     Alert, CaseFilter, CaseRow, CheckpointState, Direction, EntryKind, MessageRow, MessageState,
-    OutboxItem, PartnerCheckpoint, StoreError,
+    NewEntry, OutboxItem, PartnerCheckpoint, StoreError,
 };
 
 // Shared SELECT heads as macros so that every query stays one static, audited string.
@@ -36,6 +36,20 @@ macro_rules! case_select {
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How many tree nodes one lookup statement asks for: more than any proof needs.
+const NODE_LOOKUP_WIDTH: usize = 64;
+
+/// `SELECT ... WHERE (level, idx) IN (VALUES (?, ?), ...)` with [`NODE_LOOKUP_WIDTH`] pairs.
+fn node_lookup_sql() -> sqlx::AssertSqlSafe<&'static str> {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let pairs = vec!["(?, ?)"; NODE_LOOKUP_WIDTH].join(", ");
+        format!("SELECT level, idx, hash FROM tree_nodes WHERE (level, idx) IN (VALUES {pairs})")
+    });
+    // Built once from constant fragments; every value is a bound parameter.
+    sqlx::AssertSqlSafe(sql.as_str())
+}
 
 /// A node's database.
 #[derive(Clone)]
@@ -103,20 +117,17 @@ impl Store {
     /// The stored hashes of `ids`, in the same order.
     async fn node_hashes(&self, ids: &[NodeId]) -> Result<Vec<Digest>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(400) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT level, idx, hash FROM tree_nodes WHERE (level, idx) IN (",
-            );
-            let mut sep = q.separated(", ");
-            for id in chunk {
-                sep.push("(")
-                    .push_bind_unseparated(i64::from(id.level()))
-                    .push_unseparated(", ")
-                    .push_bind_unseparated(to_i64(id.index())?)
-                    .push_unseparated(")");
+        for chunk in ids.chunks(NODE_LOOKUP_WIDTH) {
+            // One statement text for every lookup, padded with a level no node has, so SQLite
+            // prepares it once and each proof costs only its index probes.
+            let mut q = sqlx::query(node_lookup_sql());
+            for k in 0..NODE_LOOKUP_WIDTH {
+                q = match chunk.get(k) {
+                    Some(id) => q.bind(i64::from(id.level())).bind(to_i64(id.index())?),
+                    None => q.bind(-1i64).bind(0i64),
+                };
             }
-            q.push(")");
-            let rows = q.build().fetch_all(&self.pool).await?;
+            let rows = q.fetch_all(&self.pool).await?;
             let mut found = std::collections::HashMap::with_capacity(rows.len());
             for r in &rows {
                 let hash: Vec<u8> = r.try_get(2)?;
@@ -615,6 +626,32 @@ impl WriteTx {
         let nodes = self.frontier.append(&[hash_leaf(bytes)]).map_err(corrupt)?;
         self.new_nodes.extend(nodes);
         Ok(idx)
+    }
+
+    /// Appends many entries at once (multi-row inserts) and returns the index of the first.
+    /// For bulk loads; the node's own traffic appends one entry at a time.
+    pub async fn append_entries(&mut self, entries: &[NewEntry<'_>]) -> Result<i64, StoreError> {
+        let first = to_i64(self.frontier.size().get())?;
+        // 6 parameters a row; SQLite allows 32,766 per statement.
+        for (c, chunk) in entries.chunks(5000).enumerate() {
+            let base = first + to_i64((c * 5000) as u64)?;
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO entries (idx, kind, direction, message_id, bytes, recorded_at) ",
+            );
+            q.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
+                row.push_bind(base + i as i64)
+                    .push_bind(e.kind.as_str())
+                    .push_bind(e.direction.as_str())
+                    .push_bind(e.message_id.to_string())
+                    .push_bind(e.bytes)
+                    .push_bind(e.recorded_at.unix_millis());
+            });
+            q.build().execute(&mut *self.tx).await?;
+        }
+        let leaves: Vec<Digest> = entries.iter().map(|e| hash_leaf(e.bytes)).collect();
+        let nodes = self.frontier.append(&leaves).map_err(corrupt)?;
+        self.new_nodes.extend(nodes);
+        Ok(first)
     }
 
     /// Increments a named counter and returns the new value (1 for a new counter).
