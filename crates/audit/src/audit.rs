@@ -101,11 +101,11 @@ struct Scan {
 }
 
 /// Audits bundles `a` and `b` of the two parties to one agreement.
-pub fn audit<A: BufRead, B: BufRead>(a: A, b: B) -> Result<Audit, AuditError> {
+pub fn audit<A: BufRead + Send, B: BufRead + Send>(a: A, b: B) -> Result<Audit, AuditError> {
     let mut lines_a = a.lines().enumerate();
     let mut lines_b = b.lines().enumerate();
-    let head_a = read_head(&mut lines_a)?;
-    let head_b = read_head(&mut lines_b)?;
+    let mut head_a = read_head(&mut lines_a)?;
+    let mut head_b = read_head(&mut lines_b)?;
     let agreement = head_a.header.agreement.clone();
     if agreement.digest() != head_b.header.agreement.digest() {
         return Err(AuditError::Unusable(
@@ -166,29 +166,23 @@ pub fn audit<A: BufRead, B: BufRead>(a: A, b: B) -> Result<Audit, AuditError> {
             }
         }
     }
-    let mut checkpoints_checked = 0;
-    let scan_a = scan(
-        &agreement,
-        &pa,
-        &pb,
-        head_a.first_entry,
-        &mut lines_a,
-        &expect[0],
-        &mut findings,
-        &mut signatures,
-        &mut checkpoints_checked,
-    );
-    let scan_b = scan(
-        &agreement,
-        &pb,
-        &pa,
-        head_b.first_entry,
-        &mut lines_b,
-        &expect[1],
-        &mut findings,
-        &mut signatures,
-        &mut checkpoints_checked,
-    );
+    // The two bundles are independent until the cross-checks: scan them on two cores.
+    let (first_a, first_b) = (head_a.first_entry.take(), head_b.first_entry.take());
+    let [expect_a, expect_b] = &expect;
+    let ((scan_a, found_a, sigs_a, checked_a), (scan_b, found_b, sigs_b, checked_b)) =
+        std::thread::scope(|scope| {
+            let a = scope.spawn(|| scan(&agreement, &pa, &pb, first_a, &mut lines_a, expect_a));
+            let b = scan(&agreement, &pb, &pa, first_b, &mut lines_b, expect_b);
+            (
+                a.join()
+                    .expect("the scan of the first bundle does not panic"),
+                b,
+            )
+        });
+    findings.extend(found_a);
+    findings.extend(found_b);
+    signatures += sigs_a + sigs_b;
+    let checkpoints_checked = checked_a + checked_b;
     for (me, header, s) in [
         (&pa, &head_a.header, &scan_a),
         (&pb, &head_b.header, &scan_b),
@@ -321,7 +315,6 @@ fn verify_checkpoint(
 }
 
 /// Streams one bundle's entries: tree, signatures, directions, receipts, official messages.
-#[allow(clippy::too_many_arguments)]
 fn scan<R: BufRead>(
     agreement: &Agreement,
     me: &PartyId,
@@ -329,10 +322,9 @@ fn scan<R: BufRead>(
     first: Option<(usize, String)>,
     lines: &mut Lines<R>,
     expect: &BTreeMap<u64, Vec<Expectation>>,
-    findings: &mut Vec<Finding>,
-    signatures: &mut u64,
-    checkpoints_checked: &mut u64,
-) -> Scan {
+) -> (Scan, Vec<Finding>, u64, u64) {
+    let mut findings = Vec::new();
+    let (mut signatures, mut checkpoints_checked) = (0u64, 0u64);
     let mut s = Scan::default();
     let mut frontier = Frontier::new();
     let mut last_checked = 0u64;
@@ -376,7 +368,7 @@ fn scan<R: BufRead>(
         if let Some(exps) = expect.get(&size) {
             let root = frontier.root();
             for e in exps {
-                *checkpoints_checked += 1;
+                checkpoints_checked += 1;
                 if e.root != root {
                     finding(format!(
                         "the log does not match {} at size {size}: entries {last_checked}..{} were changed, dropped, reordered or inserted",
@@ -404,7 +396,7 @@ fn scan<R: BufRead>(
                         continue;
                     }
                 };
-                *signatures += 1;
+                signatures += 1;
                 let env = signed.payload();
                 if let Err(e) = verify_by(agreement, &signed) {
                     finding(e);
@@ -438,7 +430,7 @@ fn scan<R: BufRead>(
                         continue;
                     }
                 };
-                *signatures += 1;
+                signatures += 1;
                 if let Err(e) = verify_by(agreement, &signed) {
                     finding(e);
                     continue;
@@ -511,7 +503,7 @@ fn scan<R: BufRead>(
             });
         }
     }
-    s
+    (s, findings, signatures, checkpoints_checked)
 }
 
 fn verify_by<T: Signable>(agreement: &Agreement, signed: &Signed<T>) -> Result<(), String> {
