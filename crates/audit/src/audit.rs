@@ -9,8 +9,10 @@ use std::{
 use detente_domain::{Agreement, Case, OfficialMessage, derive_case};
 use detente_ledger::{Checkpoint, Frontier, SignedCheckpoint, hash_leaf};
 use detente_protocol::{
-    Body, CaseId, Digest, Envelope, MessageId, PartyId, PublicKey, Receipt, Signable, Signed,
-    Timestamp, canonical_bytes,
+    AcknowledgementBody, AnswerBody, Body, CaseId, ClarificationBody, ClarificationRequestBody,
+    DeclineBody, DeclineReason, Digest, Envelope, MessageId, PartyId, Priority, PublicKey,
+    RatingBody, Receipt, RequestBody, RequestKind, Signable, Signed, Timestamp, Tlp, WIRE_VERSION,
+    WithdrawalBody, canonical_bytes,
 };
 use detente_report::{DirectionSummary, summarize};
 
@@ -90,12 +92,18 @@ struct Head {
 #[derive(Default)]
 struct Scan {
     count: u64,
-    out_envelopes: HashSet<Digest>,
-    in_envelopes_from_partner: HashSet<Digest>,
-    out_receipts: HashSet<Digest>,
+    out_envelopes: HashSet<Key>,
+    in_envelopes_from_partner: HashSet<Key>,
+    out_receipts: HashSet<Key>,
     // Receipts the party holds for its envelopes: (entry, envelope hash, receipt hash).
-    in_receipts: Vec<(u64, Digest, Digest)>,
-    official: BTreeMap<CaseId, Vec<OfficialMessage>>,
+    in_receipts: Vec<(u64, Key, Key)>,
+    // Official messages by case, kept for the first bundle only: the second is compared by
+    // fingerprint, so the audit holds one log's cases, compactly, and never two.
+    official: BTreeMap<CaseId, Vec<(Compact, Timestamp)>>,
+    keep_cases: bool,
+    // Order-independent digest of every official message (envelope hash, official time).
+    fingerprint: u128,
+    official_count: u64,
     latest_receipt: Option<Timestamp>,
     latest_out_receipt: Option<Timestamp>,
 }
@@ -107,7 +115,8 @@ pub fn audit<A: BufRead + Send, B: BufRead + Send>(a: A, b: B) -> Result<Audit, 
     let mut head_a = read_head(&mut lines_a)?;
     let mut head_b = read_head(&mut lines_b)?;
     let agreement = head_a.header.agreement.clone();
-    if agreement.digest() != head_b.header.agreement.digest() {
+    let digest = agreement.digest();
+    if digest != head_b.header.agreement.digest() {
         return Err(AuditError::Unusable(
             "the two bundles were written under different agreements".into(),
         ));
@@ -171,8 +180,9 @@ pub fn audit<A: BufRead + Send, B: BufRead + Send>(a: A, b: B) -> Result<Audit, 
     let [expect_a, expect_b] = &expect;
     let ((scan_a, found_a, sigs_a, checked_a), (scan_b, found_b, sigs_b, checked_b)) =
         std::thread::scope(|scope| {
-            let a = scope.spawn(|| scan(&agreement, &pa, &pb, first_a, &mut lines_a, expect_a));
-            let b = scan(&agreement, &pb, &pa, first_b, &mut lines_b, expect_b);
+            let a =
+                scope.spawn(|| scan(&agreement, &pa, &pb, first_a, &mut lines_a, expect_a, true));
+            let b = scan(&agreement, &pb, &pa, first_b, &mut lines_b, expect_b, false);
             (
                 a.join()
                     .expect("the scan of the first bundle does not panic"),
@@ -204,33 +214,40 @@ pub fn audit<A: BufRead + Send, B: BufRead + Send>(a: A, b: B) -> Result<Audit, 
     let mut voided = 0;
     let mut figures = Vec::new();
     if let Some(at) = as_of {
-        let mut per_log = Vec::new();
-        for (me, s) in [(&pa, &scan_a), (&pb, &scan_b)] {
-            let mut cases: Vec<Case> = Vec::with_capacity(s.official.len());
-            for (id, messages) in &s.official {
-                match derive_case(&agreement, messages) {
-                    Ok(c) => {
-                        voided += c.voided.len();
-                        cases.push(c);
-                    }
-                    Err(e) => findings.push(Finding {
-                        party: me.clone(),
-                        entry: None,
-                        what: format!("case {id} is not a legal history: {e}"),
-                    }),
+        let mut cases: Vec<Case> = Vec::with_capacity(scan_a.official.len());
+        for (id, messages) in &scan_a.official {
+            let messages: Vec<OfficialMessage> = messages
+                .iter()
+                .map(|(c, at)| OfficialMessage {
+                    envelope: c.envelope(id, &pa, &pb, &agreement, digest),
+                    at: *at,
+                })
+                .collect();
+            match derive_case(&agreement, &messages) {
+                Ok(c) => {
+                    voided += c.voided.len();
+                    cases.push(c);
                 }
+                Err(e) => findings.push(Finding {
+                    party: pa.clone(),
+                    entry: None,
+                    what: format!("case {id} is not a legal history: {e}"),
+                }),
             }
-            per_log.push(summarize(&agreement, &cases, at));
         }
-        if per_log[0] != per_log[1] {
-            findings.push(Finding {
-                party: pa.clone(),
-                entry: None,
-                what: format!("the figures from {pa}'s log and from {pb}'s log differ: one log lacks official messages the other has"),
-            });
-        }
-        figures = per_log.swap_remove(0);
-        voided /= 2;
+        figures = summarize(&agreement, &cases, at);
+    }
+    // Both logs must hold the same official messages (envelopes with their receipt times),
+    // or the figures would depend on whose log was read.
+    if (scan_a.official_count, scan_a.fingerprint) != (scan_b.official_count, scan_b.fingerprint) {
+        findings.push(Finding {
+            party: pa.clone(),
+            entry: None,
+            what: format!(
+                "{pa}'s log holds {} receipted messages and {pb}'s {}, or the same number but not the same ones: the figures would differ",
+                scan_a.official_count, scan_b.official_count
+            ),
+        });
     }
     Ok(Audit {
         parties: [pa, pb],
@@ -322,15 +339,19 @@ fn scan<R: BufRead>(
     first: Option<(usize, String)>,
     lines: &mut Lines<R>,
     expect: &BTreeMap<u64, Vec<Expectation>>,
+    keep_cases: bool,
 ) -> (Scan, Vec<Finding>, u64, u64) {
     let mut findings = Vec::new();
     let (mut signatures, mut checkpoints_checked) = (0u64, 0u64);
-    let mut s = Scan::default();
+    let mut s = Scan {
+        keep_cases,
+        ..Scan::default()
+    };
     let mut frontier = Frontier::new();
     let mut last_checked = 0u64;
     let skew = agreement.terms.clock_skew.duration();
-    // Envelopes waiting for their receipt, by id: (entry, hash, skeleton).
-    let mut waiting: HashMap<MessageId, (u64, Digest, Envelope)> = HashMap::new();
+    // Envelopes waiting for their receipt, by id: (entry, hash, compact form, case).
+    let mut waiting: HashMap<MessageId, (u64, Digest, Compact, CaseId)> = HashMap::new();
     let rest = lines.map(|(n, l)| (n + 1, l.unwrap_or_default()));
     for (line_no, line) in first.into_iter().chain(rest) {
         let pos = s.count;
@@ -416,11 +437,12 @@ fn scan<R: BufRead>(
                 }
                 let hash = signed.payload_hash();
                 if outgoing {
-                    s.out_envelopes.insert(hash);
+                    s.out_envelopes.insert(key(&hash));
                 } else {
-                    s.in_envelopes_from_partner.insert(hash);
+                    s.in_envelopes_from_partner.insert(key(&hash));
                 }
-                waiting.insert(env.id, (pos, hash, skeleton(env)));
+                let compact = Compact::of(env, outgoing, agreement);
+                waiting.insert(env.id, (pos, hash, compact, env.case.clone()));
             }
             "receipt" => {
                 let signed = match Signed::<Receipt>::from_value(data) {
@@ -457,29 +479,32 @@ fn scan<R: BufRead>(
                         ));
                     }
                     s.latest_out_receipt = Some(r.received_at);
-                    s.out_receipts.insert(signed.payload_hash());
+                    s.out_receipts.insert(key(&signed.payload_hash()));
                 } else {
                     s.in_receipts
-                        .push((pos, r.envelope_hash, signed.payload_hash()));
+                        .push((pos, key(&r.envelope_hash), key(&signed.payload_hash())));
                 }
                 s.latest_receipt = s.latest_receipt.max(Some(r.received_at));
                 match waiting.remove(&r.envelope_id) {
-                    Some((_, hash, env)) if hash == r.envelope_hash => {
-                        if r.received_at.add(skew) < env.sent_at {
+                    Some((_, hash, compact, case)) if hash == r.envelope_hash => {
+                        if r.received_at.add(skew) < compact.sent_at {
                             finding(format!(
                                 "receipt time {} is before the envelope was sent ({}) beyond the agreed skew",
-                                r.received_at, env.sent_at
+                                r.received_at, compact.sent_at
                             ));
                         }
-                        s.official
-                            .entry(env.case.clone())
-                            .or_default()
-                            .push(OfficialMessage {
-                                envelope: env,
-                                at: r.received_at,
-                            });
+                        s.fingerprint = s
+                            .fingerprint
+                            .wrapping_add(fingerprint(&hash, r.received_at));
+                        s.official_count += 1;
+                        if s.keep_cases {
+                            s.official
+                                .entry(case)
+                                .or_default()
+                                .push((compact, r.received_at));
+                        }
                     }
-                    Some((entry, _, _)) => finding(format!(
+                    Some((entry, _, _, _)) => finding(format!(
                         "receipt does not cover the envelope logged at entry {entry}"
                     )),
                     None => finding(format!(
@@ -552,31 +577,162 @@ fn cross_check(holder: &PartyId, h: &Scan, other: &PartyId, o: &Scan, findings: 
     }
 }
 
-/// The envelope with its free text removed: the lifecycle and the figures need only the
-/// structure, and an audit of a million entries must not hold every narrative in memory.
-fn skeleton(env: &Envelope) -> Envelope {
-    let mut e = env.clone();
-    e.checkpoint = None;
-    match &mut e.body {
-        Body::Request(r) => {
-            r.title.clear();
-            r.narrative.clear();
-            r.observables.clear();
-            r.attachments.clear();
-            r.attribution = None;
-            r.preservation = None;
+/// A digest truncated to 128 bits for the audit's membership sets: finding two entries that
+/// collide would take about 2^64 work, and the sets of a million entries halve in size.
+type Key = [u8; 16];
+
+fn key(d: &Digest) -> Key {
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&d.as_bytes()[..16]);
+    k
+}
+
+/// One official message's contribution to a log's fingerprint.
+fn fingerprint(envelope_hash: &Digest, at: Timestamp) -> u128 {
+    let mut bytes = envelope_hash.as_bytes().to_vec();
+    bytes.extend_from_slice(&at.unix_millis().to_be_bytes());
+    u128::from_be_bytes(key(&Digest::of(&bytes)))
+}
+
+/// What the lifecycle and the figures need of an envelope, and nothing else: an audit of a
+/// million entries must not hold every narrative (or even every party name) in memory.
+struct Compact {
+    id: MessageId,
+    from_scanner: bool,
+    seq: u64,
+    sent_at: Timestamp,
+    in_reply_to: Option<MessageId>,
+    body: CompactBody,
+}
+
+enum CompactBody {
+    Request {
+        kind: RequestKind,
+        category: Option<u16>,
+        priority: Priority,
+        tlp: Tlp,
+    },
+    Acknowledgement,
+    ClarificationRequest,
+    Clarification,
+    Answer {
+        is_final: bool,
+    },
+    Decline(DeclineReason),
+    Withdrawal,
+    Rating(u8),
+}
+
+impl Compact {
+    fn of(env: &Envelope, from_scanner: bool, agreement: &Agreement) -> Self {
+        let body = match &env.body {
+            Body::Request(r) => CompactBody::Request {
+                kind: r.kind,
+                // A category outside the terms stays unknown, and opening the case then fails.
+                category: agreement
+                    .terms
+                    .categories
+                    .iter()
+                    .position(|c| c == &r.category)
+                    .and_then(|i| u16::try_from(i).ok()),
+                priority: r.priority,
+                tlp: r.tlp,
+            },
+            Body::Acknowledgement(_) => CompactBody::Acknowledgement,
+            Body::ClarificationRequest(_) => CompactBody::ClarificationRequest,
+            Body::Clarification(_) => CompactBody::Clarification,
+            Body::Answer(a) => CompactBody::Answer {
+                is_final: a.is_final,
+            },
+            Body::Decline(d) => CompactBody::Decline(d.reason),
+            Body::Withdrawal(_) => CompactBody::Withdrawal,
+            Body::Rating(r) => CompactBody::Rating(r.score),
+        };
+        Self {
+            id: env.id,
+            from_scanner,
+            seq: env.seq,
+            sent_at: env.sent_at,
+            in_reply_to: env.in_reply_to,
+            body,
         }
-        Body::Acknowledgement(a) => a.note.clear(),
-        Body::ClarificationRequest(c) => c.question.clear(),
-        Body::Clarification(c) => c.text.clear(),
-        Body::Answer(a) => {
-            a.text.clear();
-            a.observables.clear();
-            a.attachments.clear();
-        }
-        Body::Decline(d) => d.text.clear(),
-        Body::Withdrawal(w) => w.reason.clear(),
-        Body::Rating(r) => r.comment.clear(),
     }
-    e
+
+    /// The envelope again, with its free text empty.
+    fn envelope(
+        &self,
+        case: &CaseId,
+        scanner: &PartyId,
+        partner: &PartyId,
+        agreement: &Agreement,
+        digest: Digest,
+    ) -> Envelope {
+        let (from, to) = if self.from_scanner {
+            (scanner, partner)
+        } else {
+            (partner, scanner)
+        };
+        let body = match &self.body {
+            CompactBody::Request {
+                kind,
+                category,
+                priority,
+                tlp,
+            } => Body::Request(RequestBody {
+                kind: *kind,
+                category: category
+                    .and_then(|i| agreement.terms.categories.get(usize::from(i)).cloned())
+                    .unwrap_or_default(),
+                priority: *priority,
+                tlp: *tlp,
+                title: String::new(),
+                narrative: String::new(),
+                observables: Vec::new(),
+                attachments: Vec::new(),
+                attribution: None,
+                preservation: None,
+            }),
+            CompactBody::Acknowledgement => Body::Acknowledgement(AcknowledgementBody {
+                note: String::new(),
+            }),
+            CompactBody::ClarificationRequest => {
+                Body::ClarificationRequest(ClarificationRequestBody {
+                    question: String::new(),
+                })
+            }
+            CompactBody::Clarification => Body::Clarification(ClarificationBody {
+                text: String::new(),
+            }),
+            CompactBody::Answer { is_final } => Body::Answer(AnswerBody {
+                is_final: *is_final,
+                text: String::new(),
+                observables: Vec::new(),
+                attachments: Vec::new(),
+            }),
+            CompactBody::Decline(reason) => Body::Decline(DeclineBody {
+                reason: *reason,
+                text: String::new(),
+            }),
+            CompactBody::Withdrawal => Body::Withdrawal(WithdrawalBody {
+                reason: String::new(),
+            }),
+            CompactBody::Rating(score) => Body::Rating(RatingBody {
+                score: *score,
+                comment: String::new(),
+            }),
+        };
+        Envelope {
+            v: WIRE_VERSION,
+            id: self.id,
+            agreement: digest,
+            from: from.clone(),
+            to: to.clone(),
+            seq: self.seq,
+            sent_at: self.sent_at,
+            case: case.clone(),
+            in_reply_to: self.in_reply_to,
+            checkpoint: None,
+            body,
+        }
+    }
 }
