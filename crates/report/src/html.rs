@@ -1,0 +1,914 @@
+//! The review as one self-contained HTML page: a one-screen summary of the numbers a
+//! delegate quotes, inline SVG charts, the tables, and how each figure is computed. No
+//! scripts, fonts, images or styles are fetched from anywhere; `@media print` lays it out on
+//! A4. The weekly bulletin is the same page, shorter.
+//!
+//! The page is an askama template (`templates/review.html`), so every value is HTML-escaped;
+//! only the SVG charts, built and escaped by the crate's chart module, are inserted as markup.
+
+use askama::Template;
+use detente_protocol::{DeclineReason, Timestamp};
+
+use crate::{
+    Durations, Figures, Fraction, Redaction, Review, ReviewError, Scope,
+    chart::{self, Chart, Series},
+    decline_reason_name,
+    metrics::Section,
+};
+
+/// Appendix rows shown in the page; beyond this the page points to the CSV and JSON.
+pub const MAX_APPENDIX_ROWS_IN_PAGE: usize = 500;
+/// Overdue requests listed in the page, oldest first.
+pub const MAX_OVERDUE_ROWS_IN_PAGE: usize = 50;
+
+#[derive(Template)]
+#[template(path = "review.html")]
+struct Page {
+    bulletin: bool,
+    heading: String,
+    period: String,
+    agreement: String,
+    digest: String,
+    as_of: String,
+    backlog_at: String,
+    redacted: bool,
+    scope_note: String,
+    cards: Vec<Card>,
+    charts: Vec<Figure>,
+    tables: Vec<Table>,
+    definitions: Vec<(&'static str, &'static str)>,
+}
+
+struct Card {
+    title: String,
+    stats: Vec<Stat>,
+}
+
+struct Stat {
+    label: &'static str,
+    value: String,
+    detail: String,
+}
+
+struct Figure {
+    id: String,
+    title: String,
+    caption: String,
+    svg: String,
+}
+
+struct Table {
+    id: String,
+    title: String,
+    note: String,
+    head: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+/// The full review page.
+pub fn review_page(review: &Review<'_>) -> Result<String, ReviewError> {
+    render(review, false)
+}
+
+/// The weekly bulletin: the summary, three charts and the overdue list, in the same style.
+pub fn bulletin_page(review: &Review<'_>) -> Result<String, ReviewError> {
+    render(review, true)
+}
+
+fn render(review: &Review<'_>, bulletin: bool) -> Result<String, ReviewError> {
+    let directions: Vec<String> = review
+        .directions
+        .iter()
+        .map(|d| format!("{} → {}", d.requester, d.responder))
+        .collect();
+    let mut cards = vec![card("All directions", &review.overall.figures)];
+    for (name, d) in directions.iter().zip(&review.directions) {
+        cards.push(card(name, &d.section.figures));
+    }
+    let all = charts(review, &directions)?;
+    let charts: Vec<Figure> = if bulletin {
+        all.into_iter()
+            .filter(|f| {
+                ["within-deadline", "trend-in-time", "overdue-ageing"].contains(&f.id.as_str())
+            })
+            .collect()
+    } else {
+        all
+    };
+    let mut tables = vec![direction_table(review, &directions)];
+    if !bulletin {
+        tables.push(declines_table(review, &directions));
+        for (id, title, pick) in [
+            ("by-kind", "By request kind", 0),
+            ("by-category", "By category", 1),
+            ("by-priority", "By priority", 2),
+        ] {
+            tables.push(breakdown_table(review, &directions, id, title, pick));
+        }
+        tables.push(trend_table(review, &directions));
+    }
+    tables.push(overdue_table(review));
+    if !bulletin {
+        tables.push(appendix_table(review));
+    }
+    let filed = review
+        .appendix
+        .rows
+        .iter()
+        .filter(|r| r.scope == Scope::Filed)
+        .count();
+    let carried = review.appendix.rows.len() - filed;
+    let follow_up = if review.as_of > review.period.end() {
+        format!(
+            " Requests are followed up to {}; the backlog is taken at the period's end.",
+            when(review.as_of)
+        )
+    } else {
+        String::new()
+    };
+    let page = Page {
+        bulletin,
+        heading: if bulletin {
+            "Weekly bulletin: timeliness of responses".into()
+        } else {
+            "Review of the timeliness and quality of responses".into()
+        },
+        period: review.period.to_string(),
+        agreement: format!("{} ({})", review.agreement.title, review.agreement.id),
+        digest: review.agreement.digest.to_string(),
+        as_of: when(review.as_of),
+        backlog_at: when(review.backlog_at),
+        redacted: review.redaction == Redaction::Redacted,
+        scope_note: format!(
+            "{filed} requests filed from {} to {}, and {carried} filed earlier that were \
+             open at its start or end. Every figure is computed from the official (receipt) \
+             times in the log.{follow_up}",
+            when(review.period.start()),
+            when(review.period.end()),
+        ),
+        cards,
+        charts,
+        tables,
+        definitions: DEFINITIONS.to_vec(),
+    };
+    page.render()
+        .map_err(|e| ReviewError::Template(e.to_string()))
+}
+
+const DEFINITIONS: [(&str, &str); 8] = [
+    (
+        "Filed in the period",
+        "Requests whose official filing time (the receipt time of the request) falls in the \
+         period. All counts, times, shares and ratings are about these requests and what had \
+         officially happened to them before the review's instant.",
+    ),
+    (
+        "Acknowledged",
+        "Any first reply of the responder counts: an acknowledgement, a clarification question, \
+         an answer or a decline.",
+    ),
+    (
+        "Times",
+        "Responder time from filing to the milestone, with clarification pauses taken out. \
+         Median is the lower middle value, p90 the nearest rank: every time shown was observed.",
+    ),
+    (
+        "Final answer",
+        "The final answer or a decline; declines are also counted by reason.",
+    ),
+    (
+        "Within deadline",
+        "Of the requests whose deadline (per the agreement, for their priority) was met or has \
+         passed, the share met in time. Requests still inside their deadline are not yet \
+         measured; a withdrawal makes unmet deadlines moot.",
+    ),
+    (
+        "Open, overdue, carried over",
+        "Open: the responder still owes a reply (sent, acknowledged, partially answered, or \
+         waiting for a clarification). Counted at the period's end over every request filed \
+         before it; carried over are those filed before the period. Overdue: past an unmet \
+         deadline. Age: time since filing.",
+    ),
+    (
+        "Quality",
+        "The requester's rating (1 to 5) of final answers; the share rated is of final answers \
+         given (declines excluded).",
+    ),
+    (
+        "Rounding",
+        "Percentages are rounded half up to one decimal, mean ratings to two, from integer \
+         counts, so both parties' pages show the same digits.",
+    ),
+];
+
+fn card(title: &str, f: &Figures) -> Card {
+    Card {
+        title: title.to_owned(),
+        stats: vec![
+            Stat {
+                label: "Requests filed",
+                value: f.filed.to_string(),
+                detail: format!(
+                    "{} finally answered, {} declined, {} withdrawn",
+                    f.answered.finally, f.declined.total, f.withdrawn
+                ),
+            },
+            Stat {
+                label: "Acknowledged in time",
+                value: pct(f.within_deadline.acknowledge),
+                detail: of(f.within_deadline.acknowledge),
+            },
+            Stat {
+                label: "Final answer in time",
+                value: pct(f.within_deadline.final_answer),
+                detail: of(f.within_deadline.final_answer),
+            },
+            Stat {
+                label: "Median time to final answer",
+                value: ms(f.time_to_final_answer.median_ms),
+                detail: format!(
+                    "p90 {}, of {}",
+                    ms(f.time_to_final_answer.p90_ms),
+                    f.time_to_final_answer.count
+                ),
+            },
+            Stat {
+                label: "Open at end",
+                value: f.at_end.open.to_string(),
+                detail: format!(
+                    "{} overdue, {} carried over",
+                    f.at_end.overdue, f.at_end.carried_over
+                ),
+            },
+            Stat {
+                label: "Mean rating",
+                value: f
+                    .quality
+                    .mean
+                    .value()
+                    .map_or("—".into(), |m| format!("{m:.2}")),
+                detail: format!(
+                    "{} of {} final answers rated",
+                    f.quality.rated.part, f.quality.rated.whole
+                ),
+            },
+        ],
+    }
+}
+
+fn charts(review: &Review<'_>, directions: &[String]) -> Result<Vec<Figure>, ReviewError> {
+    let per_direction = |values: &dyn Fn(&Section) -> Vec<Option<f64>>| -> Vec<Series> {
+        directions
+            .iter()
+            .zip(&review.directions)
+            .map(|(name, d)| Series {
+                name: name.clone(),
+                values: values(&d.section),
+            })
+            .collect()
+    };
+    let counts = |v: &[u64]| v.iter().map(|c| Some(*c as f64)).collect::<Vec<_>>();
+    let share = |f: Fraction| f.percent();
+    let response_labels: Vec<String> = review
+        .buckets
+        .response_time
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let periods: Vec<String> = review.trend.iter().map(|p| p.period.to_string()).collect();
+    let trend_series = |value: &dyn Fn(&crate::Headline) -> Option<f64>| -> Vec<Series> {
+        directions
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Series {
+                name: name.clone(),
+                values: review
+                    .trend
+                    .iter()
+                    .map(|p| p.directions.get(i).and_then(|d| value(&d.headline)))
+                    .collect(),
+            })
+            .collect()
+    };
+    let kinds: Vec<String> = review
+        .overall
+        .by_kind
+        .iter()
+        .map(|g| g.value.clone())
+        .collect();
+    let specs: Vec<(&str, &str, String, Chart, bool)> = vec![
+        (
+            "time-to-acknowledge",
+            "Time to acknowledge, by direction",
+            "Requests filed in the period, by responder time to the first reply.".into(),
+            Chart {
+                title: "Time to acknowledge, by direction".into(),
+                x_labels: response_labels.clone(),
+                series: per_direction(&|s| counts(&s.distribution.time_to_acknowledge)),
+                y_label: "requests".into(),
+                percent: false,
+            },
+            false,
+        ),
+        (
+            "time-to-final-answer",
+            "Time to final answer, by direction",
+            "Requests filed in the period, by responder time to the final answer or decline \
+             (clarification pauses excluded)."
+                .into(),
+            Chart {
+                title: "Time to final answer, by direction".into(),
+                x_labels: response_labels,
+                series: per_direction(&|s| counts(&s.distribution.time_to_final_answer)),
+                y_label: "requests".into(),
+                percent: false,
+            },
+            false,
+        ),
+        (
+            "within-deadline",
+            "Within deadline, by deadline and direction",
+            "Share of measured requests that met each deadline in time.".into(),
+            Chart {
+                title: "Within deadline, by deadline and direction".into(),
+                x_labels: vec![
+                    "Acknowledge".into(),
+                    "First answer".into(),
+                    "Final answer".into(),
+                ],
+                series: per_direction(&|s| {
+                    let w = s.figures.within_deadline;
+                    vec![
+                        share(w.acknowledge),
+                        share(w.first_answer),
+                        share(w.final_answer),
+                    ]
+                }),
+                y_label: "% in time".into(),
+                percent: true,
+            },
+            false,
+        ),
+        (
+            "in-time-by-kind",
+            "Final answer within deadline, by request kind and direction",
+            "Share of measured requests of each kind answered (or declined) in time.".into(),
+            Chart {
+                title: "Final answer within deadline, by request kind and direction".into(),
+                x_labels: kinds,
+                series: per_direction(&|s| {
+                    s.by_kind
+                        .iter()
+                        .map(|g| share(g.figures.within_deadline.final_answer))
+                        .collect()
+                }),
+                y_label: "% in time".into(),
+                percent: true,
+            },
+            false,
+        ),
+        (
+            "trend-filed",
+            "Requests filed, by period",
+            format!(
+                "This period and the {} before it.",
+                periods.len().saturating_sub(1)
+            ),
+            Chart {
+                title: "Requests filed, by period".into(),
+                x_labels: periods.clone(),
+                series: trend_series(&|h| Some(h.filed as f64)),
+                y_label: "requests".into(),
+                percent: false,
+            },
+            true,
+        ),
+        (
+            "trend-in-time",
+            "Final answer within deadline, by period",
+            "A gap means nothing was measured in that period.".into(),
+            Chart {
+                title: "Final answer within deadline, by period".into(),
+                x_labels: periods,
+                series: trend_series(&|h| share(h.final_answer_in_time)),
+                y_label: "% in time".into(),
+                percent: true,
+            },
+            true,
+        ),
+        (
+            "quality",
+            "Ratings of final answers, by direction",
+            "How the requesters rated the final answers (1 poor, 5 excellent).".into(),
+            Chart {
+                title: "Ratings of final answers, by direction".into(),
+                x_labels: (1..=5).map(|r| r.to_string()).collect(),
+                series: per_direction(&|s| counts(&s.figures.quality.ratings)),
+                y_label: "answers".into(),
+                percent: false,
+            },
+            false,
+        ),
+        (
+            "overdue-ageing",
+            "Overdue at the period's end, by age",
+            format!(
+                "Requests open and past a deadline at {}, by time since filing.",
+                when(review.backlog_at)
+            ),
+            Chart {
+                title: "Overdue at the period's end, by age".into(),
+                x_labels: review.buckets.age.iter().map(|s| (*s).to_owned()).collect(),
+                series: per_direction(&|s| counts(&s.distribution.overdue_age)),
+                y_label: "requests".into(),
+                percent: false,
+            },
+            false,
+        ),
+    ];
+    specs
+        .into_iter()
+        .map(|(id, title, caption, spec, line)| {
+            let svg = if line {
+                chart::lines(&spec)?
+            } else {
+                chart::bars(&spec)?
+            };
+            Ok(Figure {
+                id: id.to_owned(),
+                title: title.to_owned(),
+                caption,
+                svg,
+            })
+        })
+        .collect()
+}
+
+fn direction_table(review: &Review<'_>, directions: &[String]) -> Table {
+    let sections: Vec<&Figures> = std::iter::once(&review.overall.figures)
+        .chain(review.directions.iter().map(|d| &d.section.figures))
+        .collect();
+    let mut head = vec!["Figure".to_owned(), "All directions".to_owned()];
+    head.extend(directions.iter().cloned());
+    type Getter = fn(&Figures) -> String;
+    let lines: [(&str, Getter); 22] = [
+        ("Requests filed", |f| f.filed.to_string()),
+        ("Acknowledged", |f| f.acknowledged.to_string()),
+        ("Answered partially", |f| f.answered.partially.to_string()),
+        ("Answered finally", |f| f.answered.finally.to_string()),
+        ("Declined", |f| f.declined.total.to_string()),
+        ("Withdrawn", |f| f.withdrawn.to_string()),
+        ("Time to acknowledge (median / p90 / max)", |f| {
+            durations(f.time_to_acknowledge)
+        }),
+        ("Time to first answer (median / p90 / max)", |f| {
+            durations(f.time_to_first_answer)
+        }),
+        ("Time to final answer (median / p90 / max)", |f| {
+            durations(f.time_to_final_answer)
+        }),
+        ("Acknowledged in time", |f| {
+            frac(f.within_deadline.acknowledge)
+        }),
+        ("First answer in time", |f| {
+            frac(f.within_deadline.first_answer)
+        }),
+        ("Final answer in time", |f| {
+            frac(f.within_deadline.final_answer)
+        }),
+        ("Clarification rounds (requests)", |f| {
+            format!("{} ({})", f.clarification.rounds, f.clarification.requests)
+        }),
+        ("Paused time per clarified request (median / max)", |f| {
+            format!(
+                "{} / {}",
+                ms(f.clarification.paused.median_ms),
+                ms(f.clarification.paused.max_ms)
+            )
+        }),
+        ("Mean rating", |f| {
+            f.quality
+                .mean
+                .value()
+                .map_or("—".into(), |m| format!("{m:.2}"))
+        }),
+        ("Ratings 1 / 2 / 3 / 4 / 5", |f| {
+            f.quality
+                .ratings
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" / ")
+        }),
+        ("Final answers rated", |f| frac(f.quality.rated)),
+        ("Open at start (filed earlier)", |f| {
+            f.at_end.open_at_start.to_string()
+        }),
+        ("Open at end", |f| f.at_end.open.to_string()),
+        ("… of which carried over", |f| {
+            f.at_end.carried_over.to_string()
+        }),
+        ("Overdue at end", |f| f.at_end.overdue.to_string()),
+        ("Age of open requests at end (median / max)", |f| {
+            format!(
+                "{} / {}",
+                ms(f.at_end.age.median_ms),
+                ms(f.at_end.age.max_ms)
+            )
+        }),
+    ];
+    let rows = lines
+        .iter()
+        .map(|(label, get)| {
+            let mut row = vec![(*label).to_owned()];
+            row.extend(sections.iter().map(|f| get(f)));
+            row
+        })
+        .collect();
+    Table {
+        id: "figures".into(),
+        title: "Figures by direction".into(),
+        note: String::new(),
+        head,
+        rows,
+    }
+}
+
+const REASONS: [DeclineReason; 8] = [
+    DeclineReason::OutsideScope,
+    DeclineReason::InsufficientInformation,
+    DeclineReason::NoJurisdiction,
+    DeclineReason::LegalRestriction,
+    DeclineReason::PoliticalOffence,
+    DeclineReason::EssentialInterests,
+    DeclineReason::Duplicate,
+    DeclineReason::Other,
+];
+
+fn declines_table(review: &Review<'_>, directions: &[String]) -> Table {
+    let mut head = vec!["Reason".to_owned(), "All directions".to_owned()];
+    head.extend(directions.iter().cloned());
+    let count = |f: &Figures, r: DeclineReason| {
+        f.declined
+            .by_reason
+            .get(&r)
+            .copied()
+            .unwrap_or(0)
+            .to_string()
+    };
+    let rows = REASONS
+        .iter()
+        .map(|r| {
+            let mut row = vec![decline_reason_name(*r).replace('_', " ")];
+            row.push(count(&review.overall.figures, *r));
+            row.extend(
+                review
+                    .directions
+                    .iter()
+                    .map(|d| count(&d.section.figures, *r)),
+            );
+            row
+        })
+        .collect();
+    Table {
+        id: "declines".into(),
+        title: "Declines by reason".into(),
+        note: String::new(),
+        head,
+        rows,
+    }
+}
+
+fn breakdown_table(
+    review: &Review<'_>,
+    directions: &[String],
+    id: &str,
+    title: &str,
+    pick: usize,
+) -> Table {
+    let head = [
+        "Direction",
+        "Value",
+        "Filed",
+        "Ack. in time",
+        "Final in time",
+        "Median to final",
+        "Declined",
+        "Withdrawn",
+        "Mean rating",
+        "Open at end",
+        "Overdue",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let mut rows = Vec::new();
+    let sections = std::iter::once(("All directions", &review.overall)).chain(
+        directions
+            .iter()
+            .map(String::as_str)
+            .zip(review.directions.iter().map(|d| &d.section)),
+    );
+    for (name, s) in sections {
+        let groups = match pick {
+            0 => &s.by_kind,
+            1 => &s.by_category,
+            _ => &s.by_priority,
+        };
+        for g in groups {
+            let f = &g.figures;
+            rows.push(vec![
+                name.to_owned(),
+                g.value.clone(),
+                f.filed.to_string(),
+                pct(f.within_deadline.acknowledge),
+                pct(f.within_deadline.final_answer),
+                ms(f.time_to_final_answer.median_ms),
+                f.declined.total.to_string(),
+                f.withdrawn.to_string(),
+                f.quality
+                    .mean
+                    .value()
+                    .map_or("—".into(), |m| format!("{m:.2}")),
+                f.at_end.open.to_string(),
+                f.at_end.overdue.to_string(),
+            ]);
+        }
+    }
+    Table {
+        id: id.to_owned(),
+        title: title.to_owned(),
+        note: String::new(),
+        head,
+        rows,
+    }
+}
+
+fn trend_table(review: &Review<'_>, directions: &[String]) -> Table {
+    let head = [
+        "Period",
+        "Direction",
+        "Filed",
+        "Ack. in time",
+        "Final in time",
+        "Median to final",
+        "Mean rating",
+        "Open at end",
+        "Overdue at end",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let mut rows = Vec::new();
+    for p in &review.trend {
+        let all = std::iter::once(("All directions", &p.overall)).chain(
+            directions
+                .iter()
+                .map(String::as_str)
+                .zip(p.directions.iter().map(|d| &d.headline)),
+        );
+        for (name, h) in all {
+            rows.push(vec![
+                p.period.to_string(),
+                name.to_owned(),
+                h.filed.to_string(),
+                pct(h.acknowledged_in_time),
+                pct(h.final_answer_in_time),
+                ms(h.median_time_to_final_answer_ms),
+                h.rating.value().map_or("—".into(), |m| format!("{m:.2}")),
+                h.open_at_end.to_string(),
+                h.overdue_at_end.to_string(),
+            ]);
+        }
+    }
+    Table {
+        id: "trend".into(),
+        title: "Trend over the previous periods".into(),
+        note: String::new(),
+        head,
+        rows,
+    }
+}
+
+fn overdue_table(review: &Review<'_>) -> Table {
+    let full = review.redaction == Redaction::Full;
+    let mut head: Vec<String> = [
+        "Case",
+        "Direction",
+        "Kind",
+        "Priority",
+        "Filed",
+        "Age",
+        "Status",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    if full {
+        head.push("Title".into());
+    }
+    head.push("Log index".into());
+    let mut overdue: Vec<_> = review
+        .appendix
+        .rows
+        .iter()
+        .filter(|r| r.overdue_at_end)
+        .collect();
+    let total = overdue.len();
+    // Oldest first; ties by case id keep the order fixed. Only the first rows are shown, so
+    // select them before sorting.
+    let order = |a: &&crate::AppendixRow<'_>, b: &&crate::AppendixRow<'_>| {
+        a.case
+            .filed_at
+            .cmp(&b.case.filed_at)
+            .then(a.case.id.cmp(&b.case.id))
+    };
+    if overdue.len() > MAX_OVERDUE_ROWS_IN_PAGE {
+        overdue.select_nth_unstable_by(MAX_OVERDUE_ROWS_IN_PAGE, order);
+        overdue.truncate(MAX_OVERDUE_ROWS_IN_PAGE);
+    }
+    overdue.sort_by(order);
+    let rows = overdue
+        .iter()
+        .take(MAX_OVERDUE_ROWS_IN_PAGE)
+        .map(|r| {
+            let c = r.case;
+            let mut row = vec![
+                c.id.to_string(),
+                format!("{} → {}", c.requester, c.responder),
+                c.kind.as_str().to_owned(),
+                c.priority.as_str().to_owned(),
+                when(c.filed_at),
+                ms(Some(
+                    i64::try_from(review.backlog_at.since(c.filed_at).whole_milliseconds())
+                        .unwrap_or(i64::MAX),
+                )),
+                r.status.as_str().replace('_', " "),
+            ];
+            if full {
+                row.push(format!("[{}] {}", c.tlp.label(), c.title));
+            }
+            row.push(r.log_index.to_string());
+            row
+        })
+        .collect();
+    Table {
+        id: "overdue".into(),
+        title: "Overdue at the period's end".into(),
+        note: if total > MAX_OVERDUE_ROWS_IN_PAGE {
+            format!(
+                "The {MAX_OVERDUE_ROWS_IN_PAGE} oldest of {total}; the appendix lists them all."
+            )
+        } else if total == 0 {
+            "No request was overdue at the period's end.".into()
+        } else {
+            format!("{total} requests, oldest first.")
+        },
+        head,
+        rows,
+    }
+}
+
+fn appendix_table(review: &Review<'_>) -> Table {
+    let full = review.redaction == Redaction::Full;
+    let mut head: Vec<String> = [
+        "Case",
+        "Direction",
+        "Kind",
+        "Category",
+        "Priority",
+        "Filed",
+        "Acknowledged",
+        "Final answer",
+        "Status",
+        "Rating",
+        "Scope",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    if full {
+        head.push("Title".into());
+    }
+    head.push("Log index".into());
+    let n = review.appendix.rows.len();
+    let rows = review
+        .appendix
+        .rows
+        .iter()
+        .take(MAX_APPENDIX_ROWS_IN_PAGE)
+        .map(|r| {
+            let c = r.case;
+            let mut row = vec![
+                c.id.to_string(),
+                format!("{} → {}", c.requester, c.responder),
+                c.kind.as_str().to_owned(),
+                c.category.clone(),
+                c.priority.as_str().to_owned(),
+                when(c.filed_at),
+                r.acknowledged_at().map_or("—".into(), when),
+                r.final_answer_at().map_or("—".into(), when),
+                r.status.as_str().replace('_', " "),
+                r.rating().map_or("—".into(), |x| x.to_string()),
+                r.scope.as_str().replace('_', " "),
+            ];
+            if full {
+                row.push(format!("[{}] {}", c.tlp.label(), c.title));
+            }
+            row.push(r.log_index.to_string());
+            row
+        })
+        .collect();
+    Table {
+        id: "appendix".into(),
+        title: "Appendix: the requests behind the figures".into(),
+        note: if n > MAX_APPENDIX_ROWS_IN_PAGE {
+            format!(
+                "The first {MAX_APPENDIX_ROWS_IN_PAGE} of {n} requests by filing time; the CSV \
+                 and JSON outputs list them all."
+            )
+        } else {
+            format!(
+                "{n} requests by filing time. The log index points at each request's signed \
+                 entry."
+            )
+        },
+        head,
+        rows,
+    }
+}
+
+/// A timestamp to the minute, e.g. `2026-06-30 14:05 UTC`.
+fn when(t: Timestamp) -> String {
+    let s = t.to_string();
+    format!("{} {} UTC", &s[..10], &s[11..16])
+}
+
+/// A duration for people: `850 ms`, `42 s`, `12 min`, `5 h 12 min`, `3 d 4 h`; `—` for none.
+pub(crate) fn ms(v: Option<i64>) -> String {
+    let Some(v) = v else {
+        return "—".into();
+    };
+    let (s, m, h, d) = (1_000, 60_000, 3_600_000, 86_400_000);
+    if v < s {
+        format!("{v} ms")
+    } else if v < m {
+        format!("{} s", v / s)
+    } else if v < h {
+        format!("{} min", v / m)
+    } else if v < d {
+        format!("{} h {} min", v / h, v % h / m)
+    } else {
+        format!("{} d {} h", v / d, v % d / h)
+    }
+}
+
+fn durations(d: Durations) -> String {
+    format!("{} / {} / {}", ms(d.median_ms), ms(d.p90_ms), ms(d.max_ms))
+}
+
+fn pct(f: Fraction) -> String {
+    f.per_mille()
+        .map_or("—".into(), |p| format!("{}.{} %", p / 10, p % 10))
+}
+
+fn of(f: Fraction) -> String {
+    if f.whole == 0 {
+        "none measured yet".into()
+    } else {
+        format!("{} of {} measured", f.part, f.whole)
+    }
+}
+
+fn frac(f: Fraction) -> String {
+    if f.whole == 0 {
+        "—".into()
+    } else {
+        format!("{} ({} of {})", pct(f), f.part, f.whole)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_in_the_largest_sensible_units() {
+        assert_eq!(ms(None), "—");
+        assert_eq!(ms(Some(850)), "850 ms");
+        assert_eq!(ms(Some(42_000)), "42 s");
+        assert_eq!(ms(Some(12 * 60_000)), "12 min");
+        assert_eq!(ms(Some(5 * 3_600_000 + 12 * 60_000)), "5 h 12 min");
+        assert_eq!(ms(Some(3 * 86_400_000 + 4 * 3_600_000)), "3 d 4 h");
+    }
+
+    #[test]
+    fn shares_print_with_one_decimal_and_their_counts() {
+        assert_eq!(frac(Fraction::new(5, 6)), "83.3 % (5 of 6)");
+        assert_eq!(pct(Fraction::new(0, 0)), "—");
+        assert_eq!(
+            when(Timestamp::parse("2026-06-30T14:05:59.999Z").expect("valid")),
+            "2026-06-30 14:05 UTC"
+        );
+    }
+}
