@@ -19,12 +19,13 @@ use detente_protocol::{
     DeclineBody, DeclineReason, Observable, PreservationDetails, Priority, RatingBody, RequestBody,
     RequestKind, Timestamp, Tlp, WithdrawalBody,
 };
-use detente_report::{DirectionSummary, summarize};
+use detente_report::{
+    CaseRecord, DirectionSummary, Period, ReviewOptions, compute, html, summarize,
+};
 use detente_server::{
     local_pair::LocalPair,
-    node::{Node, now, official_case},
+    node::{Node, derived_cases, now},
 };
-use detente_store::CaseFilter;
 use serde_json::json;
 
 use crate::{agreement_cmd::recommended_terms, client::Api};
@@ -143,6 +144,18 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
             "THEY DIFFER."
         }
     );
+    let page = review_page(&running[0].0, at).await?;
+    let review_path = args
+        .keep
+        .clone()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("detente-demo-review.html");
+    std::fs::write(&review_path, page)
+        .with_context(|| format!("writing {}", review_path.display()))?;
+    println!(
+        "The review of this half-year, with charts: {} (open it in a browser)",
+        review_path.display()
+    );
     pair.stop().await.map_err(anyhow::Error::msg)?;
     println!("demo finished in {:.1}s", started.elapsed().as_secs_f64());
     if !agree {
@@ -254,23 +267,36 @@ async fn wait_for_outbox(node: &Node) -> anyhow::Result<()> {
 
 /// The per-direction figures as one node sees them, computed from its log's cases.
 pub async fn figures(node: &Node, at: Timestamp) -> anyhow::Result<Vec<DirectionSummary>> {
-    let rows = node
-        .store()
-        .cases(&CaseFilter {
-            limit: u32::MAX,
-            ..CaseFilter::default()
-        })
-        .await?;
-    let mut cases: Vec<Case> = Vec::new();
-    for row in rows {
-        let messages = node.store().case_messages(&row.id).await?;
-        if let Some(c) =
-            official_case(node.agreement(), &messages).map_err(|e| anyhow::anyhow!("{e}"))?
-        {
-            cases.push(c);
-        }
-    }
+    let cases: Vec<Case> = derived_cases(node.store(), node.agreement())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
     Ok(summarize(node.agreement(), &cases, at))
+}
+
+/// The HTML review of the current half-year, computed from `node`'s log as of `at`.
+async fn review_page(node: &Node, at: Timestamp) -> anyhow::Result<String> {
+    let cases = derived_cases(node.store(), node.agreement())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let records: Vec<CaseRecord<'_>> = cases
+        .iter()
+        .map(|(case, log_index)| CaseRecord {
+            case,
+            log_index: *log_index,
+        })
+        .collect();
+    let t = at.datetime();
+    let half = if u8::from(t.month()) <= 6 { 1 } else { 2 };
+    let period =
+        Period::parse(&format!("{}-H{half}", t.year())).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut options = ReviewOptions::new(period);
+    options.as_of = Some(at);
+    let review =
+        compute(node.agreement(), &records, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
+    html::review_page(&review).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn secs(ms: Option<i64>) -> String {

@@ -7,6 +7,7 @@ mod demo;
 mod home;
 mod log_cmd;
 mod request_cmd;
+mod review_cmd;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -45,6 +46,8 @@ enum Command {
     /// Rebuild the node's tables (messages, outbox, cases, counters) from its log alone.
     /// Stop the node first.
     Rebuild,
+    /// The review of timeliness and quality for a period (HTML with charts, JSON or CSV).
+    Review(review_cmd::ReviewArgs),
     /// Export this node's log as a bundle for an auditor.
     #[command(subcommand)]
     Log(log_cmd::LogCommand),
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
             Command::Demo(args) => demo::run(&args).await,
             Command::Log(cmd) => log_cmd::run(&cli.home, cmd).await,
             Command::Rebuild => log_cmd::rebuild(&cli.home).await,
+            Command::Review(args) => review_cmd::run(&cli.home, &args).await,
             Command::Audit(args) => log_cmd::audit_bundles(&args, cli.json),
         }
     });

@@ -976,6 +976,32 @@ impl Node {
     }
 }
 
+/// Every case in `store` whose request is official, derived from its official messages, with
+/// the log index of its request entry: the input of the figures and the review.
+pub async fn derived_cases(
+    store: &Store,
+    agreement: &Agreement,
+) -> Result<Vec<(Case, u64)>, ApiError> {
+    let rows = store
+        .cases(&detente_store::CaseFilter {
+            limit: u32::MAX,
+            ..detente_store::CaseFilter::default()
+        })
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let messages = store.case_messages(&row.id).await?;
+        if let Some(case) = official_case(agreement, &messages)? {
+            let request = messages
+                .iter()
+                .find(|m| Some(m.id) == case.applied.first().copied());
+            let index = request.map_or(0, |m| u64::try_from(m.envelope_entry).unwrap_or(0));
+            out.push((case, index));
+        }
+    }
+    Ok(out)
+}
+
 /// The case as derived from its official (receipted) messages, if its request is official.
 pub fn official_case(agreement: &Agreement, rows: &[MessageRow]) -> Result<Option<Case>, ApiError> {
     let official: Vec<OfficialMessage> = rows

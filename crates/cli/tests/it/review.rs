@@ -1,0 +1,156 @@
+//! The review page in a real headless Chromium: it loads without console errors, every chart
+//! has drawn elements, and a screenshot is kept as a test artifact (`artifacts/review.png`).
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::harness::{detente, eventually, pair, request_body};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn chromium(args: &[&str], profile: &std::path::Path) -> std::process::Output {
+    Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+        ])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--enable-logging=stderr", "--v=0"])
+        .args(args)
+        .output()
+        .expect("chromium runs (apt-get install chromium; .ci/run installs it)")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_renders_in_chromium_with_every_chart_drawn() {
+    assert!(
+        std::path::Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (mut us, mut cn) = pair(dir.path());
+    us.start().await;
+    cn.start().await;
+    for i in 0..3 {
+        let r = us
+            .post(
+                "/api/v1/requests",
+                &request_body("CN", &format!("case {i}")),
+            )
+            .await;
+        let case = r.json::<Value>().await.unwrap()["case"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        eventually(20, "CN has the request", || async {
+            cn.case_status(&case).await.as_deref() == Some("sent")
+        })
+        .await;
+        let body = json!({"type": "answer", "final": true, "text": "done"});
+        assert_eq!(
+            cn.post(&format!("/api/v1/requests/{case}/messages"), &body)
+                .await
+                .status(),
+            201
+        );
+        eventually(20, "US sees the answer", || async {
+            us.case_status(&case).await.as_deref() == Some("answered")
+        })
+        .await;
+        assert_eq!(
+            us.post(
+                &format!("/api/v1/requests/{case}/messages"),
+                &json!({"type": "rating", "score": 4})
+            )
+            .await
+            .status(),
+            201
+        );
+    }
+    us.terminate();
+    cn.terminate();
+
+    let page = dir.path().join("review.html");
+    let year = detente_server::node::now().datetime().year();
+    let out = detente()
+        .arg("--home")
+        .arg(&us.home)
+        .args(["review", "--period", &year.to_string(), "--out"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let url = format!("file://{}", page.display());
+    let profile = dir.path().join("profile");
+    let dom = chromium(&["--dump-dom", &url], &profile);
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&dom.stderr);
+    let console_errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
+        .collect();
+    assert!(
+        console_errors.is_empty(),
+        "console errors: {console_errors:?}"
+    );
+    let html = String::from_utf8_lossy(&dom.stdout);
+    let charts: Vec<&str> = html.split("<svg").skip(1).collect();
+    assert!(
+        charts.len() >= 6,
+        "expected the review's charts, found {} <svg>",
+        charts.len()
+    );
+    for (i, svg) in charts.iter().enumerate() {
+        let svg = svg.split("</svg>").next().unwrap_or_default();
+        let drawn = ["<rect", "<path", "<polyline", "<circle", "<line"]
+            .iter()
+            .any(|t| svg.contains(t));
+        assert!(
+            drawn || svg.contains("No data"),
+            "chart {i} has no drawn elements"
+        );
+    }
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "the page must not load anything from outside"
+    );
+
+    let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let png = artifacts.join("review.png");
+    let shot = chromium(
+        &[
+            &format!("--screenshot={}", png.display()),
+            "--window-size=1200,2400",
+            &url,
+        ],
+        &profile,
+    );
+    assert!(
+        shot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
+    assert!(
+        std::fs::metadata(&png).unwrap().len() > 10_000,
+        "the screenshot has content"
+    );
+}
