@@ -1,0 +1,9 @@
+//! Integration tests of detente-match, one binary: the engine end to end, the real indicator
+//! lists of `shared/data` against generated logs, the index against a slow reference matcher,
+//! and the reports.
+
+mod engine;
+mod output;
+mod real_data;
+mod reference;
+mod support;
