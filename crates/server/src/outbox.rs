@@ -83,26 +83,12 @@ impl Partners {
             .ok_or_else(|| format!("{to} is not a partner"))?;
         let time = now();
         let signature = node.sign_read(time, path);
-        let response = client
+        let request = client
             .get(format!("{url}{path}"))
             .header(PARTY_HEADER, node.party().as_str())
             .header(TIME_HEADER, time.to_string())
-            .header(SIGNATURE_HEADER, signature)
-            .send()
-            .await
-            .map_err(|e| format!("cannot reach {to} at {url}: {}", with_causes(&e)))?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| format!("reading the answer of {to}: {e}"))?;
-        if !status.is_success() {
-            return Err(format!(
-                "{to} answered HTTP {status}: {}",
-                String::from_utf8_lossy(&body)
-            ));
-        }
-        serde_json::from_slice(&body).map_err(|e| format!("{to} answered with malformed JSON: {e}"))
+            .header(SIGNATURE_HEADER, signature);
+        exchange(to, url, request).await
     }
 
     /// Posts a batch of envelopes to `to` and returns one delivery result per envelope.
@@ -119,25 +105,10 @@ impl Partners {
             .iter()
             .map(|i| serde_json::from_slice(&i.envelope).map_err(|e| e.to_string()))
             .collect::<Result<_, _>>()?;
-        let response = client
+        let request = client
             .post(format!("{url}{ENVELOPES_PATH}"))
-            .json(&json!({ "envelopes": envelopes }))
-            .send()
-            .await
-            .map_err(|e| format!("cannot reach {to} at {url}: {}", with_causes(&e)))?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| format!("reading the answer of {to}: {e}"))?;
-        if !status.is_success() {
-            return Err(format!(
-                "{to} answered HTTP {status}: {}",
-                String::from_utf8_lossy(&body)
-            ));
-        }
-        let parsed: BatchAnswer = serde_json::from_slice(&body)
-            .map_err(|e| format!("{to} answered with malformed JSON: {e}"))?;
+            .json(&json!({ "envelopes": envelopes }));
+        let parsed: BatchAnswer = exchange(to, url, request).await?;
         if parsed.results.len() != batch.len() {
             return Err(format!(
                 "{to} answered {} results for {} envelopes",
@@ -172,6 +143,30 @@ fn with_causes(e: &dyn std::error::Error) -> String {
         cause = c.source();
     }
     text
+}
+
+/// Sends `request` to `to`'s node and reads a JSON answer, saying plainly what failed.
+async fn exchange<T: serde::de::DeserializeOwned>(
+    to: &PartyId,
+    url: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<T, String> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {to} at {url}: {}", with_causes(&e)))?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| format!("reading the answer of {to}: {e}"))?;
+    if !status.is_success() {
+        return Err(format!(
+            "{to} answered HTTP {status}: {}",
+            String::from_utf8_lossy(&body)
+        ));
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("{to} answered with malformed JSON: {e}"))
 }
 
 #[derive(Deserialize)]

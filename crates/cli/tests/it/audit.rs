@@ -9,7 +9,7 @@ use detente_ledger::{Checkpoint, SignedCheckpoint, TreeSize};
 use detente_protocol::{Digest, SecretKey};
 use serde_json::{Value, json};
 
-use crate::harness::{detente, eventually, pair, request_body};
+use crate::harness::{detente, pair, work_cases};
 
 struct Bundles {
     _dir: tempfile::TempDir,
@@ -25,50 +25,7 @@ async fn exchanged_bundles() -> Bundles {
     let (mut us, mut cn) = pair(dir.path());
     us.start().await;
     cn.start().await;
-    for i in 0..3 {
-        let r = us
-            .post(
-                "/api/v1/requests",
-                &request_body("CN", &format!("case {i}")),
-            )
-            .await;
-        let case = r.json::<Value>().await.unwrap()["case"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        eventually(20, "CN has the request", || async {
-            cn.case_status(&case).await.as_deref() == Some("sent")
-        })
-        .await;
-        for body in [
-            json!({"type": "acknowledgement"}),
-            json!({"type": "answer", "final": true, "text": "done"}),
-        ] {
-            assert_eq!(
-                cn.post(&format!("/api/v1/requests/{case}/messages"), &body)
-                    .await
-                    .status(),
-                201
-            );
-        }
-        eventually(20, "US sees the answer", || async {
-            us.case_status(&case).await.as_deref() == Some("answered")
-        })
-        .await;
-        assert_eq!(
-            us.post(
-                &format!("/api/v1/requests/{case}/messages"),
-                &json!({"type": "rating", "score": 4})
-            )
-            .await
-            .status(),
-            201
-        );
-        eventually(20, "CN sees the rating", || async {
-            cn.case_status(&case).await.as_deref() == Some("closed")
-        })
-        .await;
-    }
+    work_cases(&us, &cn, 3).await;
     us.terminate();
     cn.terminate();
     let export = |home: &Path, out: &Path| {

@@ -217,3 +217,50 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// US files `n` requests to CN; CN acknowledges and answers each finally; US rates each; waits
+/// until CN sees every case closed.
+pub async fn work_cases(us: &NodeProc, cn: &NodeProc, n: usize) {
+    for i in 0..n {
+        let r = us
+            .post(
+                "/api/v1/requests",
+                &request_body("CN", &format!("case {i}")),
+            )
+            .await;
+        let case = r.json::<Value>().await.unwrap()["case"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        eventually(20, "CN has the request", || async {
+            cn.case_status(&case).await.as_deref() == Some("sent")
+        })
+        .await;
+        for body in [
+            serde_json::json!({"type": "acknowledgement"}),
+            serde_json::json!({"type": "answer", "final": true, "text": "done"}),
+        ] {
+            assert_eq!(
+                cn.post(&format!("/api/v1/requests/{case}/messages"), &body)
+                    .await
+                    .status(),
+                201
+            );
+        }
+        eventually(20, "US sees the answer", || async {
+            us.case_status(&case).await.as_deref() == Some("answered")
+        })
+        .await;
+        let rating = serde_json::json!({"type": "rating", "score": 4});
+        assert_eq!(
+            us.post(&format!("/api/v1/requests/{case}/messages"), &rating)
+                .await
+                .status(),
+            201
+        );
+        eventually(20, "CN sees the rating", || async {
+            cn.case_status(&case).await.as_deref() == Some("closed")
+        })
+        .await;
+    }
+}

@@ -3,9 +3,7 @@
 
 use std::process::Command;
 
-use serde_json::{Value, json};
-
-use crate::harness::{detente, eventually, pair, request_body};
+use crate::harness::{detente, pair, work_cases};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -40,42 +38,7 @@ async fn the_review_renders_in_chromium_with_every_chart_drawn() {
     let (mut us, mut cn) = pair(dir.path());
     us.start().await;
     cn.start().await;
-    for i in 0..3 {
-        let r = us
-            .post(
-                "/api/v1/requests",
-                &request_body("CN", &format!("case {i}")),
-            )
-            .await;
-        let case = r.json::<Value>().await.unwrap()["case"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        eventually(20, "CN has the request", || async {
-            cn.case_status(&case).await.as_deref() == Some("sent")
-        })
-        .await;
-        let body = json!({"type": "answer", "final": true, "text": "done"});
-        assert_eq!(
-            cn.post(&format!("/api/v1/requests/{case}/messages"), &body)
-                .await
-                .status(),
-            201
-        );
-        eventually(20, "US sees the answer", || async {
-            us.case_status(&case).await.as_deref() == Some("answered")
-        })
-        .await;
-        assert_eq!(
-            us.post(
-                &format!("/api/v1/requests/{case}/messages"),
-                &json!({"type": "rating", "score": 4})
-            )
-            .await
-            .status(),
-            201
-        );
-    }
+    work_cases(&us, &cn, 3).await;
     us.terminate();
     cn.terminate();
 
