@@ -3,7 +3,10 @@
 //! call in here; everything below is one write transaction per step, so a killed process
 //! leaves either all of a step or none of it.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashSet},
+    sync::Arc,
+};
 
 use detente_domain::{Agreement, Case, MilestoneState, OfficialMessage, derive_case};
 use detente_ledger::{Checkpoint, SignedCheckpoint};
@@ -35,6 +38,8 @@ pub struct Node {
     last_receipt: std::sync::Mutex<Option<i64>>,
     // This node's latest committed checkpoint (signed note), carried in every message it sends.
     latest_checkpoint: std::sync::Mutex<Option<String>>,
+    // The latest partner checkpoint note verified, per partner.
+    verified_notes: std::sync::Mutex<std::collections::HashMap<PartyId, (String, Checkpoint)>>,
 }
 
 /// The counter holding the latest receipt time issued, in Unix milliseconds.
@@ -104,6 +109,7 @@ impl Node {
             queue: std::sync::Mutex::new(Vec::new()),
             last_receipt: std::sync::Mutex::new(None),
             latest_checkpoint: std::sync::Mutex::new(latest_checkpoint),
+            verified_notes: std::sync::Mutex::new(std::collections::HashMap::new()),
         }))
     }
 
@@ -319,9 +325,10 @@ impl Node {
     ) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
         let mut tx = self.store.write().await?;
         let mut results = Vec::with_capacity(envelopes.len());
+        let mut noted = HashSet::new();
         for value in envelopes {
             let result = match self.check_envelope(value) {
-                Ok(signed) => self.accept(&mut tx, signed).await,
+                Ok(signed) => self.accept(&mut tx, signed, &mut noted).await,
                 Err(e) => Err(e),
             };
             match result {
@@ -388,7 +395,12 @@ impl Node {
         Ok(signed)
     }
 
-    async fn accept(&self, tx: &mut WriteTx, signed: Signed<Envelope>) -> Result<Value, ApiError> {
+    async fn accept(
+        &self,
+        tx: &mut WriteTx,
+        signed: Signed<Envelope>,
+        noted: &mut HashSet<String>,
+    ) -> Result<Value, ApiError> {
         let env = signed.payload();
         if let Some(known) = tx.message(env.id).await? {
             return match known.receipt {
@@ -466,7 +478,7 @@ impl Node {
             &self.key,
         )?;
         if let Some(c) = &env.checkpoint {
-            self.note_partner_checkpoint(tx, &env.from, c, received_at)
+            self.note_partner_checkpoint(tx, &env.from, c, received_at, noted)
                 .await?;
         }
         let row = record(
@@ -503,6 +515,7 @@ impl Node {
         let now = now();
         let mut tx = self.store.write().await?;
         let mut touched: Vec<CaseId> = Vec::new();
+        let mut noted = HashSet::new();
         let mut settled = 0;
         for (item, delivery) in batch.iter().zip(results) {
             let receipt = match delivery {
@@ -541,7 +554,7 @@ impl Node {
                         .await?;
                     let at = receipt.payload().received_at;
                     if let Some(c) = &receipt.payload().checkpoint {
-                        self.note_partner_checkpoint(&mut tx, &item.recipient, c, now)
+                        self.note_partner_checkpoint(&mut tx, &item.recipient, c, now, &mut noted)
                             .await?;
                     }
                     tx.set_receipt(item.message_id, idx, at, MessageState::Delivered)
@@ -771,6 +784,17 @@ impl Node {
                 format!("the carried checkpoint {why}"),
             )
         };
+        // A partner sends the same checkpoint with every message until its log grows: verify
+        // each distinct note once.
+        if let Some((_, checkpoint)) = self
+            .verified_notes
+            .lock()
+            .expect("never poisoned")
+            .get(party)
+            .filter(|(known, _)| known == note)
+        {
+            return Ok(checkpoint.clone());
+        }
         let signed =
             SignedCheckpoint::parse(note).map_err(|e| invalid(format!("is malformed: {e}")))?;
         let keys = self
@@ -789,6 +813,10 @@ impl Node {
                 self.origin(party)
             )));
         }
+        self.verified_notes
+            .lock()
+            .expect("never poisoned")
+            .insert(party.clone(), (note.to_owned(), checkpoint.clone()));
         Ok(checkpoint.clone())
     }
 
@@ -800,8 +828,13 @@ impl Node {
         party: &PartyId,
         note: &str,
         at: Timestamp,
+        noted: &mut HashSet<String>,
     ) -> Result<(), ApiError> {
         let checkpoint = self.verify_partner_checkpoint(party, note)?;
+        // Within one transaction each distinct note is recorded once.
+        if !noted.insert(note.to_owned()) {
+            return Ok(());
+        }
         let held = tx.partner_checkpoints_at(party, checkpoint.size()).await?;
         if held.iter().any(|h| h.root == checkpoint.root()) {
             return Ok(());
