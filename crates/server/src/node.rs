@@ -402,7 +402,8 @@ impl Node {
         noted: &mut HashSet<String>,
     ) -> Result<Value, ApiError> {
         let env = signed.payload();
-        if let Some(known) = tx.message(env.id).await? {
+        let (known, rows) = tx.message_and_case(env.id, &env.case).await?;
+        if let Some(known) = known {
             return match known.receipt {
                 Some(receipt) if known.envelope == signed.to_bytes() => {
                     // Idempotent: the same bytes again get the original receipt back.
@@ -425,7 +426,6 @@ impl Node {
                 ),
             ));
         }
-        let rows = tx.case_messages(&env.case).await?;
         match (&env.body, official_case(&self.agreement, &rows)?) {
             (Body::Request(_), None) if rows.is_empty() => {
                 Case::open(&self.agreement, env, now())?;

@@ -753,6 +753,30 @@ impl WriteTx {
             .transpose()
     }
 
+    /// The message `id`, if known, and every message of `case`, in one query.
+    pub async fn message_and_case(
+        &mut self,
+        id: MessageId,
+        case: &CaseId,
+    ) -> Result<(Option<MessageRow>, Vec<MessageRow>), StoreError> {
+        let rows = sqlx::query(concat!(
+            message_select!(),
+            "WHERE m.id = ? OR m.case_id = ? ORDER BY m.envelope_entry"
+        ))
+        .bind(id.to_string())
+        .bind(case.to_string())
+        .fetch_all(&mut *self.tx)
+        .await?
+        .iter()
+        .map(message_row)
+        .collect::<Result<Vec<_>, _>>()?;
+        let known = rows.iter().find(|r| r.id == id).cloned();
+        Ok((
+            known,
+            rows.into_iter().filter(|r| &r.case_id == case).collect(),
+        ))
+    }
+
     /// Every message of a case, in log order, inside this transaction.
     pub async fn case_messages(&mut self, case: &CaseId) -> Result<Vec<MessageRow>, StoreError> {
         sqlx::query(concat!(
