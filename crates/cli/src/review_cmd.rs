@@ -9,10 +9,10 @@ use std::{
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use detente_domain::Agreement;
-use detente_report::{CaseRecord, Period, Redaction, ReviewOptions, compute, csv, html};
 use detente_server::{
     config::NodeConfig,
-    node::{derived_cases, now},
+    node::now,
+    review::{ReviewFormat, ReviewRequest, render_review},
 };
 use detente_store::Store;
 
@@ -65,12 +65,18 @@ pub struct ReviewArgs {
 
 /// Runs `detente review` on the node in `home` (running or not).
 pub async fn run(home: &Path, args: &ReviewArgs) -> anyhow::Result<()> {
-    let (text, bulletin) = match (&args.period, &args.week) {
-        (Some(p), None) => (p.as_str(), false),
-        (None, Some(w)) => (w.as_str(), true),
+    let (period, bulletin) = match (&args.period, &args.week) {
+        (Some(p), None) => (p.clone(), false),
+        (None, Some(w)) => (w.clone(), true),
         _ => anyhow::bail!("give --period (e.g. 2026-H1) or --week (e.g. 2026-W48)"),
     };
-    let period = Period::parse(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let format = match (args.format, args.table) {
+        (Format::Html, _) => ReviewFormat::Html,
+        (Format::Json, _) => ReviewFormat::Json,
+        (Format::Csv, Table::Appendix) => ReviewFormat::CsvAppendix,
+        (Format::Csv, Table::Figures) => ReviewFormat::CsvFigures,
+        (Format::Csv, Table::Trend) => ReviewFormat::CsvTrend,
+    };
     let config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
     let agreement = Agreement::from_toml(
         &std::fs::read_to_string(home.join(&config.agreement)).context("reading the agreement")?,
@@ -78,41 +84,17 @@ pub async fn run(home: &Path, args: &ReviewArgs) -> anyhow::Result<()> {
     let store = Store::open(&home.join(&config.database), false)
         .await
         .context("opening the database")?;
-    let cases = derived_cases(&store, &agreement)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    store.close().await;
-    let records: Vec<CaseRecord<'_>> = cases
-        .iter()
-        .map(|(case, log_index)| CaseRecord {
-            case,
-            log_index: *log_index,
-        })
-        .collect();
-    let mut options = ReviewOptions::new(period);
-    options.trend_periods = args.trend;
-    options.redaction = if args.redacted {
-        Redaction::Redacted
-    } else {
-        Redaction::Full
+    let request = ReviewRequest {
+        period: period.clone(),
+        bulletin,
+        format,
+        redacted: args.redacted,
+        trend: args.trend,
     };
-    // A period still under way is reviewed as of now, not as of its (future) end.
-    let now = now();
-    if now < period.end() {
-        options.as_of = Some(now.max(period.start()));
-    }
-    let review = compute(&agreement, &records, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let output = match (args.format, bulletin) {
-        (Format::Html, false) => html::review_page(&review),
-        (Format::Html, true) => html::bulletin_page(&review),
-        (Format::Json, _) => review.to_json(),
-        (Format::Csv, _) => Ok(match args.table {
-            Table::Appendix => csv::appendix(&review),
-            Table::Figures => csv::figures(&review),
-            Table::Trend => csv::trend(&review),
-        }),
-    }
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let output = render_review(&store, &agreement, &request, now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    store.close().await;
     match &args.out {
         Some(p) => {
             std::fs::write(p, output).with_context(|| format!("writing {}", p.display()))?;

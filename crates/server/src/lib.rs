@@ -12,6 +12,7 @@ pub mod home;
 pub mod local_pair;
 pub mod node;
 pub mod outbox;
+pub mod review;
 mod router;
 mod routes;
 mod serve;

@@ -55,6 +55,7 @@ pub fn router(node: Arc<Node>, limits: &Limits) -> Router {
         )
         .route("/federation/v1/log/entries", get(routes::log::get_entries))
         .route("/api/v1/status", get(routes::status::get_status))
+        .route("/api/v1/review", get(routes::review::get_review))
         .route(
             "/api/v1/requests",
             get(routes::requests::list_requests).post(routes::requests::file_request),

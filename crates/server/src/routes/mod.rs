@@ -4,4 +4,5 @@ pub mod federation;
 pub mod health;
 pub mod log;
 pub mod requests;
+pub mod review;
 pub mod status;

@@ -11,4 +11,5 @@ mod log;
 mod outbox;
 mod rate_limit;
 mod rebuild;
+mod review;
 mod tls;

@@ -1,0 +1,94 @@
+//! The review document (HTML, JSON or CSV) computed from this node's log: shared by
+//! `detente review` and `GET /api/v1/review`.
+
+use detente_domain::Agreement;
+use detente_protocol::Timestamp;
+use detente_report::{CaseRecord, Period, Redaction, ReviewOptions, compute, csv, html};
+use detente_store::Store;
+
+use crate::{
+    error::{ApiError, ErrorCode},
+    node::derived_cases,
+};
+
+/// What to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewFormat {
+    /// The full page, or the bulletin for a week.
+    Html,
+    /// Every figure, the trend and the appendix.
+    Json,
+    /// The per-case appendix.
+    CsvAppendix,
+    /// Every figure of every breakdown.
+    CsvFigures,
+    /// The headline figures across periods.
+    CsvTrend,
+}
+
+impl ReviewFormat {
+    /// The media type of the rendered document.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Html => "text/html; charset=utf-8",
+            Self::Json => "application/json",
+            _ => "text/csv; charset=utf-8",
+        }
+    }
+}
+
+/// What a review request asks for.
+#[derive(Debug, Clone)]
+pub struct ReviewRequest {
+    /// `2026-H1`, `2026-W48`, a range, ...
+    pub period: String,
+    /// The short weekly bulletin instead of the full page (HTML only).
+    pub bulletin: bool,
+    /// Output form.
+    pub format: ReviewFormat,
+    /// Leave out titles and TLP markings.
+    pub redacted: bool,
+    /// Earlier periods in the trend.
+    pub trend: usize,
+}
+
+/// Renders the review of `request.period` from the cases in `store`, as of `now` for a period
+/// still under way.
+pub async fn render_review(
+    store: &Store,
+    agreement: &Agreement,
+    request: &ReviewRequest,
+    now: Timestamp,
+) -> Result<String, ApiError> {
+    let invalid = |e: String| ApiError::new(ErrorCode::InvalidMessage, e);
+    let period = Period::parse(&request.period).map_err(|e| invalid(e.to_string()))?;
+    let cases = derived_cases(store, agreement).await?;
+    let records: Vec<CaseRecord<'_>> = cases
+        .iter()
+        .map(|(case, log_index)| CaseRecord {
+            case,
+            log_index: *log_index,
+        })
+        .collect();
+    let mut options = ReviewOptions::new(period);
+    options.trend_periods = request.trend;
+    options.redaction = if request.redacted {
+        Redaction::Redacted
+    } else {
+        Redaction::Full
+    };
+    // A period still under way is reviewed as of now, not as of its (future) end.
+    if now < period.end() {
+        options.as_of = Some(now.max(period.start()));
+    }
+    let review = compute(agreement, &records, &options).map_err(|e| invalid(e.to_string()))?;
+    let rendered = match request.format {
+        ReviewFormat::Html if request.bulletin => html::bulletin_page(&review),
+        ReviewFormat::Html => html::review_page(&review),
+        ReviewFormat::Json => review.to_json(),
+        ReviewFormat::CsvAppendix => Ok(csv::appendix(&review)),
+        ReviewFormat::CsvFigures => Ok(csv::figures(&review)),
+        ReviewFormat::CsvTrend => Ok(csv::trend(&review)),
+    };
+    rendered.map_err(|e| invalid(e.to_string()))
+}

@@ -1,0 +1,66 @@
+//! `GET /api/v1/review?period=2026-H1&format=html|json|csv[&table=figures|trend][&redacted=true]`
+//! (or `week=2026-W48` for the bulletin): the review, computed from this node's log.
+
+use axum::{
+    extract::{Query, State},
+    http::header::CONTENT_TYPE,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    error::{ApiError, ErrorCode},
+    extract::User,
+    node::now,
+    review::{ReviewFormat, ReviewRequest, render_review},
+    router::AppState,
+};
+
+/// Query of the review.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewQuery {
+    period: Option<String>,
+    week: Option<String>,
+    format: Option<String>,
+    table: Option<String>,
+    #[serde(default)]
+    redacted: bool,
+    trend: Option<usize>,
+}
+
+/// Renders the review.
+pub async fn get_review(
+    _user: User,
+    State(state): State<AppState>,
+    Query(q): Query<ReviewQuery>,
+) -> Result<Response, ApiError> {
+    let invalid = |m: &str| ApiError::new(ErrorCode::InvalidMessage, m);
+    let (period, bulletin) = match (q.period, q.week) {
+        (Some(p), None) => (p, false),
+        (None, Some(w)) => (w, true),
+        _ => return Err(invalid("give period=2026-H1 or week=2026-W48")),
+    };
+    let format = match (q.format.as_deref().unwrap_or("html"), q.table.as_deref()) {
+        ("html", None) => ReviewFormat::Html,
+        ("json", None) => ReviewFormat::Json,
+        ("csv", None | Some("appendix")) => ReviewFormat::CsvAppendix,
+        ("csv", Some("figures")) => ReviewFormat::CsvFigures,
+        ("csv", Some("trend")) => ReviewFormat::CsvTrend,
+        _ => {
+            return Err(invalid(
+                "format is html, json or csv (table=appendix|figures|trend with csv)",
+            ));
+        }
+    };
+    let request = ReviewRequest {
+        period,
+        bulletin,
+        format,
+        redacted: q.redacted,
+        trend: q.trend.unwrap_or(4).min(20),
+    };
+    let node = &state.node;
+    let body = render_review(node.store(), node.agreement(), &request, now()).await?;
+    Ok(([(CONTENT_TYPE, format.media_type())], body).into_response())
+}
