@@ -541,7 +541,7 @@ impl Review<'_> {
         out.write_all(head).map_err(|e| fail(&e))?;
         out.write_all(b",\"appendix\":{\"columns\":")
             .map_err(|e| fail(&e))?;
-        serde_json::to_writer(&mut out, appendix_columns(self.appendix.redaction))
+        serde_json::to_writer(&mut out, &appendix_columns(self.appendix.redaction))
             .map_err(|e| fail(&e))?;
         out.write_all(b",\"rows\":[").map_err(|e| fail(&e))?;
         let mut row = Vec::with_capacity(1024);
@@ -643,7 +643,7 @@ fn write_row_json(
 }
 
 /// The appendix's columns, in order; the same in JSON and CSV.
-pub fn appendix_columns(redaction: Redaction) -> &'static [&'static str] {
+pub fn appendix_columns(redaction: Redaction) -> Vec<&'static str> {
     const FULL: &[&str] = &[
         "case",
         "requester",
@@ -668,35 +668,12 @@ pub fn appendix_columns(redaction: Redaction) -> &'static [&'static str] {
         "scope",
         "log_index",
     ];
-    match redaction {
-        Redaction::Full => FULL,
-        // The same without "tlp" and "title".
-        Redaction::Redacted => REDACTED,
-    }
+    // The redacted appendix is the same without what describes the content.
+    FULL.iter()
+        .copied()
+        .filter(|c| redaction == Redaction::Full || !matches!(*c, "tlp" | "title"))
+        .collect()
 }
-
-const REDACTED: &[&str] = &[
-    "case",
-    "requester",
-    "responder",
-    "kind",
-    "category",
-    "priority",
-    "filed_at",
-    "acknowledged_at",
-    "first_answer_at",
-    "final_answer_at",
-    "withdrawn_at",
-    "status",
-    "decline_reason",
-    "rating",
-    "clarification_rounds",
-    "paused_ms",
-    "open_at_end",
-    "overdue_at_end",
-    "scope",
-    "log_index",
-];
 
 /// One appendix cell, for JSON and CSV alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -794,7 +771,7 @@ impl Serialize for Rows<'_, '_> {
 impl Serialize for Appendix<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("Appendix", 2)?;
-        st.serialize_field("columns", appendix_columns(self.redaction))?;
+        st.serialize_field("columns", &appendix_columns(self.redaction))?;
         st.serialize_field("rows", &Rows(self))?;
         st.end()
     }
