@@ -125,20 +125,7 @@ pub(crate) fn bars(c: &Chart) -> Result<String, ReviewError> {
             .y_label_area_size(62)
             .build_cartesian_2d(0f64..n as f64, 0f64..c.y_max())
             .map_err(|e| err(format!("{e:?}")))?;
-        let y_fmt = |v: &f64| c.label(*v);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(6)
-            .y_label_formatter(&y_fmt)
-            .y_desc(c.y_label.as_str())
-            .label_style((FONT, 17))
-            .axis_desc_style((FONT, 17))
-            .max_light_lines(0)
-            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
-            .draw()
-            .map_err(|e| err(format!("{e:?}")))?;
+        axes(&mut chart, c).map_err(&err)?;
         x_labels(&mut chart, &c.x_labels, 0.5).map_err(&err)?;
         let ns = c.series.len().max(1) as f64;
         let group = 0.8;
@@ -200,20 +187,7 @@ pub(crate) fn lines(c: &Chart) -> Result<String, ReviewError> {
             .y_label_area_size(62)
             .build_cartesian_2d(-0.5f64..n - 0.5, 0f64..c.y_max())
             .map_err(|e| err(format!("{e:?}")))?;
-        let y_fmt = |v: &f64| c.label(*v);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(6)
-            .y_label_formatter(&y_fmt)
-            .y_desc(c.y_label.as_str())
-            .label_style((FONT, 17))
-            .axis_desc_style((FONT, 17))
-            .max_light_lines(0)
-            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
-            .draw()
-            .map_err(|e| err(format!("{e:?}")))?;
+        axes(&mut chart, c).map_err(&err)?;
         x_labels(&mut chart, &c.x_labels, 0.0).map_err(&err)?;
         for (si, s) in c.series.iter().enumerate() {
             let colour = color(si);
@@ -250,6 +224,24 @@ type Plot<'a, 'b> = ChartContext<
 >;
 
 /// Writes the x labels under the axis, centred at `i + offset`.
+/// The y axis with its grid and label; x labels are drawn by `x_labels`.
+fn axes(chart: &mut Plot<'_, '_>, c: &Chart) -> Result<(), String> {
+    let y_fmt = |v: &f64| c.label(*v);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_labels(6)
+        .y_label_formatter(&y_fmt)
+        .y_desc(c.y_label.as_str())
+        .label_style((FONT, 17))
+        .axis_desc_style((FONT, 17))
+        .max_light_lines(0)
+        .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+        .draw()
+        .map_err(|e| format!("{e:?}"))
+}
+
 fn x_labels(chart: &mut Plot<'_, '_>, labels: &[String], offset: f64) -> Result<(), String> {
     let style = (FONT, 17)
         .into_font()
