@@ -689,6 +689,7 @@ impl Compact {
                 narrative: String::new(),
                 observables: Vec::new(),
                 attachments: Vec::new(),
+                objects: Vec::new(),
                 attribution: None,
                 preservation: None,
             }),
@@ -708,6 +709,7 @@ impl Compact {
                 text: String::new(),
                 observables: Vec::new(),
                 attachments: Vec::new(),
+                objects: Vec::new(),
             }),
             CompactBody::Decline(reason) => Body::Decline(DeclineBody {
                 reason: *reason,

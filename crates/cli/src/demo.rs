@@ -373,6 +373,7 @@ fn req(
             .map(|o| Observable::parse(o).expect("scripted observables are valid"))
             .collect(),
         attachments: Vec::new(),
+        objects: Vec::new(),
         attribution: None,
         preservation: None,
     }
@@ -397,6 +398,7 @@ fn answer(at_ms: u64, is_final: bool, text: &str) -> Step {
             text: text.into(),
             observables: Vec::new(),
             attachments: Vec::new(),
+            objects: Vec::new(),
         }),
     }
 }

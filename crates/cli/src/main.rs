@@ -6,6 +6,7 @@ mod client;
 mod demo;
 mod home;
 mod log_cmd;
+mod match_cmd;
 mod request_cmd;
 mod review_cmd;
 
@@ -54,6 +55,9 @@ enum Command {
     /// Verify two parties' log bundles against each other, trusting neither; exit 0 verified,
     /// 1 tampered, 2 unusable input.
     Audit(log_cmd::AuditArgs),
+    /// Match indicators (lists, STIX, MISP, or a case's) against network logs; write
+    /// sightings and owner notifications; with --case --answer, report back in the case.
+    Match(Box<match_cmd::MatchArgs>),
     /// Start two nodes (US and CN) on loopback and run a realistic exchange of 20+ cases.
     Demo(demo::DemoArgs),
 }
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
             Command::Rebuild => log_cmd::rebuild(&cli.home).await,
             Command::Review(args) => review_cmd::run(&cli.home, &args).await,
             Command::Audit(args) => log_cmd::audit_bundles(&args, cli.json),
+            Command::Match(args) => match_cmd::run(&cli.home, *args, cli.json).await,
         }
     });
     match result {

@@ -8,7 +8,7 @@ use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use detente_protocol::{
     AcknowledgementBody, AnswerBody, Body, ClarificationBody, ClarificationRequestBody,
     DeclineBody, DeclineReason, Observable, PartyId, PreservationDetails, Priority, RatingBody,
-    RequestBody, RequestKind, Tlp, WithdrawalBody,
+    RequestBody, RequestKind, StixValue, Tlp, WithdrawalBody,
 };
 use serde_json::{Value, json};
 
@@ -60,6 +60,9 @@ pub enum RequestCommand {
         /// Observables found or acted on, as type:value; repeatable.
         #[arg(long = "observable", value_parser = Observable::parse)]
         observables: Vec<Observable>,
+        /// STIX 2.1 objects to attach (a bundle, an array or one object); repeatable.
+        #[arg(long = "objects")]
+        objects: Vec<PathBuf>,
     },
     /// Decline an incoming request, with a reason code.
     Decline {
@@ -129,6 +132,10 @@ pub struct NewArgs {
     /// Observables as type:value (ip, cidr, domain, url, md5, sha1, sha256, email, account); repeatable.
     #[arg(long = "observable", value_parser = Observable::parse)]
     observables: Vec<Observable>,
+    /// STIX 2.1 objects to share with the request (a bundle, an array or one object), e.g.
+    /// indicators; repeatable.
+    #[arg(long = "objects")]
+    objects: Vec<PathBuf>,
     /// Your attribution claim, if you make one.
     #[arg(long)]
     attribution: Option<String>,
@@ -285,12 +292,14 @@ pub async fn run(home: &Path, cmd: RequestCommand, json: bool) -> anyhow::Result
             text,
             is_final,
             observables,
+            objects,
         } => {
             let body = Body::Answer(AnswerBody {
                 is_final,
                 text,
                 observables,
                 attachments: Vec::new(),
+                objects: read_objects(&objects)?,
             });
             send(home, case, body, json).await?;
         }
@@ -358,9 +367,41 @@ fn new_request(args: NewArgs) -> anyhow::Result<RequestBody> {
         narrative,
         observables: args.observables,
         attachments: Vec::new(),
+        objects: read_objects(&args.objects)?,
         attribution: args.attribution,
         preservation,
     })
+}
+
+/// Reads STIX objects from files, each a bundle, a JSON array of objects or one object.
+/// The node validates them and applies TLP before anything is signed.
+pub fn read_objects(paths: &[PathBuf]) -> anyhow::Result<Vec<StixValue>> {
+    let mut objects = Vec::new();
+    for path in paths {
+        let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let value: Value = serde_json::from_slice(&text)
+            .with_context(|| format!("{} is not JSON", path.display()))?;
+        let items = match value {
+            Value::Object(mut o) if o.get("type").and_then(Value::as_str) == Some("bundle") => {
+                match o.remove("objects") {
+                    Some(Value::Array(items)) => items,
+                    None => Vec::new(),
+                    Some(_) => {
+                        anyhow::bail!("{}: the bundle's objects is not a list", path.display())
+                    }
+                }
+            }
+            Value::Array(items) => items,
+            single => vec![single],
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            match item {
+                Value::Object(o) => objects.push(o),
+                _ => anyhow::bail!("{}: item {i} is not a JSON object", path.display()),
+            }
+        }
+    }
+    Ok(objects)
 }
 
 async fn send(home: &Path, case: CaseArg, body: Body, json: bool) -> anyhow::Result<()> {

@@ -68,6 +68,7 @@ pub(crate) fn request_body(priority: Priority) -> RequestBody {
         narrative: "Who operates 203.0.113.7?".into(),
         observables: Vec::new(),
         attachments: Vec::new(),
+        objects: Vec::new(),
         attribution: None,
         preservation: None,
     }
@@ -113,6 +114,7 @@ fn answer(is_final: bool) -> Body {
         text: "A hosting customer; we have notified them.".into(),
         observables: Vec::new(),
         attachments: Vec::new(),
+        objects: Vec::new(),
     })
 }
 

@@ -23,7 +23,7 @@ pub use message::{
     AcknowledgementBody, AnswerBody, AttachmentRef, Body, ClarificationBody,
     ClarificationRequestBody, DeclineBody, DeclineReason, Envelope, MessageType, Observable,
     ObservableType, PreservationDetails, Priority, RatingBody, Receipt, RequestBody, RequestKind,
-    Tlp, WIRE_VERSION, WithdrawalBody,
+    StixValue, Tlp, WIRE_VERSION, WithdrawalBody,
 };
 pub use request_auth::{PARTY_HEADER, SIGNATURE_HEADER, TIME_HEADER, read_request_message};
 pub use signed::{Signable, Signed};

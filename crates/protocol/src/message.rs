@@ -224,7 +224,8 @@ impl Body {
             Self::Clarification(c) => text("clarification text", &c.text, 1, MAX_TEXT),
             Self::Answer(a) => {
                 text("answer text", &a.text, 1, MAX_TEXT)?;
-                validate_all(&a.observables, &a.attachments)
+                validate_all(&a.observables, &a.attachments)?;
+                validate_objects(&a.objects)
             }
             Self::Decline(d) => text("decline explanation", &d.text, 0, MAX_TEXT),
             Self::Withdrawal(w) => text("withdrawal reason", &w.reason, 0, MAX_TEXT),
@@ -245,6 +246,38 @@ const MAX_TITLE: usize = 200;
 const MAX_TEXT: usize = 64 * 1024;
 const MAX_SHORT: usize = 4 * 1024;
 const MAX_OBSERVABLES: usize = 10_000;
+const MAX_OBJECTS: usize = 10_000;
+
+/// One STIX object as JSON: the protocol carries it without interpreting it.
+pub type StixValue = serde_json::Map<String, serde_json::Value>;
+
+/// The shape every STIX object has (STIX 2.1 §3.1: `type` and `id`, the id being
+/// `type--uuid`), checked here so a message can name a bad object by its position.
+/// Everything else is the STIX layer's to judge.
+fn validate_objects(objects: &[StixValue]) -> Result<(), ProtocolError> {
+    if objects.len() > MAX_OBJECTS {
+        return Err(ProtocolError::Invalid(format!(
+            "more than {MAX_OBJECTS} STIX objects in one message"
+        )));
+    }
+    for (i, o) in objects.iter().enumerate() {
+        let kind = o.get("type").and_then(serde_json::Value::as_str);
+        let id = o.get("id").and_then(serde_json::Value::as_str);
+        match (kind, id) {
+            (Some(kind), Some(id))
+                if id
+                    .strip_prefix(kind)
+                    .is_some_and(|rest| rest.starts_with("--")) => {}
+            _ => {
+                return Err(ProtocolError::bad(
+                    "objects",
+                    format!("object {i} needs a \"type\" and an \"id\" of the form type--uuid"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
 
 fn text(what: &str, s: &str, min: usize, max: usize) -> Result<(), ProtocolError> {
     let n = s.chars().count();
@@ -399,6 +432,11 @@ pub struct RequestBody {
     /// Content-addressed attachments (content travels separately).
     #[serde(default)]
     pub attachments: Vec<AttachmentRef>,
+    /// STIX 2.1 objects shared with the request (indicators, observed data, ...). The
+    /// protocol checks only their shape; the node validates them as STIX and applies TLP.
+    /// Absent when empty, so messages without objects sign the same bytes as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<StixValue>,
     /// The requester's attribution claim, if it makes one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribution: Option<String>,
@@ -416,6 +454,7 @@ impl RequestBody {
             text("attribution", a, 1, MAX_SHORT)?;
         }
         validate_all(&self.observables, &self.attachments)?;
+        validate_objects(&self.objects)?;
         match (self.kind, &self.preservation) {
             (RequestKind::Preservation, None) => Err(ProtocolError::Invalid(
                 "a preservation request must carry the art. 29(2) particulars (\"preservation\")"
@@ -651,6 +690,10 @@ pub struct AnswerBody {
     /// Content-addressed attachments.
     #[serde(default)]
     pub attachments: Vec<AttachmentRef>,
+    /// STIX 2.1 objects found or acted on, e.g. the sightings of a mitigation; as in
+    /// [`RequestBody::objects`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<StixValue>,
 }
 
 /// Why a responder declines; grounds follow Budapest Convention art. 27(4) and 29(5)

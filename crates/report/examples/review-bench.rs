@@ -207,6 +207,7 @@ fn generate(n: u32) -> Vec<Case> {
         narrative: "Who operates it?".into(),
         observables: Vec::new(),
         attachments: Vec::new(),
+        objects: Vec::new(),
         attribution: None,
         preservation: None,
     }));
@@ -225,6 +226,7 @@ fn generate(n: u32) -> Vec<Case> {
             text: "Done.".into(),
             observables: Vec::new(),
             attachments: Vec::new(),
+            objects: Vec::new(),
         }))
     };
     let (partial, last) = (answer(false), answer(true));

@@ -58,6 +58,8 @@ pub enum ErrorCode {
     OutsideTerms,
     /// Nothing found at that path or id.
     NotFound,
+    /// An object's TLP marking does not allow the recipient to see it.
+    TlpDenied,
     /// Too many requests; retry later.
     RateLimited,
     /// Something failed inside the node; the log has the details.
@@ -83,6 +85,7 @@ impl ErrorCode {
             Self::IllegalTransition => "illegal_transition",
             Self::OutsideTerms => "outside_terms",
             Self::NotFound => "not_found",
+            Self::TlpDenied => "tlp_denied",
             Self::RateLimited => "rate_limited",
             Self::Internal => "internal",
         }
@@ -97,7 +100,7 @@ impl ErrorCode {
             }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized | Self::BadSignature => StatusCode::UNAUTHORIZED,
-            Self::UnknownParty | Self::WrongRecipient => StatusCode::FORBIDDEN,
+            Self::UnknownParty | Self::WrongRecipient | Self::TlpDenied => StatusCode::FORBIDDEN,
             Self::UnknownAgreement
             | Self::ReplayConflict
             | Self::OutOfOrder

@@ -11,6 +11,7 @@ mod extract;
 pub mod home;
 pub mod local_pair;
 pub mod node;
+pub mod objects;
 pub mod outbox;
 pub mod review;
 mod router;

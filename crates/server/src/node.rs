@@ -14,6 +14,7 @@ use detente_protocol::{
     Body, CaseId, Digest, Envelope, MessageId, PartyId, PublicKey, Receipt, RequestBody, SecretKey,
     Signable, Signed, Timestamp, WIRE_VERSION,
 };
+use detente_stix::AccessRule;
 use detente_store::{
     CaseRow, CheckpointState, Direction, EntryKind, MessageRow, MessageState, OutboxItem,
     PartnerCheckpoint, Store, WriteTx,
@@ -299,6 +300,7 @@ impl Node {
             body,
         };
         envelope.validate()?;
+        crate::objects::check_outgoing(&AccessRule::default(), &self.party, &to, &envelope.body)?;
         if rows.is_empty() {
             // Refuse locally what the partner would refuse: kinds and categories outside the terms.
             Case::open(&self.agreement, &envelope, now)?;
@@ -415,6 +417,7 @@ impl Node {
                 )),
             };
         }
+        crate::objects::check_incoming(&env.body)?;
         let stream = format!("seq:in:{}", env.from);
         let last = tx.counter(&stream).await?;
         if env.seq <= last {

@@ -174,6 +174,7 @@ fn generate(cases: u64, dir: &std::path::Path) -> anyhow::Result<()> {
                 narrative: "Please take the C2 server down.".into(),
                 observables: Vec::new(),
                 attachments: Vec::new(),
+                objects: Vec::new(),
                 attribution: None,
                 preservation: None,
             }),

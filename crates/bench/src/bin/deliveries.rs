@@ -53,6 +53,7 @@ fn request(i: usize) -> RequestBody {
             .into(),
         observables: Vec::new(),
         attachments: Vec::new(),
+        objects: Vec::new(),
         attribution: None,
         preservation: None,
     }

@@ -540,6 +540,48 @@ fn an_invalid_observable_is_rejected() {
 }
 
 #[test]
+fn stix_objects_ride_in_requests_and_answers_and_old_messages_sign_the_same_bytes() {
+    let answer = answer_envelope();
+    let sealed = Signed::seal(answer, &cn_key()).expect("seals");
+    let received = parse(&sealed.to_bytes()).expect("parses");
+    let Body::Answer(body) = &received.payload().body else {
+        panic!("an answer")
+    };
+    assert_eq!(body.objects, vec![crate::support::sighting()]);
+    // A request without objects leaves the key out, so what was signed before objects
+    // existed still verifies byte for byte.
+    let request = sealed_request();
+    assert!(!String::from_utf8_lossy(request.payload_bytes()).contains("\"objects\""));
+}
+
+#[test]
+fn an_object_without_a_type_and_matching_id_is_rejected() {
+    let sealed = sealed_request();
+    for object in [
+        json!({ "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f" }),
+        json!({ "type": "indicator" }),
+        json!({ "type": "indicator", "id": "malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f" }),
+        json!({ "type": "indicator", "id": 7 }),
+    ] {
+        let mut payload = payload_object(&sealed);
+        payload["body"]["objects"] = json!([object]);
+
+        let bytes = sign_raw::<Envelope>(Value::Object(payload), &us_key());
+
+        assert!(
+            matches!(
+                parse(&bytes),
+                Err(ProtocolError::BadValue {
+                    what: "objects",
+                    ..
+                })
+            ),
+            "{object}"
+        );
+    }
+}
+
+#[test]
 fn an_integer_beyond_2_pow_53_is_rejected_because_its_canonical_form_is_lossy() {
     // Regression: RFC 8785 writes every number as an IEEE double, so an attachment size of
     // 2^53 + 1 had the same canonical bytes as 2^53. A relay could rewrite the size on the wire

@@ -86,6 +86,7 @@ pub fn request_envelope() -> Envelope {
                 size: 48_213,
                 sha256: Digest::of(b"netflow"),
             }],
+            objects: Vec::new(),
             attribution: None,
             preservation: None,
         }),
@@ -133,6 +134,7 @@ pub fn answer_envelope() -> Envelope {
                 size: 1024,
                 sha256: Digest::of(b"logs"),
             }],
+            objects: vec![sighting()],
         }),
     }
 }
@@ -192,4 +194,20 @@ pub fn replace_once(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
         "{from:?} must occur exactly once in {text}"
     );
     text.replacen(from, to, 1).into_bytes()
+}
+
+/// A STIX 2.1 sighting, as a mitigation answer carries it.
+pub fn sighting() -> detente_protocol::StixValue {
+    let serde_json::Value::Object(o) = serde_json::json!({
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": "sighting--6b8a3e6f-3c1a-5a4e-9d3e-2f1c0b7a9e11",
+        "created": "2026-05-04T10:00:00.000Z",
+        "modified": "2026-05-04T10:00:00.000Z",
+        "count": 12,
+        "sighting_of_ref": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    }) else {
+        unreachable!("a JSON object literal")
+    };
+    o
 }

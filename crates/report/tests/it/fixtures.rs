@@ -68,6 +68,7 @@ pub fn request_in(
         narrative: "The facts and the ask.".into(),
         observables: Vec::new(),
         attachments: Vec::new(),
+        objects: Vec::new(),
         attribution: None,
         preservation: (kind == RequestKind::Preservation).then(|| PreservationDetails {
             authority: "A".into(),
@@ -163,6 +164,7 @@ impl CaseBuilder {
                 text: "Done.".into(),
                 observables: Vec::new(),
                 attachments: Vec::new(),
+                objects: Vec::new(),
             }),
             after,
         )

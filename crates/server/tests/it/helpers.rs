@@ -411,6 +411,7 @@ pub fn request_body(title: &str) -> RequestBody {
             .into(),
         observables: vec![Observable::parse("ip:203.0.113.7").expect("a valid observable")],
         attachments: Vec::new(),
+        objects: Vec::new(),
         attribution: None,
         preservation: None,
     }

@@ -8,6 +8,7 @@ mod federation;
 mod helpers;
 mod lifecycle;
 mod log;
+mod objects;
 mod outbox;
 mod rate_limit;
 mod rebuild;

@@ -1,0 +1,789 @@
+//! `detente match`: find the hosts in our networks that touch a partner's indicators, tell
+//! their owners, and (on a node) report back in the case.
+//!
+//! Indicators come from lists outside a node (plain, LOKI, maltrail folders, STIX bundles,
+//! MISP events) or from a case on the node (`--case`: the observables and STIX indicators its
+//! messages carry). The matching itself is the pure `detente-match` engine; this module is the
+//! glue: loading, a progress bar, writing results, and the answer to the partner.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write as _};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use detente_match::{
+    DomainScope, EventTime, HitSink, Index, IndexBuilder, IndicatorMeta, IndicatorValue,
+    OwnerReports, OwnerTable, RunOptions, RunReport, Sightings,
+    input::{CsvMapping, Format, Input},
+    load::{self, ListFormat, ListReport, Target},
+};
+use detente_protocol::{AnswerBody, Body, Observable, ObservableType, PartyId};
+use detente_stix::{ImportOptions, Importer, Pattern, StixObject, pattern::ObservableKind};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::client::{Api, ApiArgs};
+
+/// Options of `detente match`.
+#[derive(Args)]
+pub struct MatchArgs {
+    /// Logs to read: Zeek conn/dns/http (TSV or JSON lines), CSV (with --csv-columns) or plain
+    /// lines; gzip and zstd are read transparently; `-` is standard input.
+    #[arg(required = true)]
+    logs: Vec<PathBuf>,
+    /// Indicators: a plain list, a LOKI `value;comment` list, a maltrail `trails` folder, a
+    /// STIX 2.1 (or 2.0) bundle or a MISP event; repeatable.
+    #[arg(long = "indicators", required_unless_present = "case")]
+    indicators: Vec<PathBuf>,
+    /// How the indicator files are written; `auto` decides from the content.
+    #[arg(long, value_enum, default_value = "auto")]
+    list_format: ListFormatArg,
+    /// On a node: also match the indicators shared in this case (its messages' observables
+    /// and STIX indicators), e.g. US-2026-0042.
+    #[arg(long)]
+    case: Option<String>,
+    /// Values that never produce a hit (benign scanners, our own resolvers); repeatable.
+    #[arg(long = "allow")]
+    allow: Vec<PathBuf>,
+    /// Owner table: CSV of `cidr,organisation,abuse_contact`.
+    #[arg(long)]
+    owners: Option<PathBuf>,
+    /// How the logs are written.
+    #[arg(long, value_enum, default_value = "auto")]
+    format: LogFormatArg,
+    /// CSV column mapping `column=role,...`, e.g. `start=time,src=src-ip,dst=dst-ip,dport=dst-port`.
+    #[arg(long, required_if_eq("format", "csv"))]
+    csv_columns: Option<String>,
+    /// TLP of indicators from lists, which carry none.
+    #[arg(long, default_value = "TLP:AMBER")]
+    tlp: String,
+    /// Worker threads; 0 means one per core.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Folder for the results (report, sightings bundle, per-owner notifications). With
+    /// --case it defaults to `matches/<case>-<time>` in the node home.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// With --case: send the findings to the partner as an answer in the case.
+    #[arg(long, requires = "case")]
+    answer: bool,
+    /// With --answer: make it the final answer.
+    #[arg(long = "final", requires = "answer")]
+    is_final: bool,
+    /// With --answer: what was done, added to the answer's summary of the findings.
+    #[arg(long, requires = "answer")]
+    note: Option<String>,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+/// Spelling of [`ListFormat`] on the command line, plus the formats only this command reads.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormatArg {
+    Auto,
+    Plain,
+    Loki,
+    Maltrail,
+    Stix,
+}
+
+/// Spelling of [`Format`] on the command line.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormatArg {
+    Auto,
+    Zeek,
+    ZeekJson,
+    Csv,
+    Plain,
+}
+
+/// What loading one indicator source did.
+#[derive(Debug, Serialize)]
+struct SourceReport {
+    name: String,
+    format: &'static str,
+    added: usize,
+    expired: usize,
+    rejected: usize,
+    /// The first rejections: where and why.
+    errors: Vec<String>,
+}
+
+/// Rejections kept per source; the rest are only counted.
+const MAX_ERRORS: usize = 100;
+
+impl SourceReport {
+    fn new(name: String, format: &'static str) -> Self {
+        Self {
+            name,
+            format,
+            added: 0,
+            expired: 0,
+            rejected: 0,
+            errors: Vec::new(),
+        }
+    }
+
+    fn reject(&mut self, why: String) {
+        self.rejected += 1;
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(why);
+        }
+    }
+
+    fn add(&mut self, builder: &mut IndexBuilder, value: IndicatorValue, meta: &IndicatorMeta) {
+        match builder.add(value, meta) {
+            Ok(detente_match::Added::Indexed(_)) => self.added += 1,
+            Ok(detente_match::Added::Expired) => self.expired += 1,
+            Err(e) => self.reject(format!("{}: {e}", meta.label)),
+        }
+    }
+
+    fn from_list(r: ListReport, format: &'static str) -> Self {
+        Self {
+            name: r.name,
+            format,
+            added: r.added,
+            expired: r.expired,
+            rejected: r.rejected,
+            errors: r
+                .errors
+                .into_iter()
+                .map(|(line, why)| format!("line {line}: {why}"))
+                .collect(),
+        }
+    }
+}
+
+/// Runs `detente match`.
+pub async fn run(home: &Path, args: MatchArgs, json_out: bool) -> anyhow::Result<()> {
+    let now = EventTime::from_datetime(time::OffsetDateTime::now_utc());
+    let mut builder = IndexBuilder::new(now);
+    let mut sources = Vec::new();
+    for path in &args.indicators {
+        sources.extend(load_source(
+            &mut builder,
+            path,
+            args.list_format,
+            &args.tlp,
+        )?);
+    }
+    let case = match &args.case {
+        Some(case) => {
+            let api = Api::from_home(home, &args.api)?;
+            let shown = api.get(&format!("/api/v1/requests/{case}")).await?;
+            sources.push(load_case(&mut builder, case, &shown));
+            Some((api, case.clone(), shown))
+        }
+        None => None,
+    };
+    for path in &args.allow {
+        let reader = open_list(path)?;
+        let label = format!("allow:{}", path.display());
+        load::load_list(
+            &mut builder,
+            reader,
+            &path.display().to_string(),
+            ListFormat::Plain,
+            Target::Allow(&label),
+        )
+        .with_context(|| format!("reading the allow-list {}", path.display()))?;
+    }
+    let index = builder.build();
+    if index.is_empty() {
+        anyhow::bail!(
+            "no valid, unexpired indicator to match ({} source(s) read); see the rejections with --json",
+            sources.len()
+        );
+    }
+    let owners = match &args.owners {
+        Some(path) => {
+            let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            let (table, errors) = OwnerTable::parse_csv(BufReader::new(file));
+            for e in errors.iter().take(MAX_ERRORS) {
+                eprintln!("warning: {}: {e}", path.display());
+            }
+            Some(table)
+        }
+        None => None,
+    };
+
+    let format = log_format(args.format, args.csv_columns.as_deref())?;
+    let (inputs, progress) = open_logs(&args.logs, &format)?;
+    let options = RunOptions {
+        threads: args.threads,
+        ..RunOptions::default()
+    };
+    let mut sightings = Sightings::default();
+    let mut by_owner = owners.as_ref().map(OwnerReports::new);
+    // The engine runs on its own threads; the async runtime must not be blocked meanwhile.
+    let report = tokio::task::block_in_place(|| {
+        let mut sink = Tee(&mut sightings, by_owner.as_mut());
+        detente_match::run(&index, inputs, &options, &mut sink)
+    });
+    progress.finish_and_clear();
+
+    let names: Vec<String> = report.inputs.iter().map(|i| i.name.clone()).collect();
+    let stix = sightings.to_stix(&index, owners.as_ref(), now, &names);
+    let owner_reports = by_owner
+        .as_ref()
+        .map(|o| o.reports(&index))
+        .unwrap_or_default();
+    let result = json!({
+        "index": index.stats(),
+        "sources": sources,
+        "run": report,
+        "sightings": stix,
+        "owners": owner_reports,
+        "unowned_hits": by_owner.as_ref().map(OwnerReports::unowned_hits),
+    });
+
+    let out = match (&args.out, &case) {
+        (Some(out), _) => Some(out.clone()),
+        (None, Some((_, case, _))) => Some(
+            home.join("matches")
+                .join(format!("{case}-{}", now.to_datetime().unix_timestamp())),
+        ),
+        (None, None) => None,
+    };
+    if let Some(out) = &out {
+        write_results(out, &result, &stix, &owner_reports, owners.as_ref())?;
+    }
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print_summary(&index, &sources, &report, &sightings, &owner_reports);
+        if let Some(out) = &out {
+            println!("Results written to {}", out.display());
+        }
+    }
+    if let (true, Some((api, case, shown))) = (args.answer, &case) {
+        let body = answer_body(&report, &stix, shown, &args)?;
+        let sent = api
+            .post(
+                &format!("/api/v1/requests/{case}/messages"),
+                &serde_json::to_value(&body)?,
+            )
+            .await?;
+        if !json_out {
+            println!(
+                "Answer {} sent in {case} with {} sighting(s).",
+                sent["id"].as_str().unwrap_or("?"),
+                stix.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Feeds each hit to the sightings and, with an owner table, to the per-owner aggregation.
+struct Tee<'a, 'o>(&'a mut Sightings, Option<&'a mut OwnerReports<'o>>);
+
+impl HitSink for Tee<'_, '_> {
+    fn hit(&mut self, hit: &detente_match::Hit) {
+        self.0.hit(hit);
+        if let Some(o) = self.1.as_mut() {
+            o.hit(hit);
+        }
+    }
+}
+
+fn open_list(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let reader = detente_match::input::decompress(file)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(Box::new(BufReader::new(reader)))
+}
+
+/// What an indicator file is, from its first bytes: JSON means STIX or MISP; a first entry
+/// with `;` means LOKI; anything else a plain list.
+fn sniff(path: &Path) -> anyhow::Result<ListFormatArg> {
+    if path.is_dir() {
+        return Ok(ListFormatArg::Maltrail);
+    }
+    let mut head = Vec::new();
+    open_list(path)?
+        .take(64 * 1024)
+        .read_to_end(&mut head)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let text = String::from_utf8_lossy(&head);
+    if text.trim_start().starts_with(['{', '[']) {
+        return Ok(ListFormatArg::Stix);
+    }
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'));
+    Ok(match first {
+        Some(l) if l.contains(';') => ListFormatArg::Loki,
+        _ => ListFormatArg::Plain,
+    })
+}
+
+fn load_source(
+    builder: &mut IndexBuilder,
+    path: &Path,
+    format: ListFormatArg,
+    tlp: &str,
+) -> anyhow::Result<Vec<SourceReport>> {
+    let format = match format {
+        ListFormatArg::Auto => sniff(path)?,
+        f => f,
+    };
+    let name = path.display().to_string();
+    let meta = IndicatorMeta::new(name.clone(), tlp);
+    let read = |e| anyhow::Error::new(e).context(format!("reading {name}"));
+    Ok(match format {
+        ListFormatArg::Maltrail => load::load_maltrail(builder, path, &meta)
+            .map_err(read)?
+            .into_iter()
+            .map(|r| SourceReport::from_list(r, "maltrail"))
+            .collect(),
+        ListFormatArg::Plain | ListFormatArg::Loki => {
+            let (list, label) = if format == ListFormatArg::Loki {
+                (ListFormat::Loki, "loki")
+            } else {
+                (ListFormat::Plain, "plain")
+            };
+            let report = load::load_list(
+                builder,
+                open_list(path)?,
+                &name,
+                list,
+                Target::Indicators(&meta),
+            )
+            .map_err(read)?;
+            vec![SourceReport::from_list(report, label)]
+        }
+        ListFormatArg::Stix => vec![load_stix(builder, path, &name)?],
+        ListFormatArg::Auto => unreachable!("resolved by sniff"),
+    })
+}
+
+/// Loads the indicators of a STIX bundle (2.0 is converted) or MISP event, streaming: each
+/// STIX-pattern indicator contributes the observables its pattern tests for equality, with
+/// its id as label, its TLP marking and its `valid_until`. Revoked indicators are left out.
+fn load_stix(builder: &mut IndexBuilder, path: &Path, name: &str) -> anyhow::Result<SourceReport> {
+    let mut source = SourceReport::new(name.to_owned(), "stix");
+    let mut importer = Importer::new(ImportOptions::default());
+    let file = File::open(path).with_context(|| format!("opening {name}"))?;
+    let reader =
+        detente_match::input::decompress(file).with_context(|| format!("reading {name}"))?;
+    let report = importer
+        .read(reader, |object| {
+            if let StixObject::Indicator(ind) = &object {
+                add_stix_indicator(builder, &mut source, &object, ind, None);
+            }
+            ControlFlow::Continue(())
+        })
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    for r in report.rejections.iter().take(MAX_ERRORS) {
+        source.reject(format!("{r:?}"));
+    }
+    Ok(source)
+}
+
+fn add_stix_indicator(
+    builder: &mut IndexBuilder,
+    source: &mut SourceReport,
+    object: &StixObject,
+    ind: &detente_stix::Indicator,
+    case: Option<&str>,
+) {
+    if ind.common.revoked == Some(true) || ind.pattern_type != "stix" {
+        return;
+    }
+    let pattern = match Pattern::parse(&ind.pattern) {
+        Ok(p) => p,
+        Err(e) => return source.reject(format!("{}: {e}", ind.common.id)),
+    };
+    let tlp =
+        detente_stix::AccessRule::level_of(object.object_marking_refs().iter().map(|m| m.as_str()))
+            .map_or("TLP:AMBER", tlp_label);
+    let meta = IndicatorMeta {
+        label: ind.common.id.to_string(),
+        case_ref: case.map(str::to_owned),
+        tlp: tlp.to_owned(),
+        valid_until: ind
+            .valid_until
+            .as_ref()
+            .and_then(|t| EventTime::from_unix_micros(i64::try_from(t.unix_nanos() / 1000).ok()?)),
+    };
+    for o in pattern.observables().observables {
+        // Patterns compare exactly: a domain-name in a pattern is that name, not its subdomains.
+        let value = match o.kind {
+            ObservableKind::DomainName => IndicatorValue::domain(&o.value, DomainScope::Exact),
+            ObservableKind::Url => IndicatorValue::url(&o.value),
+            _ => IndicatorValue::parse(&o.value),
+        };
+        match value {
+            Ok(v) => source.add(builder, v, &meta),
+            Err(e) => source.reject(format!("{}: {e}", ind.common.id)),
+        }
+    }
+}
+
+fn tlp_label(level: detente_stix::Tlp) -> &'static str {
+    match level {
+        detente_stix::Tlp::Clear => "TLP:CLEAR",
+        detente_stix::Tlp::Green => "TLP:GREEN",
+        detente_stix::Tlp::Amber => "TLP:AMBER",
+        detente_stix::Tlp::AmberStrict => "TLP:AMBER+STRICT",
+        detente_stix::Tlp::Red => "TLP:RED",
+    }
+}
+
+/// Loads what a case's messages share: their observables (with the request's TLP) and their
+/// STIX indicators (with their own markings).
+fn load_case(builder: &mut IndexBuilder, case: &str, shown: &Value) -> SourceReport {
+    let mut source = SourceReport::new(format!("case {case}"), "case");
+    let tlp = shown["summary"]["tlp"].as_str().unwrap_or("TLP:AMBER");
+    let messages = shown["messages"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    for message in messages {
+        let body = &message["body"];
+        let observables = body["observables"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for o in observables {
+            let Ok(o) = serde_json::from_value::<Observable>(o.clone()) else {
+                source.reject(format!("an observable the node could not read: {o}"));
+                continue;
+            };
+            let value = match o.kind {
+                // Names shared in a request mean the domain and what is under it.
+                ObservableType::Domain => {
+                    IndicatorValue::domain(&o.value, DomainScope::WithSubdomains)
+                }
+                ObservableType::Url => IndicatorValue::url(&o.value),
+                ObservableType::Account => continue,
+                _ => IndicatorValue::parse(&o.value),
+            };
+            let meta = IndicatorMeta {
+                label: format!("{case}:{}", o.value),
+                case_ref: Some(case.to_owned()),
+                tlp: tlp.to_owned(),
+                valid_until: None,
+            };
+            match value {
+                Ok(v) => source.add(builder, v, &meta),
+                Err(e) => source.reject(format!("{}: {e}", o.value)),
+            }
+        }
+        let objects = body["objects"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        for object in objects {
+            match StixObject::from_value(object.clone()) {
+                Ok(parsed) => {
+                    if let StixObject::Indicator(ind) = &parsed {
+                        add_stix_indicator(builder, &mut source, &parsed, ind, Some(case));
+                    }
+                }
+                Err(e) => source.reject(format!("{}: {e}", object["id"])),
+            }
+        }
+    }
+    source
+}
+
+fn log_format(arg: LogFormatArg, columns: Option<&str>) -> anyhow::Result<Format> {
+    Ok(match arg {
+        LogFormatArg::Auto => Format::Auto,
+        LogFormatArg::Zeek => Format::ZeekTsv,
+        LogFormatArg::ZeekJson => Format::ZeekJson,
+        LogFormatArg::Plain => Format::Plain,
+        LogFormatArg::Csv => Format::Csv(
+            CsvMapping::parse(columns.unwrap_or_default())
+                .map_err(|e| anyhow::anyhow!("--csv-columns: {e}"))?,
+        ),
+    })
+}
+
+/// Opens the logs behind one progress bar over their total (compressed) size; the bar hides
+/// itself when standard error is not a terminal.
+fn open_logs(paths: &[PathBuf], format: &Format) -> anyhow::Result<(Vec<Input>, ProgressBar)> {
+    let total: u64 = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let progress = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template(
+            "{spinner} matching [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let mut inputs = Vec::with_capacity(paths.len());
+    for path in paths {
+        let input = if path == Path::new("-") {
+            Input::from_reader("-", std::io::stdin(), format.clone())
+        } else {
+            let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            Input::from_reader(
+                path.display().to_string(),
+                progress.wrap_read(file),
+                format.clone(),
+            )
+        };
+        inputs.push(input);
+    }
+    Ok((inputs, progress))
+}
+
+/// Writes `report.json`, `sightings.json` (a STIX 2.1 bundle with the owners' identities) and,
+/// per owner, `notifications/NN-<organisation>.txt` and `.json`.
+fn write_results(
+    out: &Path,
+    result: &Value,
+    sightings: &[Value],
+    owner_reports: &[detente_match::OwnerReport<'_>],
+    owners: Option<&OwnerTable>,
+) -> anyhow::Result<()> {
+    let write = |name: &Path, bytes: &[u8]| -> anyhow::Result<()> {
+        let mut f = File::create(name).with_context(|| format!("creating {}", name.display()))?;
+        f.write_all(bytes)
+            .and_then(|()| f.sync_all())
+            .with_context(|| format!("writing {}", name.display()))
+    };
+    std::fs::create_dir_all(out.join("notifications"))
+        .with_context(|| format!("creating {}", out.display()))?;
+    write(
+        &out.join("report.json"),
+        &serde_json::to_vec_pretty(result)?,
+    )?;
+    let created = sightings
+        .first()
+        .and_then(|s| s["created"].as_str())
+        .unwrap_or("1970-01-01T00:00:00.000Z");
+    let mut objects: Vec<Value> = owners
+        .map(|table| {
+            let named: BTreeSet<&str> = sightings
+                .iter()
+                .filter_map(|s| s["where_sighted_refs"].as_array())
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            table
+                .owners()
+                .iter()
+                .filter(|o| named.contains(detente_match::identity_ref(&o.organisation).as_str()))
+                .map(|o| {
+                    json!({
+                        "type": "identity",
+                        "spec_version": "2.1",
+                        "id": detente_match::identity_ref(&o.organisation),
+                        "created": created,
+                        "modified": created,
+                        "name": o.organisation,
+                        "identity_class": "organization",
+                        "contact_information": o.abuse_contact,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    objects.dedup_by(|a, b| a["id"] == b["id"]);
+    objects.extend(sightings.iter().cloned());
+    let bundle = json!({
+        "type": "bundle",
+        "id": format!("bundle--{}", uuid::Uuid::new_v4()),
+        "objects": objects,
+    });
+    write(
+        &out.join("sightings.json"),
+        &serde_json::to_vec_pretty(&bundle)?,
+    )?;
+    for (n, report) in owner_reports.iter().enumerate() {
+        let draft = report.draft();
+        let slug: String = report
+            .organisation
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let stem = out
+            .join("notifications")
+            .join(format!("{:02}-{slug}", n + 1));
+        write(&stem.with_extension("txt"), draft.body.as_bytes())?;
+        write(
+            &stem.with_extension("json"),
+            &serde_json::to_vec_pretty(&draft)?,
+        )?;
+    }
+    Ok(())
+}
+
+fn print_summary(
+    index: &Index,
+    sources: &[SourceReport],
+    report: &RunReport,
+    sightings: &Sightings,
+    owners: &[detente_match::OwnerReport<'_>],
+) {
+    let rejected: usize = sources.iter().map(|s| s.rejected).sum();
+    let expired: usize = sources.iter().map(|s| s.expired).sum();
+    println!(
+        "{} indicators from {} source(s) ({expired} expired, {rejected} rejected); {} thread(s).",
+        index.len(),
+        sources.len(),
+        report.threads
+    );
+    let mut inputs = Table::new();
+    inputs.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+        "log",
+        "format",
+        "lines",
+        "MB",
+        "hits",
+        "allowed",
+        "malformed",
+    ]);
+    for i in &report.inputs {
+        inputs.add_row(vec![
+            i.name.clone(),
+            i.format.to_owned(),
+            i.lines.to_string(),
+            format!("{:.1}", i.bytes as f64 / 1e6),
+            i.hits.to_string(),
+            i.suppressed.to_string(),
+            i.malformed.to_string(),
+        ]);
+    }
+    println!("{inputs}");
+    for i in report
+        .inputs
+        .iter()
+        .filter(|i| i.malformed > 0 || i.error.is_some())
+    {
+        for m in &i.malformed_lines {
+            eprintln!("{}:{}: {}", i.name, m.line, m.reason);
+        }
+        if let Some(e) = &i.error {
+            eprintln!("{}: reading stopped: {e}", i.name);
+        }
+    }
+    if sightings.is_empty() {
+        println!("No indicator was sighted.");
+        return;
+    }
+    let mut hits = Table::new();
+    hits.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+        "indicator",
+        "kind",
+        "source",
+        "tlp",
+        "hits",
+    ]);
+    let mut sighted: Vec<_> = index
+        .ids()
+        .map(|id| (sightings.count(id), index.indicator(id)))
+        .filter(|(n, _)| *n > 0)
+        .collect();
+    sighted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+    for (n, view) in sighted.iter().take(50) {
+        hits.add_row(vec![
+            view.value.to_owned(),
+            view.kind.to_string(),
+            view.label.to_owned(),
+            view.tlp.to_owned(),
+            n.to_string(),
+        ]);
+    }
+    println!("{hits}");
+    if sighted.len() > 50 {
+        println!(
+            "... and {} more sighted indicators (see --json or --out).",
+            sighted.len() - 50
+        );
+    }
+    if !owners.is_empty() {
+        let mut table = Table::new();
+        table.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+            "owner",
+            "abuse contact",
+            "hosts",
+            "hits",
+            "tlp",
+        ]);
+        for o in owners {
+            table.add_row(vec![
+                o.organisation.to_owned(),
+                o.abuse_contact.to_owned(),
+                o.hosts.len().to_string(),
+                o.hits.to_string(),
+                o.tlp.to_owned(),
+            ]);
+        }
+        println!("{table}");
+    }
+}
+
+/// The answer that reports a match to the partner: a summary in prose and one STIX sighting
+/// per sighted indicator, made by this party. It leaves out what is ours alone: which of our
+/// organisations were hit (`where_sighted_refs`), the values observed in our logs and the
+/// names of our log files.
+fn answer_body(
+    report: &RunReport,
+    sightings: &[Value],
+    shown: &Value,
+    args: &MatchArgs,
+) -> anyhow::Result<Body> {
+    let me: PartyId = match (
+        shown["summary"]["requester"].as_str(),
+        shown["summary"]["responder"].as_str(),
+    ) {
+        (Some(_), Some(responder)) => responder
+            .parse()
+            .map_err(|e| anyhow::anyhow!("the case names no valid responder: {e}"))?,
+        _ => anyhow::bail!("the node's view of the case names no parties"),
+    };
+    let identity = detente_server::objects::party_identity(&me);
+    let objects = sightings
+        .iter()
+        .map(|s| {
+            let mut s = s.as_object().cloned().unwrap_or_default();
+            for private in [
+                "where_sighted_refs",
+                "x_detente_observed_values",
+                "x_detente_inputs",
+                "x_detente_fields",
+            ] {
+                s.remove(private);
+            }
+            s.insert("created_by_ref".into(), Value::String(identity.clone()));
+            s
+        })
+        .collect();
+    let mut text = format!(
+        "We matched the indicators of this case against {} log line(s) ({:.1} MB) from {} source(s): {} indicator(s) sighted, {} hit(s).",
+        report.lines(),
+        report.bytes() as f64 / 1e6,
+        report.inputs.len(),
+        sightings.len(),
+        report.hits(),
+    );
+    if let Some(note) = &args.note {
+        text.push_str("\n\n");
+        text.push_str(note);
+    }
+    Ok(Body::Answer(AnswerBody {
+        is_final: args.is_final,
+        text,
+        observables: Vec::new(),
+        attachments: Vec::new(),
+        objects,
+    }))
+}

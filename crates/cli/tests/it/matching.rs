@@ -1,0 +1,362 @@
+//! `detente match` as an operator runs it: lists and STIX bundles against Zeek logs with
+//! planted hits and near misses, results on disk; and on a node, a partner's mitigation
+//! request matched and answered with sightings the partner receives.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::harness::{detente, eventually, pair, run};
+
+fn zeek(path: &str, fields: &[&str], rows: &[&str]) -> String {
+    let mut log = format!(
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t{path}\n#fields\t{}\n#types\t{}\n",
+        fields.join("\t"),
+        vec!["string"; fields.len()].join("\t")
+    );
+    for row in rows {
+        log.push_str(&row.replace(' ', "\t"));
+        log.push('\n');
+    }
+    log
+}
+
+const CONN: &[&str] = &[
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+];
+const DNS: &[&str] = &[
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "query",
+];
+
+/// Writes the logs: planted hits on 198.51.100.0/24, 203.0.113.9 and c2.evil.example, and
+/// near misses next to each (the adjacent block, the next address, a sibling name).
+fn write_logs(dir: &Path) -> (String, String) {
+    let conn = dir.join("conn.log");
+    std::fs::write(
+        &conn,
+        zeek(
+            "conn",
+            CONN,
+            &[
+                "1767261600.0 C1 10.0.0.7 50000 198.51.100.20 443",
+                "1767261660.0 C2 10.0.0.7 50001 198.51.101.20 443",
+                "1767261720.0 C3 10.1.0.9 50002 203.0.113.9 8443",
+                "1767261780.0 C4 10.1.0.9 50003 203.0.113.10 8443",
+                "this line is not a conn record",
+                "1767261840.0 C5 192.168.9.9 50004 203.0.113.9 8443",
+            ],
+        ),
+    )
+    .unwrap();
+    let dns = dir.join("dns.log");
+    std::fs::write(
+        &dns,
+        zeek(
+            "dns",
+            DNS,
+            &[
+                "1767261900.0 D1 10.0.0.8 53000 10.0.0.53 53 c2.evil.example",
+                "1767261960.0 D2 10.0.0.8 53001 10.0.0.53 53 notevil.example",
+                "1767262020.0 D3 10.0.0.8 53002 10.0.0.53 53 evil.example.org",
+            ],
+        ),
+    )
+    .unwrap();
+    (
+        conn.to_str().unwrap().to_owned(),
+        dns.to_str().unwrap().to_owned(),
+    )
+}
+
+fn stix_indicator(id: &str, pattern: &str, extra: Value) -> Value {
+    let mut o = json!({
+        "type": "indicator", "spec_version": "2.1", "id": id,
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+        "pattern": pattern, "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
+        "object_marking_refs": ["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        o[k] = v.clone();
+    }
+    o
+}
+
+fn stdout_json(out: &std::process::Output) -> Value {
+    assert!(
+        out.status.success(),
+        "detente match failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
+}
+
+fn sighted_values(report: &Value) -> Vec<String> {
+    let mut values: Vec<String> = report["sightings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            s["x_detente_indicator"]["value"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    values.sort();
+    values
+}
+
+#[test]
+fn lists_and_stix_bundles_find_every_planted_hit_and_no_near_miss() {
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let (conn, dns) = write_logs(dir.path());
+    let list = dir.path().join("partner-list.txt");
+    std::fs::write(
+        &list,
+        "# shared by CN-CERT\n198.51.100.0/24\nevil.example\nnot an indicator!\n",
+    )
+    .unwrap();
+    let bundle = dir.path().join("bundle.json");
+    let objects = json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": [
+        stix_indicator("indicator--a1b2c3d4-0000-4000-8000-000000000001",
+            "[ipv4-addr:value = '203.0.113.9']", json!({})),
+        stix_indicator("indicator--a1b2c3d4-0000-4000-8000-000000000002",
+            "[ipv4-addr:value = '198.51.101.20']", json!({"revoked": true})),
+        stix_indicator("indicator--a1b2c3d4-0000-4000-8000-000000000003",
+            "[domain-name:value = 'notevil.example']",
+            json!({"valid_until": "2026-02-01T00:00:00Z"})),
+    ]});
+    std::fs::write(&bundle, objects.to_string()).unwrap();
+    let owners = dir.path().join("owners.csv");
+    std::fs::write(
+        &owners,
+        "cidr,organisation,abuse_contact\n10.0.0.0/16,Acme Hospital,abuse@acme.example\n10.1.0.0/16,Beta Telecom,noc@beta.example\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("results");
+
+    // Act
+    let out = run(
+        dir.path(),
+        &[
+            "--json",
+            "match",
+            "--indicators",
+            list.to_str().unwrap(),
+            "--indicators",
+            bundle.to_str().unwrap(),
+            "--owners",
+            owners.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            &conn,
+            &dns,
+        ],
+    );
+
+    // Assert: the hits, and nothing else.
+    let report = stdout_json(&out);
+    assert_eq!(
+        sighted_values(&report),
+        ["198.51.100.0/24", "203.0.113.9", "evil.example"],
+        "{report:#}"
+    );
+    let counts: Vec<(String, u64)> = report["sightings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["x_detente_indicator"]["value"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                s["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(counts.contains(&("203.0.113.9".into(), 2)), "{counts:?}");
+    // The list's bad line, the revoked and the expired indicators are accounted for.
+    let sources = report["sources"].as_array().unwrap();
+    assert_eq!(sources[0]["rejected"], 1, "{sources:?}");
+    assert_eq!(sources[1]["added"], 1, "{sources:?}");
+    assert_eq!(sources[1]["expired"], 1, "{sources:?}");
+    // The malformed line is reported with its number: 7 header lines, then the fifth row.
+    let conn_report = &report["run"]["inputs"][0];
+    assert_eq!(conn_report["malformed"], 1);
+    assert_eq!(conn_report["malformed_lines"][0]["line"], 12);
+    // Owners: both organisations, the unowned host counted apart.
+    let owners: Vec<&str> = report["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["organisation"].as_str().unwrap())
+        .collect();
+    assert_eq!(owners, ["Acme Hospital", "Beta Telecom"]);
+    assert_eq!(report["unowned_hits"], 1);
+    // On disk: a STIX bundle naming the owners, and a draft per owner.
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("sightings.json")).unwrap()).unwrap();
+    let types: Vec<&str> = bundle["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types.iter().filter(|t| **t == "identity").count(),
+        2,
+        "{types:?}"
+    );
+    assert_eq!(
+        types.iter().filter(|t| **t == "sighting").count(),
+        3,
+        "{types:?}"
+    );
+    let acme = std::fs::read_to_string(out_dir.join("notifications/01-acme-hospital.txt")).unwrap();
+    assert!(acme.contains("abuse@acme.example"), "{acme}");
+    assert!(acme.contains("10.0.0.7"), "{acme}");
+    assert!(
+        !acme.contains("10.1.0.9"),
+        "another owner's host leaked: {acme}"
+    );
+}
+
+#[test]
+fn a_bad_log_path_or_no_usable_indicator_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("empty.txt");
+    std::fs::write(&list, "# nothing\n").unwrap();
+    let (conn, _) = write_logs(dir.path());
+
+    let none = run(
+        dir.path(),
+        &["match", "--indicators", list.to_str().unwrap(), &conn],
+    );
+    let missing = detente()
+        .args(["match", "--indicators", "/nonexistent/list.txt", &conn])
+        .output()
+        .unwrap();
+
+    assert!(!none.status.success());
+    assert!(
+        String::from_utf8_lossy(&none.stderr).contains("no valid, unexpired indicator"),
+        "{}",
+        String::from_utf8_lossy(&none.stderr)
+    );
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/list.txt"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mitigation_request_is_matched_on_the_node_and_answered_with_sightings() {
+    // Arrange: CN asks US to mitigate a botnet; the request carries an observable and a STIX
+    // TLP:RED indicator of its own making, which it may share with US as the named recipient.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut us, mut cn) = pair(dir.path());
+    us.start().await;
+    cn.start().await;
+    let indicator = stix_indicator(
+        "indicator--a1b2c3d4-0000-4000-8000-000000000009",
+        "[domain-name:value = 'c2.evil.example']",
+        json!({"created_by_ref": detente_server::objects::party_identity(&"CN".parse().unwrap())}),
+    );
+    let filed = cn
+        .post(
+            "/api/v1/requests",
+            &json!({"to": "US", "request": {
+                "kind": "mitigation", "category": "botnet", "priority": "high", "tlp": "amber",
+                "title": "Botnet C2 in your networks", "narrative": "Please find and clean the bots.",
+                "observables": [{"type": "cidr", "value": "198.51.100.0/24"}],
+                "objects": [indicator]
+            }}),
+        )
+        .await;
+    let filed: Value = filed.json().await.unwrap();
+    let case = filed["case"]
+        .as_str()
+        .unwrap_or_else(|| panic!("filing failed: {filed}"))
+        .to_owned();
+    eventually(20, "US has the request", || async {
+        us.case_status(&case).await.as_deref() == Some("sent")
+    })
+    .await;
+    let (conn, dns) = write_logs(dir.path());
+
+    // Act
+    let out = run(
+        &us.home,
+        &[
+            "match",
+            "--case",
+            &case,
+            "--answer",
+            "--final",
+            "--note",
+            "Owners notified; the hosts are being cleaned.",
+            &conn,
+            &dns,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eventually(20, "CN has the answer", || async {
+        cn.case_status(&case).await.as_deref() == Some("answered")
+    })
+    .await;
+
+    // Assert: CN holds a signed answer with a US-made sighting per sighted indicator, without
+    // US's private details; US kept the full results in its home.
+    let shown = cn.get(&format!("/api/v1/requests/{case}")).await;
+    let answer = shown["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["body"]["type"] == "answer")
+        .expect("an answer");
+    let text = answer["body"]["text"].as_str().unwrap();
+    assert!(text.contains("2 indicator(s) sighted"), "{text}");
+    assert!(text.contains("Owners notified"), "{text}");
+    let sightings = answer["body"]["objects"].as_array().unwrap();
+    assert_eq!(sightings.len(), 2, "{sightings:?}");
+    let of: Vec<&str> = sightings
+        .iter()
+        .map(|s| s["sighting_of_ref"].as_str().unwrap())
+        .collect();
+    assert!(
+        of.contains(&"indicator--a1b2c3d4-0000-4000-8000-000000000009"),
+        "{of:?}"
+    );
+    for s in sightings {
+        assert_eq!(s["type"], "sighting");
+        assert!(
+            s["created_by_ref"]
+                .as_str()
+                .unwrap()
+                .starts_with("identity--")
+        );
+        assert!(s.get("where_sighted_refs").is_none(), "{s}");
+        assert!(s.get("x_detente_observed_values").is_none(), "{s}");
+    }
+    let kept = std::fs::read_dir(us.home.join("matches")).unwrap().count();
+    assert_eq!(kept, 1, "the run's results are kept on the node");
+}

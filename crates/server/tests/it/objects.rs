@@ -1,0 +1,146 @@
+//! STIX objects in requests and answers: they travel in the signed envelopes, arrive intact,
+//! and TLP keeps a third party's restricted objects from ever leaving the node.
+
+use detente_protocol::{Body, StixValue};
+use detente_server::objects::party_identity;
+use detente_stix::tlp::{TLP_AMBER_ID, TLP_RED_ID};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Forge, error_code, request_body, seal, spawn_pair};
+
+fn indicator(created_by: &str, marking: &str) -> StixValue {
+    let Value::Object(o) = json!({
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--1c9a3a8e-0f6a-4e39-9f0e-5d8a9b7c6d21",
+        "created": "2026-03-02T08:00:00.000Z",
+        "modified": "2026-03-02T08:00:00.000Z",
+        "created_by_ref": created_by,
+        "object_marking_refs": [marking],
+        "name": "C2 of the botnet attacking our hospitals",
+        "pattern": "[ipv4-addr:value = '203.0.113.7'] OR [domain-name:value = 'c2.example']",
+        "pattern_type": "stix",
+        "valid_from": "2026-03-02T08:00:00Z"
+    }) else {
+        unreachable!("an object literal")
+    };
+    o
+}
+
+fn sighting(created_by: &str, marking: &str) -> Value {
+    json!({
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": "sighting--3f1b8e2a-6c4d-4b7e-8a9f-0e1d2c3b4a59",
+        "created": "2026-03-03T09:00:00.000Z",
+        "modified": "2026-03-03T09:00:00.000Z",
+        "created_by_ref": created_by,
+        "object_marking_refs": [marking],
+        "count": 41,
+        "sighting_of_ref": "indicator--1c9a3a8e-0f6a-4e39-9f0e-5d8a9b7c6d21"
+    })
+}
+
+/// The objects of the `index`th message of a case as a node shows it.
+fn objects_of(shown: &Value, index: usize) -> Value {
+    shown["messages"][index]["body"]["objects"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_travel_signed_and_tlp_stops_a_third_partys_red_object() {
+    // Arrange
+    let pair = spawn_pair().await;
+    let (us, cn) = (&pair.us, &pair.cn);
+    let us_identity = party_identity(&"US".parse().expect("a party"));
+    let cn_identity = party_identity(&"CN".parse().expect("a party"));
+    let mut request = request_body("Botnet C2: mitigate from your side");
+    request.objects = vec![indicator(&us_identity, TLP_RED_ID)];
+
+    // Act: US shares its own TLP:RED indicator with CN, the named recipient.
+    let case = us.file_request("CN", &request).await;
+    cn.wait_for_status(&case, "sent").await;
+
+    // Assert: it arrived as sent.
+    let shown = cn.show(&case).await;
+    assert_eq!(
+        objects_of(&shown, 0),
+        json!([indicator(&us_identity, TLP_RED_ID)]),
+        "{shown}"
+    );
+
+    // Act: CN tries to pass on a RED sighting made by someone else (a company that reported
+    // to CN), then answers with its own AMBER sighting.
+    let before = cn.log_entries().await;
+    let third = "identity--0b6f6c2e-79b8-4e4e-9d2c-0d6f6b1a2c3d";
+    let (status, refused) = cn
+        .post(
+            &format!("/api/v1/requests/{case}/messages"),
+            &json!({"type": "answer", "final": false, "text": "Seen.",
+                    "objects": [sighting(third, TLP_RED_ID)]}),
+        )
+        .await;
+    let after_refusal = cn.log_entries().await;
+    cn.send_message(
+        &case,
+        &json!({"type": "answer", "final": true, "text": "41 connections from two hosts; owners notified.",
+                "objects": [sighting(&cn_identity, TLP_AMBER_ID)]}),
+    )
+    .await;
+    us.wait_for_status(&case, "answered").await;
+
+    // Assert
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(error_code(&refused), Some("tlp_denied"), "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("sighting--3f1b8e2a"), "{message}");
+    assert_eq!(after_refusal, before, "the refused answer was logged");
+    let shown = us.show(&case).await;
+    let answers: Vec<&Value> = shown["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["body"]["type"] == "answer")
+        .collect();
+    assert_eq!(answers.len(), 1, "{shown}");
+    assert_eq!(
+        answers[0]["body"]["objects"],
+        json!([sighting(&cn_identity, TLP_AMBER_ID)])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_envelope_with_an_invalid_stix_object_is_refused_and_nothing_is_stored() {
+    // Arrange: a correctly signed request whose indicator was modified before it was made.
+    let pair = spawn_pair().await;
+    let cn = &pair.cn;
+    let forge = Forge::new(&pair);
+    let mut bad = indicator(
+        "identity--0b6f6c2e-79b8-4e4e-9d2c-0d6f6b1a2c3d",
+        TLP_AMBER_ID,
+    );
+    bad.insert("modified".into(), json!("2026-01-01T00:00:00.000Z"));
+    let mut request = request_body("Carries a broken indicator");
+    request.objects = vec![bad];
+    let envelope = forge.envelope(
+        "US",
+        "CN",
+        1,
+        &Forge::case("US", 700),
+        Body::Request(request),
+    );
+    let before = cn.log_entries().await;
+
+    // Act
+    let (status, body) = cn
+        .deliver(vec![seal(envelope, &pair.us.secret_key())])
+        .await;
+
+    // Assert
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let result = &body["results"][0];
+    assert_eq!(error_code(result), Some("invalid_message"), "{result}");
+    let message = result["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("not valid STIX 2.1"), "{message}");
+    assert_eq!(cn.log_entries().await, before);
+}
