@@ -531,7 +531,10 @@ fn scan<R: BufRead>(
     (s, findings, signatures, checkpoints_checked)
 }
 
-fn verify_by<T: Signable>(agreement: &Agreement, signed: &Signed<T>) -> Result<(), String> {
+pub(crate) fn verify_by<T: Signable>(
+    agreement: &Agreement,
+    signed: &Signed<T>,
+) -> Result<(), String> {
     let signer = signed.payload().signer();
     let keys: &[PublicKey] = agreement
         .party(signer)

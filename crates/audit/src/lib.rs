@@ -11,6 +11,8 @@
 
 mod audit;
 mod bundle;
+mod cases;
 
 pub use audit::{Audit, AuditError, Finding, audit};
 pub use bundle::{BUNDLE_FORMAT, BundleLine, BundleWriter, Header};
+pub use cases::{BundleCases, bundle_cases};

@@ -1,5 +1,5 @@
 //! `detente review`: the semiannual review (or a weekly bulletin) of timeliness and quality,
-//! computed from this node's log, as HTML with charts, JSON or CSV.
+//! computed from this node's log (or from a log bundle), as HTML with charts, JSON or CSV.
 
 use std::{
     io::Write,
@@ -9,10 +9,11 @@ use std::{
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use detente_domain::Agreement;
+use detente_protocol::Timestamp;
 use detente_server::{
     config::NodeConfig,
     node::now,
-    review::{ReviewFormat, ReviewRequest, render_review},
+    review::{ReviewFormat, ReviewRequest, render_cases, render_review},
 };
 use detente_store::Store;
 
@@ -61,6 +62,14 @@ pub struct ReviewArgs {
     /// Write here instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Review a period still under way as of this instant (e.g. 2026-11-27T00:00:00.000Z)
+    /// instead of now: two nodes, or a node and an auditor, then get the same document.
+    #[arg(long, value_parser = Timestamp::parse)]
+    as_of: Option<Timestamp>,
+    /// Compute the review from a log bundle (`detente log export`) instead of a node: an
+    /// auditor's own figures, to compare with the parties'.
+    #[arg(long)]
+    bundle: Option<PathBuf>,
 }
 
 /// Runs `detente review` on the node in `home` (running or not).
@@ -77,24 +86,25 @@ pub async fn run(home: &Path, args: &ReviewArgs) -> anyhow::Result<()> {
         (Format::Csv, Table::Figures) => ReviewFormat::CsvFigures,
         (Format::Csv, Table::Trend) => ReviewFormat::CsvTrend,
     };
-    let config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
-    let agreement = Agreement::from_toml(
-        &std::fs::read_to_string(home.join(&config.agreement)).context("reading the agreement")?,
-    )?;
-    let store = Store::open(&home.join(&config.database), false)
-        .await
-        .context("opening the database")?;
     let request = ReviewRequest {
         period: period.clone(),
         bulletin,
         format,
         redacted: args.redacted,
         trend: args.trend,
+        as_of: args.as_of,
     };
-    let output = render_review(&store, &agreement, &request, now())
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    store.close().await;
+    let output = match &args.bundle {
+        Some(bundle) => {
+            let file = std::fs::File::open(bundle)
+                .with_context(|| format!("opening {}", bundle.display()))?;
+            let derived = detente_audit::bundle_cases(std::io::BufReader::new(file))
+                .with_context(|| format!("reading {}", bundle.display()))?;
+            render_cases(&derived.cases, &derived.header.agreement, &request, now())
+        }
+        None => node_review(home, &request).await?,
+    }
+    .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     match &args.out {
         Some(p) => {
             std::fs::write(p, output).with_context(|| format!("writing {}", p.display()))?;
@@ -103,4 +113,21 @@ pub async fn run(home: &Path, args: &ReviewArgs) -> anyhow::Result<()> {
         None => std::io::stdout().lock().write_all(output.as_bytes())?,
     }
     Ok(())
+}
+
+/// The review from the node in `home` (running or not).
+async fn node_review(
+    home: &Path,
+    request: &ReviewRequest,
+) -> anyhow::Result<Result<String, detente_server::error::ApiError>> {
+    let config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
+    let agreement = Agreement::from_toml(
+        &std::fs::read_to_string(home.join(&config.agreement)).context("reading the agreement")?,
+    )?;
+    let store = Store::open(&home.join(&config.database), false)
+        .await
+        .context("opening the database")?;
+    let output = render_review(&store, &agreement, request, now()).await;
+    store.close().await;
+    Ok(output)
 }

@@ -100,6 +100,11 @@ pub struct Receipt {
     pub case: CaseId,
     /// The official time of arrival.
     pub received_at: Timestamp,
+    /// Where the issuer logged the envelope: its index in the issuer's log. The issuer
+    /// commits to it by signing, so the sender can ask for the inclusion proof of exactly
+    /// that entry, and both parties cite a request by the same index (the responder's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
     /// The issuer's latest signed log checkpoint when it issued the receipt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<String>,
@@ -123,6 +128,11 @@ impl Signable for Receipt {
         if self.seq == 0 || self.seq > MAX_SAFE_INTEGER {
             return Err(ProtocolError::Invalid(
                 "seq must be between 1 and 2^53-1".into(),
+            ));
+        }
+        if self.log_index.is_some_and(|i| i > MAX_SAFE_INTEGER) {
+            return Err(ProtocolError::Invalid(
+                "log_index must be at most 2^53-1".into(),
             ));
         }
         validate_checkpoint(self.checkpoint.as_deref())

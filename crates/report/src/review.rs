@@ -26,11 +26,13 @@ use crate::{
 pub const FORMAT: &str = "detente-review/1";
 
 /// One case as the caller derived it from the log, with the log index of its request entry.
+/// The index is the request envelope's in the *responder's* log, which the requester holds
+/// in the responder's signed receipt: both parties cite a case by the same number.
 #[derive(Debug, Clone, Copy)]
 pub struct CaseRecord<'a> {
     /// The case, derived from its official messages (`detente_domain::derive_case`).
     pub case: &'a Case,
-    /// Index in the log of the entry holding the case's request envelope.
+    /// Index in the responder's log of the entry holding the case's request envelope.
     pub log_index: u64,
 }
 

@@ -476,6 +476,8 @@ impl Node {
                 seq: env.seq,
                 case: env.case.clone(),
                 received_at,
+                // `record` below appends the envelope first: it gets the next index.
+                log_index: Some(tx.tree_head().0.get()),
                 checkpoint: self.latest_checkpoint(),
             },
             &self.key,
@@ -1031,11 +1033,33 @@ pub async fn derived_cases(
             let request = messages
                 .iter()
                 .find(|m| Some(m.id) == case.applied.first().copied());
-            let index = request.map_or(0, |m| u64::try_from(m.envelope_entry).unwrap_or(0));
-            out.push((case, index));
+            out.push((case, request.map_or(Ok(0), responder_log_index)?));
         }
     }
     Ok(out)
+}
+
+/// Where the responder logged a request: this node's own index when it is the responder, the
+/// index the responder signed into its receipt when this node filed the request. Both nodes
+/// (and an auditor) thus cite a request by the same number.
+fn responder_log_index(request: &MessageRow) -> Result<u64, ApiError> {
+    match request.direction {
+        Direction::In => Ok(u64::try_from(request.envelope_entry).unwrap_or(0)),
+        Direction::Out => {
+            let receipt = request
+                .receipt
+                .as_deref()
+                .ok_or_else(|| internal(&"an official request without its receipt"))?;
+            let receipt =
+                Signed::<Receipt>::parse(receipt, usize::MAX).map_err(|e| internal(&e))?;
+            receipt.payload().log_index.ok_or_else(|| {
+                internal(&format!(
+                    "the receipt for request {} names no log index",
+                    request.id
+                ))
+            })
+        }
+    }
 }
 
 /// The case as derived from its official (receipted) messages, if its request is official.

@@ -1,7 +1,7 @@
 //! The review document (HTML, JSON or CSV) computed from this node's log: shared by
 //! `detente review` and `GET /api/v1/review`.
 
-use detente_domain::Agreement;
+use detente_domain::{Agreement, Case};
 use detente_protocol::Timestamp;
 use detente_report::{CaseRecord, Period, Redaction, ReviewOptions, compute, csv, html};
 use detente_store::Store;
@@ -50,6 +50,9 @@ pub struct ReviewRequest {
     pub redacted: bool,
     /// Earlier periods in the trend.
     pub trend: usize,
+    /// Review a period still under way as of this instant instead of now, so that two nodes
+    /// (and an auditor) can produce the same document at different times.
+    pub as_of: Option<Timestamp>,
 }
 
 /// Renders the review of `request.period` from the cases in `store`, as of `now` for a period
@@ -60,9 +63,20 @@ pub async fn render_review(
     request: &ReviewRequest,
     now: Timestamp,
 ) -> Result<String, ApiError> {
+    let cases = derived_cases(store, agreement).await?;
+    render_cases(&cases, agreement, request, now)
+}
+
+/// Renders the review of `request.period` from cases already derived, each with the index of
+/// its request in the responder's log: from a node's store or from a log bundle.
+pub fn render_cases(
+    cases: &[(Case, u64)],
+    agreement: &Agreement,
+    request: &ReviewRequest,
+    now: Timestamp,
+) -> Result<String, ApiError> {
     let invalid = |e: String| ApiError::new(ErrorCode::InvalidMessage, e);
     let period = Period::parse(&request.period).map_err(|e| invalid(e.to_string()))?;
-    let cases = derived_cases(store, agreement).await?;
     let records: Vec<CaseRecord<'_>> = cases
         .iter()
         .map(|(case, log_index)| CaseRecord {
@@ -77,9 +91,11 @@ pub async fn render_review(
     } else {
         Redaction::Full
     };
-    // A period still under way is reviewed as of now, not as of its (future) end.
-    if now < period.end() {
-        options.as_of = Some(now.max(period.start()));
+    // A period still under way is reviewed as of now (or the instant asked for), not as of
+    // its (future) end.
+    let at = request.as_of.unwrap_or(now);
+    if at < period.end() {
+        options.as_of = Some(at.max(period.start()));
     }
     let review = compute(agreement, &records, &options).map_err(|e| invalid(e.to_string()))?;
     let rendered = match request.format {

@@ -144,6 +144,7 @@ fn generate(cases: u64, dir: &std::path::Path) -> anyhow::Result<()> {
                 seq: e.seq,
                 case: e.case.clone(),
                 received_at: at,
+                log_index: None,
                 checkpoint: None,
             },
             key,

@@ -6,6 +6,7 @@
 mod audit;
 mod cli;
 mod crash;
+mod determinism;
 mod harness;
 mod matching;
 mod review;

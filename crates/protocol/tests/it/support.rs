@@ -156,6 +156,7 @@ pub fn receipt_for(envelope: &Signed<Envelope>) -> Receipt {
         seq: e.seq,
         case: e.case.clone(),
         received_at: Timestamp::parse("2026-11-27T03:16:21.000Z").expect("a valid timestamp"),
+        log_index: Some(41),
         checkpoint: None,
     }
 }

@@ -1,5 +1,6 @@
 //! `GET /api/v1/review?period=2026-H1&format=html|json|csv[&table=figures|trend][&redacted=true]`
-//! (or `week=2026-W48` for the bulletin): the review, computed from this node's log.
+//! (or `week=2026-W48` for the bulletin; `as_of=2026-11-27T00:00:00.000Z` reviews a period
+//! still under way as of that instant): the review, computed from this node's log.
 
 use axum::{
     extract::{Query, State},
@@ -27,6 +28,7 @@ pub struct ReviewQuery {
     #[serde(default)]
     redacted: bool,
     trend: Option<usize>,
+    as_of: Option<detente_protocol::Timestamp>,
 }
 
 /// Renders the review.
@@ -59,6 +61,7 @@ pub async fn get_review(
         format,
         redacted: q.redacted,
         trend: q.trend.unwrap_or(4).min(20),
+        as_of: q.as_of,
     };
     let node = &state.node;
     let body = render_review(node.store(), node.agreement(), &request, now()).await?;
