@@ -422,6 +422,12 @@ fn main() {
         measure_index(Path::new(&args[i + 1]));
         return;
     }
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs bench targets too (the
+    // manifest's `test = false` does not stop `--benches`), and must not spend minutes here.
+    if !args.iter().any(|a| a == "--bench") {
+        println!("match-bench: run it with `cargo bench -p detente-match --bench match-bench`");
+        return;
+    }
     let n_indicators = env_usize("DETENTE_BENCH_INDICATORS", 1_000_000);
     let n_lines = env_usize("DETENTE_BENCH_LINES", 10_000_000);
     let runs = env_usize("DETENTE_BENCH_RUNS", 3).max(1);
