@@ -886,6 +886,28 @@ impl Node {
         Ok(())
     }
 
+    /// Records that `party` proved it logged every envelope this node delivered to it up to
+    /// `through_seq` where its receipts said; `omissions` are the envelopes it could not
+    /// prove (detail and evidence each), raised as alerts.
+    pub async fn record_inclusions(
+        &self,
+        party: &PartyId,
+        through_seq: u64,
+        omissions: &[(String, String)],
+    ) -> Result<(), ApiError> {
+        let now = now();
+        let mut tx = self.store.write().await?;
+        for (detail, evidence) in omissions {
+            tracing::error!(party = %party, detail, "OMISSION: a partner's log lacks an envelope it receipted");
+            tx.insert_alert("omission", party, detail, evidence, now)
+                .await?;
+        }
+        tx.set_counter(&inclusion_counter(party), through_seq)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     fn check_receipt(&self, item: &OutboxItem, value: Value) -> Result<Signed<Receipt>, ApiError> {
         let receipt = Signed::<Receipt>::from_value(value)?;
         let partner = self.agreement.party(&item.recipient).ok_or_else(|| {
@@ -1037,6 +1059,12 @@ pub async fn derived_cases(
         }
     }
     Ok(out)
+}
+
+/// The counter holding the highest `seq` of this node's envelopes to `party` whose inclusion
+/// in `party`'s log has been checked.
+pub fn inclusion_counter(party: &PartyId) -> String {
+    format!("inclusion:{party}")
 }
 
 /// Where the responder logged a request: this node's own index when it is the responder, the

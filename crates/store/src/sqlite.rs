@@ -260,6 +260,38 @@ impl Store {
         rows.iter().map(partner_checkpoint).collect()
     }
 
+    /// Envelopes this node delivered to `party` (the partner receipted them) with `seq`
+    /// above `after_seq`, in `seq` order, at most `limit`.
+    pub async fn delivered_after(
+        &self,
+        party: &PartyId,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        sqlx::query(concat!(
+            message_select!(),
+            "WHERE m.direction = 'out' AND m.recipient = ? AND m.state = 'delivered' \
+             AND m.seq > ? ORDER BY m.seq LIMIT ?"
+        ))
+        .bind(party.as_str())
+        .bind(to_i64(after_seq)?)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(message_row)
+        .collect()
+    }
+
+    /// The value of a named counter outside a write transaction (0 if never set).
+    pub async fn read_counter(&self, name: &str) -> Result<u64, StoreError> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        to_u64(v.unwrap_or(0))
+    }
+
     /// The partner's checkpoints known to be consistent, largest size first.
     pub async fn consistent_partner_checkpoints(
         &self,

@@ -6,6 +6,7 @@ mod api;
 mod concurrency;
 mod federation;
 mod helpers;
+mod inclusion;
 mod lifecycle;
 mod log;
 mod objects;
