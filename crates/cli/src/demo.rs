@@ -28,7 +28,7 @@ use detente_server::{
 };
 use serde_json::json;
 
-use crate::{agreement_cmd::recommended_terms, client::Api};
+use crate::{agreement_cmd::recommended_terms, client::Api, match_cmd};
 
 /// Options of `detente demo`.
 #[derive(Args)]
@@ -45,11 +45,20 @@ enum By {
     Responder,
 }
 
-/// One scripted step: after `at_ms` from the start of the case, `by` sends `body`.
+/// One scripted step: after `at_ms` from the start of the case, `by` acts.
 struct Step {
     at_ms: u64,
     by: By,
-    body: Body,
+    action: Action,
+}
+
+/// What a step sends.
+enum Action {
+    /// A fixed message (boxed: a request body is large, the other variant small).
+    Send(Box<Body>),
+    /// Match the case's indicators against the actor's network logs and answer with the
+    /// sightings, as `detente match --case ID --answer` does.
+    MatchAndAnswer { is_final: bool, note: &'static str },
 }
 
 /// One scripted case.
@@ -211,11 +220,19 @@ async fn play(apis: &BTreeMap<&str, Api>, script: Script, t0: Instant) -> anyhow
         };
         // The actor can only act on what has officially reached it.
         wait_until_settled(&apis[requester], &apis[responder], &case).await?;
-        let kind = step.body.message_type().as_str();
+        let body = match step.action {
+            Action::Send(body) => *body,
+            Action::MatchAndAnswer { is_final, note } => {
+                let (body, said) = match_network_logs(&apis[actor], &case, is_final, note).await?;
+                println!("[{:>5.1}s] {actor} {said}", t0.elapsed().as_secs_f64());
+                body
+            }
+        };
+        let kind = body.message_type().as_str();
         apis[actor]
             .post(
                 &format!("/api/v1/requests/{case}/messages"),
-                &serde_json::to_value(&step.body)?,
+                &serde_json::to_value(&body)?,
             )
             .await
             .with_context(|| format!("{actor} sending {kind} in {case}"))?;
@@ -225,6 +242,73 @@ async fn play(apis: &BTreeMap<&str, Api>, script: Script, t0: Instant) -> anyhow
         );
     }
     Ok(())
+}
+
+/// Hosts in the responder's networks that talk to the botnet, in the demo's flow log.
+const INFECTED: [&str; 3] = ["10.20.1.17", "10.20.4.2", "10.31.0.9"];
+
+/// A day of the responder's network logs in Zeek's conn format: background traffic with a few
+/// infected hosts calling the C2 servers (and one near miss, the next address over).
+fn network_logs() -> String {
+    let mut log = String::from(
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n\
+         #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n\
+         #types\ttime\tstring\taddr\tport\taddr\tport\tenum\n",
+    );
+    let t0 = 1_777_593_600u64; // 2026-05-01T00:00:00Z
+    for i in 0..20_000u64 {
+        let (src, dst, port) = match i % 997 {
+            0 => (INFECTED[(i / 997) as usize % 3], "198.51.100.7", 23),
+            1 => (INFECTED[0], "198.51.100.8", 48_101),
+            2 => ("10.20.9.9", "198.51.100.9", 443),
+            _ => ("10.20.7.5", "192.0.2.80", 443),
+        };
+        log.push_str(&format!(
+            "{}.{:03}\tC{i}\t{src}\t{}\t{dst}\t{port}\ttcp\n",
+            t0 + i * 4,
+            i % 1000,
+            40_000 + i % 20_000
+        ));
+    }
+    log
+}
+
+/// Matches the indicators of `case` against the demo's network logs and drafts the answer.
+async fn match_network_logs(
+    api: &Api,
+    case: &str,
+    is_final: bool,
+    note: &str,
+) -> anyhow::Result<(Body, String)> {
+    let shown = api.get(&format!("/api/v1/requests/{case}")).await?;
+    let at = detente_match::EventTime::from_datetime(time::OffsetDateTime::now_utc());
+    let mut builder = detente_match::IndexBuilder::new(at);
+    let source = match_cmd::load_case(&mut builder, case, &shown);
+    let index = builder.build();
+    let input = detente_match::input::Input::from_reader(
+        "conn.log",
+        std::io::Cursor::new(network_logs().into_bytes()),
+        detente_match::input::Format::Auto,
+    );
+    let mut sightings = detente_match::Sightings::default();
+    let report = detente_match::run(
+        &index,
+        vec![input],
+        &detente_match::RunOptions::default(),
+        &mut sightings,
+    );
+    let stix = sightings.to_stix(&index, None, at, &["conn.log".to_owned()]);
+    let said = format!(
+        "matches {} indicator(s) of {case} against {} log lines: {} hit(s), {} indicator(s) sighted",
+        source.added,
+        report.lines(),
+        report.hits(),
+        stix.len()
+    );
+    Ok((
+        match_cmd::answer_body(&report, &stix, &shown, is_final, Some(note))?,
+        said,
+    ))
 }
 
 /// Waits until neither node has an undelivered message in `case`.
@@ -379,13 +463,37 @@ fn req(
     }
 }
 
+/// `request` with a STIX 2.1 indicator for `pattern`, made by `party` and marked like the
+/// request (TLP:GREEN in the demo).
+fn with_indicator(mut request: RequestBody, party: &str, pattern: &str) -> RequestBody {
+    let party: detente_protocol::PartyId = party.parse().expect("a scripted party");
+    let serde_json::Value::Object(indicator) = json!({
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--5f0c2b8e-3d1a-4c59-9a7e-1b2c3d4e5f60",
+        "created": "2026-05-01T00:00:00.000Z",
+        "modified": "2026-05-01T00:00:00.000Z",
+        "created_by_ref": detente_server::objects::party_identity(&party),
+        "name": "Mirai-variant C2 servers",
+        "indicator_types": ["malicious-activity"],
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": "2026-05-01T00:00:00Z",
+        "object_marking_refs": [detente_stix::tlp::TLP_GREEN_ID],
+    }) else {
+        unreachable!("an object literal")
+    };
+    request.objects.push(indicator);
+    request
+}
+
 fn ack(at_ms: u64) -> Step {
     Step {
         at_ms,
         by: By::Responder,
-        body: Body::Acknowledgement(AcknowledgementBody {
+        action: Action::Send(Box::new(Body::Acknowledgement(AcknowledgementBody {
             note: "Assigned to the duty officer.".into(),
-        }),
+        }))),
     }
 }
 
@@ -393,13 +501,13 @@ fn answer(at_ms: u64, is_final: bool, text: &str) -> Step {
     Step {
         at_ms,
         by: By::Responder,
-        body: Body::Answer(AnswerBody {
+        action: Action::Send(Box::new(Body::Answer(AnswerBody {
             is_final,
             text: text.into(),
             observables: Vec::new(),
             attachments: Vec::new(),
             objects: Vec::new(),
-        }),
+        }))),
     }
 }
 
@@ -407,10 +515,10 @@ fn rate(at_ms: u64, score: u8) -> Step {
     Step {
         at_ms,
         by: By::Requester,
-        body: Body::Rating(RatingBody {
+        action: Action::Send(Box::new(Body::Rating(RatingBody {
             score,
             comment: String::new(),
-        }),
+        }))),
     }
 }
 
@@ -418,9 +526,11 @@ fn clarify(at_ms: u64, question: &str) -> Step {
     Step {
         at_ms,
         by: By::Responder,
-        body: Body::ClarificationRequest(ClarificationRequestBody {
-            question: question.into(),
-        }),
+        action: Action::Send(Box::new(Body::ClarificationRequest(
+            ClarificationRequestBody {
+                question: question.into(),
+            },
+        ))),
     }
 }
 
@@ -428,7 +538,9 @@ fn reply(at_ms: u64, text: &str) -> Step {
     Step {
         at_ms,
         by: By::Requester,
-        body: Body::Clarification(ClarificationBody { text: text.into() }),
+        action: Action::Send(Box::new(Body::Clarification(ClarificationBody {
+            text: text.into(),
+        }))),
     }
 }
 
@@ -436,10 +548,10 @@ fn decline(at_ms: u64, reason: DeclineReason, text: &str) -> Step {
     Step {
         at_ms,
         by: By::Responder,
-        body: Body::Decline(DeclineBody {
+        action: Action::Send(Box::new(Body::Decline(DeclineBody {
             reason,
             text: text.into(),
-        }),
+        }))),
     }
 }
 
@@ -447,9 +559,9 @@ fn withdraw(at_ms: u64, reason: &str) -> Step {
     Step {
         at_ms,
         by: By::Requester,
-        body: Body::Withdrawal(WithdrawalBody {
+        action: Action::Send(Box::new(Body::Withdrawal(WithdrawalBody {
             reason: reason.into(),
-        }),
+        }))),
     }
 }
 
@@ -540,28 +652,31 @@ fn scenario() -> Vec<Script> {
         },
         Script {
             from: "US",
-            request: req(
-                Mitigation,
-                "botnet",
-                High,
-                Tlp::Green,
-                "Botnet C2 servers hosted in your territory",
-                "Three command-and-control servers of a Mirai-variant botnet are active in your address space. Please take them down.",
-                &[
-                    "ip:198.51.100.7",
-                    "ip:198.51.100.8",
-                    "domain:cnc.botnet.example",
-                ],
+            request: with_indicator(
+                req(
+                    Mitigation,
+                    "botnet",
+                    High,
+                    Tlp::Green,
+                    "Botnet C2 servers hosted in your territory",
+                    "Three command-and-control servers of a Mirai-variant botnet are active in your address space. Please take them down and find the infected hosts.",
+                    &["domain:cnc.botnet.example"],
+                ),
+                "US",
+                "[ipv4-addr:value = '198.51.100.7'] OR [ipv4-addr:value = '198.51.100.8']",
             ),
             steps: vec![
                 ack(800),
                 clarify(1500, "Please give first-seen times and the ports used."),
                 reply(4500, "First seen 2026-05-01T02:00Z, tcp/23 and tcp/48101."),
-                answer(
-                    6500,
-                    true,
-                    "All three servers taken offline; sinkhole in place.",
-                ),
+                Step {
+                    at_ms: 6500,
+                    by: By::Responder,
+                    action: Action::MatchAndAnswer {
+                        is_final: true,
+                        note: "All three servers taken offline; sinkhole in place; owners of the infected hosts notified.",
+                    },
+                },
                 rate(7200, 4),
             ],
         },

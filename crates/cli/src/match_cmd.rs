@@ -104,10 +104,10 @@ enum LogFormatArg {
 
 /// What loading one indicator source did.
 #[derive(Debug, Serialize)]
-struct SourceReport {
+pub(crate) struct SourceReport {
     name: String,
     format: &'static str,
-    added: usize,
+    pub(crate) added: usize,
     expired: usize,
     rejected: usize,
     /// The first rejections: where and why.
@@ -263,7 +263,7 @@ pub async fn run(home: &Path, args: MatchArgs, json_out: bool) -> anyhow::Result
         }
     }
     if let (true, Some((api, case, shown))) = (args.answer, &case) {
-        let body = answer_body(&report, &stix, shown, &args)?;
+        let body = answer_body(&report, &stix, shown, args.is_final, args.note.as_deref())?;
         let sent = api
             .post(
                 &format!("/api/v1/requests/{case}/messages"),
@@ -440,7 +440,7 @@ fn tlp_label(level: detente_stix::Tlp) -> &'static str {
 
 /// Loads what a case's messages share: their observables (with the request's TLP) and their
 /// STIX indicators (with their own markings).
-fn load_case(builder: &mut IndexBuilder, case: &str, shown: &Value) -> SourceReport {
+pub(crate) fn load_case(builder: &mut IndexBuilder, case: &str, shown: &Value) -> SourceReport {
     let mut source = SourceReport::new(format!("case {case}"), "case");
     let tlp = shown["summary"]["tlp"].as_str().unwrap_or("TLP:AMBER");
     let messages = shown["messages"]
@@ -735,11 +735,12 @@ fn print_summary(
 /// per sighted indicator, made by this party. It leaves out what is ours alone: which of our
 /// organisations were hit (`where_sighted_refs`), the values observed in our logs and the
 /// names of our log files.
-fn answer_body(
+pub(crate) fn answer_body(
     report: &RunReport,
     sightings: &[Value],
     shown: &Value,
-    args: &MatchArgs,
+    is_final: bool,
+    note: Option<&str>,
 ) -> anyhow::Result<Body> {
     let me: PartyId = match (
         shown["summary"]["requester"].as_str(),
@@ -775,12 +776,12 @@ fn answer_body(
         sightings.len(),
         report.hits(),
     );
-    if let Some(note) = &args.note {
+    if let Some(note) = note {
         text.push_str("\n\n");
         text.push_str(note);
     }
     Ok(Body::Answer(AnswerBody {
-        is_final: args.is_final,
+        is_final,
         text,
         observables: Vec::new(),
         attachments: Vec::new(),
