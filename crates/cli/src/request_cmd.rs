@@ -536,13 +536,31 @@ fn print_case(case: &Value) {
         if m["voided"] == Value::Bool(true) {
             state.push_str(" (voided)");
         }
+        let mut content: String = content.chars().take(60).collect();
+        // What travels besides the prose: observables and STIX objects, by kind.
+        let mut attached = Vec::new();
+        if let Some(n) = body["observables"]
+            .as_array()
+            .map(Vec::len)
+            .filter(|n| *n > 0)
+        {
+            attached.push(format!("{n} observable(s)"));
+        }
+        let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
+        for o in body["objects"].as_array().into_iter().flatten() {
+            *kinds.entry(o["type"].as_str().unwrap_or("?")).or_default() += 1;
+        }
+        attached.extend(kinds.iter().map(|(k, n)| format!("{n} {k}")));
+        if !attached.is_empty() {
+            content.push_str(&format!("\n[{}]", attached.join(", ")));
+        }
         table.add_row([
             text(&m["log_index"]),
             text(&m["from"]),
             text(&body["type"]),
             state,
             text(&m["received_at"]),
-            content.chars().take(60).collect(),
+            content,
         ]);
     }
     println!("{table}");
