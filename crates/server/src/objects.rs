@@ -117,7 +117,7 @@ mod tests {
 
     use detente_stix::tlp::{
         TLP_AMBER_ID as AMBER, TLP_AMBER_STRICT_ID as AMBER_STRICT, TLP_CLEAR_ID as CLEAR,
-        TLP_RED_ID as RED,
+        TLP_GREEN_ID as GREEN, TLP_RED_ID as RED, TLP1_AMBER_ID, TLP1_RED_ID,
     };
 
     fn party(s: &str) -> PartyId {
@@ -166,7 +166,14 @@ mod tests {
     fn a_third_partys_object_reaches_the_partner_only_up_to_amber() {
         let third = Some("identity--0b6f6c2e-79b8-4e4e-9d2c-0d6f6b1a2c3d".to_owned());
         assert_eq!(outcome(Some(CLEAR), third.clone()), None);
+        assert_eq!(outcome(Some(GREEN), third.clone()), None);
         assert_eq!(outcome(Some(AMBER), third.clone()), None);
+        // TLP 1.0 markings on input mean the same.
+        assert_eq!(outcome(Some(TLP1_AMBER_ID), third.clone()), None);
+        assert_eq!(
+            outcome(Some(TLP1_RED_ID), third.clone()),
+            Some(ErrorCode::TlpDenied)
+        );
         assert_eq!(
             outcome(Some(AMBER_STRICT), third.clone()),
             Some(ErrorCode::TlpDenied)
@@ -178,7 +185,7 @@ mod tests {
     #[test]
     fn either_partys_own_objects_go_to_the_partner_at_any_level() {
         for creator in [party_identity(&party("US")), party_identity(&party("CN"))] {
-            for marking in [CLEAR, AMBER, AMBER_STRICT, RED] {
+            for marking in [CLEAR, GREEN, AMBER, AMBER_STRICT, RED] {
                 assert_eq!(outcome(Some(marking), Some(creator.clone())), None);
             }
         }
