@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
 
-use detente_domain::{Case, OfficialMessage, derive_case};
-use detente_protocol::{CaseId, Envelope, MessageId, Receipt, Signed, Timestamp};
+use detente_domain::{Agreement, Case, OfficialMessage, derive_case};
+use detente_protocol::{Body, CaseId, Envelope, MessageId, Receipt, Signed, Timestamp};
 
 use crate::audit::verify_by;
 use crate::{AuditError, BundleLine, Header};
@@ -25,10 +25,107 @@ pub struct BundleCases {
     pub cases: Vec<(Case, u64)>,
 }
 
+#[derive(Debug)]
 struct Logged {
     envelope: Envelope,
     index: u64,
     incoming: bool,
+}
+
+/// Collects log entries (envelopes and receipts, in any order) and derives the cases they
+/// record. A node feeds it one case's entries at a time; a bundle, all of them.
+#[derive(Debug, Default)]
+pub struct CaseCollector {
+    envelopes: HashMap<MessageId, Logged>,
+    /// Envelope id -> (official time, the issuer's log index for it).
+    receipts: HashMap<MessageId, (Timestamp, Option<u64>)>,
+}
+
+impl CaseCollector {
+    /// An envelope logged at `index`; `incoming` when this log's party received it.
+    pub fn envelope(&mut self, index: u64, incoming: bool, mut envelope: Envelope) {
+        lighten(&mut envelope.body);
+        envelope.checkpoint = None;
+        self.envelopes.insert(
+            envelope.id,
+            Logged {
+                envelope,
+                index,
+                incoming,
+            },
+        );
+    }
+
+    /// A receipt logged for an envelope: it makes the envelope official at its time.
+    pub fn receipt(&mut self, receipt: &Receipt) {
+        self.receipts.insert(
+            receipt.envelope_id,
+            (receipt.received_at, receipt.log_index),
+        );
+    }
+
+    /// The cases whose request is official, ordered by case id, each with the index of its
+    /// request envelope in the responder's log.
+    pub fn finish(self, agreement: &Agreement) -> Result<Vec<(Case, u64)>, String> {
+        let mut by_case: BTreeMap<CaseId, Vec<OfficialMessage>> = BTreeMap::new();
+        for (id, logged) in &self.envelopes {
+            if let Some((at, _)) = self.receipts.get(id) {
+                by_case
+                    .entry(logged.envelope.case.clone())
+                    .or_default()
+                    .push(OfficialMessage {
+                        envelope: logged.envelope.clone(),
+                        at: *at,
+                    });
+            }
+        }
+        let mut cases = Vec::with_capacity(by_case.len());
+        for (id, messages) in by_case {
+            let case = derive_case(agreement, &messages)
+                .map_err(|e| format!("case {id} is not a legal history: {e}"))?;
+            let request = case.applied.first().and_then(|r| self.envelopes.get(r));
+            let index = match request {
+                Some(r) if r.incoming => r.index,
+                Some(r) => self
+                    .receipts
+                    .get(&r.envelope.id)
+                    .and_then(|(_, index)| *index)
+                    .ok_or_else(|| {
+                        format!("the receipt for the request of case {id} names no log index")
+                    })?,
+                None => return Err(format!("case {id} has no request envelope")),
+            };
+            cases.push((case, index));
+        }
+        Ok(cases)
+    }
+}
+
+/// Drops what a case's figures never read (narratives, observables, objects, attachments,
+/// free text), so a whole log's envelopes fit in memory.
+fn lighten(body: &mut Body) {
+    match body {
+        Body::Request(r) => {
+            r.narrative.clear();
+            r.observables = Vec::new();
+            r.attachments = Vec::new();
+            r.objects = Vec::new();
+            r.attribution = None;
+            r.preservation = None;
+        }
+        Body::Answer(a) => {
+            a.text.clear();
+            a.observables = Vec::new();
+            a.attachments = Vec::new();
+            a.objects = Vec::new();
+        }
+        Body::Acknowledgement(a) => a.note.clear(),
+        Body::ClarificationRequest(c) => c.question.clear(),
+        Body::Clarification(c) => c.text.clear(),
+        Body::Decline(d) => d.text.clear(),
+        Body::Withdrawal(w) => w.reason.clear(),
+        Body::Rating(r) => r.comment.clear(),
+    }
 }
 
 /// Reads a bundle and derives its cases. Fails on input that is not a bundle, an entry that
@@ -45,9 +142,7 @@ pub fn bundle_cases(reader: impl BufRead) -> Result<BundleCases, AuditError> {
         _ => return Err(unusable("the first line is not a bundle header".into())),
     };
     let agreement = &header.agreement;
-    let mut envelopes: HashMap<MessageId, Logged> = HashMap::new();
-    // Envelope id -> (official time, the issuer's log index for it).
-    let mut receipts: HashMap<MessageId, (Timestamp, Option<u64>)> = HashMap::new();
+    let mut collector = CaseCollector::default();
     for (n, line) in lines.enumerate() {
         let line = line.map_err(|e| unusable(e.to_string()))?;
         let bad = |what: String| unusable(format!("line {}: {what}", n + 2));
@@ -65,55 +160,16 @@ pub fn bundle_cases(reader: impl BufRead) -> Result<BundleCases, AuditError> {
                 let signed =
                     Signed::<Envelope>::from_value(data).map_err(|e| bad(e.to_string()))?;
                 verify_by(agreement, &signed).map_err(|e| bad(format!("entry {index}: {e}")))?;
-                let envelope = signed.payload().clone();
-                envelopes.insert(
-                    envelope.id,
-                    Logged {
-                        envelope,
-                        index,
-                        incoming: direction == "in",
-                    },
-                );
+                collector.envelope(index, direction == "in", signed.payload().clone());
             }
             "receipt" => {
                 let signed = Signed::<Receipt>::from_value(data).map_err(|e| bad(e.to_string()))?;
                 verify_by(agreement, &signed).map_err(|e| bad(format!("entry {index}: {e}")))?;
-                let r = signed.payload();
-                receipts.insert(r.envelope_id, (r.received_at, r.log_index));
+                collector.receipt(signed.payload());
             }
             other => return Err(bad(format!("entry {index} has unknown kind {other:?}"))),
         }
     }
-    let mut by_case: BTreeMap<CaseId, Vec<OfficialMessage>> = BTreeMap::new();
-    for (id, logged) in &envelopes {
-        if let Some((at, _)) = receipts.get(id) {
-            by_case
-                .entry(logged.envelope.case.clone())
-                .or_default()
-                .push(OfficialMessage {
-                    envelope: logged.envelope.clone(),
-                    at: *at,
-                });
-        }
-    }
-    let mut cases = Vec::with_capacity(by_case.len());
-    for (id, messages) in by_case {
-        let case = derive_case(agreement, &messages)
-            .map_err(|e| unusable(format!("case {id} is not a legal history: {e}")))?;
-        let request = case.applied.first().and_then(|r| envelopes.get(r));
-        let index = match request {
-            Some(r) if r.incoming => r.index,
-            Some(r) => receipts
-                .get(&r.envelope.id)
-                .and_then(|(_, index)| *index)
-                .ok_or_else(|| {
-                    unusable(format!(
-                        "the receipt for the request of case {id} names no log index"
-                    ))
-                })?,
-            None => return Err(unusable(format!("case {id} has no request envelope"))),
-        };
-        cases.push((case, index));
-    }
+    let cases = collector.finish(agreement).map_err(unusable)?;
     Ok(BundleCases { header, cases })
 }

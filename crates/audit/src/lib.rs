@@ -15,4 +15,4 @@ mod cases;
 
 pub use audit::{Audit, AuditError, Finding, audit};
 pub use bundle::{BUNDLE_FORMAT, BundleLine, BundleWriter, Header};
-pub use cases::{BundleCases, bundle_cases};
+pub use cases::{BundleCases, CaseCollector, bundle_cases};

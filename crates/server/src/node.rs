@@ -8,6 +8,7 @@ use std::{
     sync::Arc,
 };
 
+use detente_audit::CaseCollector;
 use detente_domain::{Agreement, Case, MilestoneState, OfficialMessage, derive_case};
 use detente_ledger::{Checkpoint, SignedCheckpoint};
 use detente_protocol::{
@@ -1036,8 +1037,11 @@ impl Node {
     }
 }
 
-/// Every case in `store` whose request is official, derived from its official messages, with
-/// the log index of its request entry: the input of the figures and the review.
+/// Every case in `store` whose request is official, with the index of its request in the
+/// responder's log: the input of the figures and the review. Derived from the signed log
+/// entries alone (each envelope and the receipt that made it official, with its time), by the
+/// same code that derives an exported bundle's cases, so a node and an auditor cannot differ.
+/// The message table only says which entries belong to which case.
 pub async fn derived_cases(
     store: &Store,
     agreement: &Agreement,
@@ -1050,13 +1054,21 @@ pub async fn derived_cases(
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let messages = store.case_messages(&row.id).await?;
-        if let Some(case) = official_case(agreement, &messages)? {
-            let request = messages
-                .iter()
-                .find(|m| Some(m.id) == case.applied.first().copied());
-            out.push((case, request.map_or(Ok(0), responder_log_index)?));
+        let mut collector = CaseCollector::default();
+        for m in store.case_messages(&row.id).await? {
+            let Some(receipt) = m.receipt.as_deref() else {
+                continue;
+            };
+            let receipt =
+                Signed::<Receipt>::parse(receipt, usize::MAX).map_err(|e| internal(&e))?;
+            collector.envelope(
+                u64::try_from(m.envelope_entry).unwrap_or(0),
+                m.direction == Direction::In,
+                parse_envelope(&m.envelope)?.payload().clone(),
+            );
+            collector.receipt(receipt.payload());
         }
+        out.extend(collector.finish(agreement).map_err(|e| internal(&e))?);
     }
     Ok(out)
 }
@@ -1065,29 +1077,6 @@ pub async fn derived_cases(
 /// in `party`'s log has been checked.
 pub fn inclusion_counter(party: &PartyId) -> String {
     format!("inclusion:{party}")
-}
-
-/// Where the responder logged a request: this node's own index when it is the responder, the
-/// index the responder signed into its receipt when this node filed the request. Both nodes
-/// (and an auditor) thus cite a request by the same number.
-fn responder_log_index(request: &MessageRow) -> Result<u64, ApiError> {
-    match request.direction {
-        Direction::In => Ok(u64::try_from(request.envelope_entry).unwrap_or(0)),
-        Direction::Out => {
-            let receipt = request
-                .receipt
-                .as_deref()
-                .ok_or_else(|| internal(&"an official request without its receipt"))?;
-            let receipt =
-                Signed::<Receipt>::parse(receipt, usize::MAX).map_err(|e| internal(&e))?;
-            receipt.payload().log_index.ok_or_else(|| {
-                internal(&format!(
-                    "the receipt for request {} names no log index",
-                    request.id
-                ))
-            })
-        }
-    }
 }
 
 /// The case as derived from its official (receipted) messages, if its request is official.
