@@ -5,6 +5,7 @@ mod agreement_cmd;
 mod client;
 mod demo;
 mod home;
+mod indicators_cmd;
 mod log_cmd;
 mod request_cmd;
 mod review_cmd;
@@ -54,6 +55,9 @@ enum Command {
     /// Verify two parties' log bundles against each other, trusting neither; exit 0 verified,
     /// 1 tampered, 2 unusable input.
     Audit(log_cmd::AuditArgs),
+    /// Indicators (STIX 2.1): import bundles, MISP events and feeds; list, show, export.
+    #[command(subcommand)]
+    Indicators(indicators_cmd::IndicatorsCommand),
     /// Start two nodes (US and CN) on loopback and run a realistic exchange of 20+ cases.
     Demo(demo::DemoArgs),
 }
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
             Command::Log(cmd) => log_cmd::run(&cli.home, cmd).await,
             Command::Rebuild => log_cmd::rebuild(&cli.home).await,
             Command::Review(args) => review_cmd::run(&cli.home, &args).await,
+            Command::Indicators(cmd) => indicators_cmd::run(&cli.home, cmd, cli.json).await,
             Command::Audit(args) => log_cmd::audit_bundles(&args, cli.json),
         }
     });

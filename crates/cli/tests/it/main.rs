@@ -7,4 +7,5 @@ mod audit;
 mod cli;
 mod crash;
 mod harness;
+mod indicators;
 mod review;
