@@ -32,6 +32,8 @@ pub enum CliError {
     },
     /// The node could not be reached.
     Unreachable(String),
+    /// The input given on the command line is unusable (exit code 7).
+    Invalid(String),
 }
 
 impl CliError {
@@ -40,6 +42,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Unreachable(_) => 6,
+            Self::Invalid(_) => 7,
             Self::Api { code, .. } => match code.as_str() {
                 "not_found" | "unknown_case" => 3,
                 "illegal_transition" | "replay_conflict" | "out_of_order" => 4,
@@ -57,7 +60,7 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Api { code, message } => write!(f, "{message} [{code}]"),
-            Self::Unreachable(m) => write!(f, "{m}"),
+            Self::Unreachable(m) | Self::Invalid(m) => write!(f, "{m}"),
         }
     }
 }

@@ -5,6 +5,7 @@ mod agreement_cmd;
 mod client;
 mod demo;
 mod home;
+mod indicators_cmd;
 mod log_cmd;
 mod match_cmd;
 mod request_cmd;
@@ -58,6 +59,9 @@ enum Command {
     /// Match indicators (lists, STIX, MISP, or a case's) against network logs; write
     /// sightings and owner notifications; with --case --answer, report back in the case.
     Match(Box<match_cmd::MatchArgs>),
+    /// Indicators (STIX 2.1): import bundles, MISP events and feeds; list, show, export.
+    #[command(subcommand)]
+    Indicators(indicators_cmd::IndicatorsCommand),
     /// Start two nodes (US and CN) on loopback and run a realistic exchange of 20+ cases.
     Demo(demo::DemoArgs),
 }
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
             Command::Log(cmd) => log_cmd::run(&cli.home, cmd).await,
             Command::Rebuild => log_cmd::rebuild(&cli.home).await,
             Command::Review(args) => review_cmd::run(&cli.home, &args).await,
+            Command::Indicators(cmd) => indicators_cmd::run(&cli.home, cmd, cli.json).await,
             Command::Audit(args) => log_cmd::audit_bundles(&args, cli.json),
             Command::Match(args) => match_cmd::run(&cli.home, *args, cli.json).await,
         }

@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use detente_protocol::PartyId;
+use detente_protocol::{PartyId, Tlp};
 use serde::{Deserialize, Serialize};
 
 /// The file name of the configuration inside a node home.
@@ -32,6 +32,73 @@ pub struct NodeConfig {
     /// Size and rate limits.
     #[serde(default)]
     pub limits: Limits,
+    /// Indicators: the TLP default, TAXII users, partner collections to pull.
+    #[serde(default)]
+    pub indicators: IndicatorsConfig,
+}
+
+/// Indicators (STIX objects) and TAXII.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorsConfig {
+    /// The TLP level of objects that carry no TLP marking (AMBER unless set).
+    #[serde(default = "amber")]
+    pub default_tlp: Tlp,
+    /// TAXII users for HTTP Basic authentication, by user name.
+    #[serde(default)]
+    pub taxii_users: BTreeMap<String, TaxiiUser>,
+    /// Partner TAXII collections this node pulls.
+    #[serde(default)]
+    pub pull: Vec<PullSource>,
+    /// Seconds between scheduled pulls; 0 pulls only on demand (`detente indicators pull`).
+    #[serde(default = "hourly")]
+    pub pull_every_secs: u64,
+}
+
+fn amber() -> Tlp {
+    Tlp::Amber
+}
+
+fn hourly() -> u64 {
+    3600
+}
+
+impl Default for IndicatorsConfig {
+    fn default() -> Self {
+        Self {
+            default_tlp: amber(),
+            taxii_users: BTreeMap::new(),
+            pull: Vec::new(),
+            pull_every_secs: hourly(),
+        }
+    }
+}
+
+/// A TAXII user: the party it reads for, and its password's hash. Passwords are random
+/// 256-bit tokens made by `detente indicators user add`, so one SHA-256 is enough.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxiiUser {
+    /// The party the user reads for; the TLP rule treats them as that party.
+    pub party: PartyId,
+    /// Hex SHA-256 of the password.
+    pub password_sha256: String,
+}
+
+/// One partner TAXII collection to pull.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullSource {
+    /// The party that serves it; pulled objects are recorded as coming from this party.
+    pub party: PartyId,
+    /// The API root URL, e.g. `https://node.cn.example/taxii2/detente/`.
+    pub api_root: String,
+    /// The collection's id.
+    pub collection: String,
+    /// HTTP Basic user name at the partner.
+    pub user: String,
+    /// File holding the password, relative to the home folder.
+    pub password_file: PathBuf,
 }
 
 /// How this node talks to partner nodes.

@@ -111,6 +111,7 @@ pub async fn create(home: &Path, spec: &HomeSpec) -> Result<NewHome, HomeError> 
             partner_ca: Default::default(),
         },
         limits: Limits::default(),
+        indicators: Default::default(),
     };
     let config_path = home.join(CONFIG_FILE);
     fs::write(&config_path, config.to_toml()).map_err(io(&config_path))?;

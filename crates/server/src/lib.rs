@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 mod extract;
 pub mod home;
+pub mod indicators;
 pub mod local_pair;
 pub mod node;
 pub mod objects;

@@ -109,24 +109,44 @@ impl Timestamp {
     ///
     /// Returns `None` outside the years 0000–9999, which STIX cannot write.
     pub fn from_unix_millis(ms: i64) -> Option<Self> {
-        let secs = ms.div_euclid(1000);
-        let millis = ms.rem_euclid(1000);
+        Self::from_unix_fraction(ms, 1000)
+    }
+
+    /// The timestamp `us` microseconds after the Unix epoch, written with microseconds (TAXII
+    /// `date_added` values carry that precision so that they order the objects of one second).
+    ///
+    /// Returns `None` outside the years 0000–9999, which STIX cannot write.
+    pub fn from_unix_micros(us: i64) -> Option<Self> {
+        Self::from_unix_fraction(us, 1_000_000)
+    }
+
+    /// `units` units of `1/per_second` s after the epoch; `per_second` is 1000 or 1,000,000.
+    fn from_unix_fraction(units: i64, per_second: i64) -> Option<Self> {
+        let secs = units.div_euclid(per_second);
+        let frac = units.rem_euclid(per_second);
         let days = secs.div_euclid(86_400);
         let sod = secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
         if !(0..=9999).contains(&y) {
             return None;
         }
+        let width = if per_second == 1000 { 3 } else { 6 };
         let text = format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:0width$}Z",
             sod / 3600,
             sod / 60 % 60,
             sod % 60
         );
         Some(Self {
-            unix_nanos: i128::from(ms) * 1_000_000,
+            unix_nanos: i128::from(units) * i128::from(1_000_000_000 / per_second),
             text: text.into(),
         })
+    }
+
+    /// Microseconds since the Unix epoch, the precision detente stores versions at.
+    pub fn unix_micros(&self) -> i64 {
+        i64::try_from(self.unix_nanos.div_euclid(1000))
+            .expect("years 0000-9999 are within ±2^63 microseconds")
     }
 
     /// Nanoseconds since the Unix epoch (digits beyond nanoseconds are ignored).
@@ -241,6 +261,14 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn microsecond_timestamps_round_trip() {
+        let t = Timestamp::from_unix_micros(1_479_956_645_123_456).unwrap();
+        assert_eq!(t.as_str(), "2016-11-24T03:04:05.123456Z");
+        assert_eq!(t.unix_micros(), 1_479_956_645_123_456);
+        assert_eq!(Timestamp::parse(t.as_str()).unwrap(), t);
+    }
 
     #[test]
     fn the_unix_epoch_is_zero() {

@@ -227,15 +227,21 @@ impl AccessRule {
         marking_refs.into_iter().filter_map(tlp_of_marking_id).max()
     }
 
-    /// The level that governs `obj`: the most restrictive TLP marking among its whole-object
-    /// and granular markings, or the default. The flag says whether the default applied.
-    pub fn effective_level(&self, obj: &StixObject) -> (Tlp, bool) {
+    /// The most restrictive TLP marking among `obj`'s whole-object and granular markings;
+    /// `None` if it carries no TLP marking.
+    pub fn marked_level(obj: &StixObject) -> Option<Tlp> {
         let whole = obj.object_marking_refs().iter().map(StixId::as_str);
         let granular = obj
             .granular_markings()
             .iter()
             .filter_map(|g| g.marking_ref.as_ref().map(StixId::as_str));
-        match Self::level_of(whole.chain(granular)) {
+        Self::level_of(whole.chain(granular))
+    }
+
+    /// The level that governs `obj`: its [`marked_level`](Self::marked_level), or the
+    /// default. The flag says whether the default applied.
+    pub fn effective_level(&self, obj: &StixObject) -> (Tlp, bool) {
+        match Self::marked_level(obj) {
             Some(level) => (level, false),
             None => (self.default_level, true),
         }

@@ -1,5 +1,6 @@
 //! Persistence for a detente node: the append-only log of entries and the projections
-//! derived from it (messages, outbox, cases, counters), plus API tokens.
+//! derived from it (messages, outbox, cases, counters), plus API tokens, and the STIX objects
+//! (indicators) the node holds with their TAXII collections.
 //!
 //! This is the only crate that speaks SQL. Every statement is parameterised. Writes go
 //! through [`WriteTx`], one at a time per node: the log's order is the order of commits.
@@ -9,6 +10,7 @@
 mod error;
 mod rows;
 mod sqlite;
+mod stix;
 
 pub use error::StoreError;
 pub use rows::{
@@ -16,3 +18,6 @@ pub use rows::{
     NewEntry, OutboxItem, PartnerCheckpoint,
 };
 pub use sqlite::{Store, WriteTx};
+pub use stix::{
+    Collection, InsertCounts, ObjectPage, ObjectQuery, ReadAs, ShareContext, StoredObject, Versions,
+};

@@ -54,7 +54,7 @@ fn node_lookup_sql() -> sqlx::AssertSqlSafe<&'static str> {
 /// A node's database.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
     // One writer at a time: the log's order is the commit order, and SQLite would otherwise
     // answer a second concurrent writer with SQLITE_BUSY. The lock guards the Merkle tree's
     // frontier as of the last commit.
@@ -476,7 +476,7 @@ impl Store {
 
 /// The node's single write transaction. Dropping it without `commit` rolls back.
 pub struct WriteTx {
-    tx: Transaction<'static, Sqlite>,
+    pub(crate) tx: Transaction<'static, Sqlite>,
     // The tree as this transaction extends it, and the nodes to write at commit.
     frontier: Frontier,
     new_nodes: Vec<(NodeId, Digest)>,

@@ -8,5 +8,6 @@ mod cli;
 mod crash;
 mod determinism;
 mod harness;
+mod indicators;
 mod matching;
 mod review;

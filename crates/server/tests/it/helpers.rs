@@ -111,6 +111,7 @@ pub async fn spawn_pair_with(options: PairOptions) -> Pair {
                 ..FederationConfig::default()
             },
             limits: Limits::default(),
+            indicators: Default::default(),
         };
         if let Some(configure) = &options.configure {
             configure(&home, &mut config);

@@ -1,0 +1,215 @@
+//! `detente indicators`: import of real STIX and MISP samples, dedupe across runs, clear
+//! errors that lose nothing, and TLP-filtered exports for every level and audience.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use serde_json::Value;
+
+use crate::harness::{detente, pair, run};
+
+/// `shared/data`, beside the repository (see its README and LICENSES.md).
+fn data(rel: &str) -> String {
+    format!("{}/../../../shared/data/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn ok_json(home: &std::path::Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = run(home, &all);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn indicator(n: u32, marking: Option<&str>) -> String {
+    let refs = marking.map_or(String::new(), |m| {
+        format!(r#","object_marking_refs":["{m}"]"#)
+    });
+    format!(
+        r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{n:08x}-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","pattern":"[ipv4-addr:value = '198.51.100.{n}']","pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z"{refs}}}"#
+    )
+}
+
+fn exported_ids(home: &std::path::Path, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["indicators", "export"];
+    all.extend_from_slice(args);
+    let out = run(home, &all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bundle: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(bundle["type"], "bundle");
+    let mut ids: Vec<String> = bundle["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["type"] == "indicator")
+        .map(|o| o["pattern"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn real_stix_and_misp_samples_import_and_a_second_run_stores_nothing_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let paths = [
+        data("cti-stix2-json-schemas/examples/threat-reports/apt1.json"),
+        data("mitre-cti"),
+        data("eset-malware-ioc/dukes"),
+        data("cti-stix-validator/invalid_timestamp.json"),
+    ];
+    let mut args = vec!["indicators", "import"];
+    args.extend(paths.iter().map(String::as_str));
+    let first = ok_json(&us.home, &args);
+    assert!(first["stored"].as_u64().unwrap() > 200, "{first}");
+    // The validator's negative sample is rejected, with its reason.
+    let bad = first["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("invalid_timestamp.json")
+        })
+        .unwrap();
+    assert_eq!(bad["rejected"], 1);
+    assert!(
+        bad["rejections"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("earlier than created")
+    );
+    let second = ok_json(&us.home, &args);
+    assert_eq!(second["stored"], 0);
+    assert_eq!(second["duplicates"], first["stored"]);
+}
+
+#[test]
+fn stix_2_0_is_converted_or_refused_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let mitre = data("mitre-cti");
+    let refused = ok_json(
+        &us.home,
+        &["indicators", "import", "--reject-stix20", &mitre],
+    );
+    assert_eq!(refused["stored"], 0);
+    assert!(refused["rejected"].as_u64().unwrap() > 0);
+    let reason = refused["files"][0]["rejections"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(reason.contains("STIX 2.0"), "{reason}");
+    let converted = ok_json(&us.home, &["indicators", "import", &mitre]);
+    assert!(converted["stored"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn malformed_json_is_reported_with_its_position_and_earlier_objects_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let file = dir.path().join("broken.json");
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"type":"bundle","objects":[{},{{"type": ]}}"#,
+            indicator(1, None)
+        ),
+    )
+    .unwrap();
+    let out = run(&us.home, &["indicators", "import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(7));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("malformed JSON at line 1"), "{stdout}");
+    let list = ok_json(&us.home, &["indicators", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn standard_input_is_streamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let mut child = detente()
+        .arg("--home")
+        .arg(&us.home)
+        .args(["--json", "indicators", "import", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let objects: Vec<String> = (0..3).map(|n| indicator(n, None)).collect();
+    write!(
+        child.stdin.take().unwrap(),
+        r#"{{"type":"bundle","id":"bundle--44af6c39-c09b-49c5-9de2-394224b04982","objects":[{}]}}"#,
+        objects.join(",")
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["stored"], 3);
+}
+
+#[test]
+fn exports_carry_only_what_each_audience_may_see_at_every_tlp_level() {
+    use detente_stix::tlp::{
+        TLP_AMBER_ID, TLP_AMBER_STRICT_ID, TLP_CLEAR_ID, TLP_GREEN_ID, TLP_RED_ID,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let marks = [
+        Some(TLP_CLEAR_ID),
+        Some(TLP_GREEN_ID),
+        Some(TLP_AMBER_ID),
+        Some(TLP_AMBER_STRICT_ID),
+        Some(TLP_RED_ID),
+        None,
+    ];
+    let objects: Vec<String> = marks
+        .iter()
+        .enumerate()
+        .map(|(n, m)| indicator(n as u32, *m))
+        .collect();
+    let file = dir.path().join("levels.json");
+    std::fs::write(
+        &file,
+        format!(r#"{{"type":"bundle","objects":[{}]}}"#, objects.join(",")),
+    )
+    .unwrap();
+    let home = &us.home;
+    ok_json(
+        home,
+        &[
+            "indicators",
+            "import",
+            "--audience",
+            "CN",
+            file.to_str().unwrap(),
+        ],
+    );
+    let p = |n: &[u32]| -> Vec<String> {
+        let mut v: Vec<String> = n
+            .iter()
+            .map(|n| format!("[ipv4-addr:value = '198.51.100.{n}']"))
+            .collect();
+        v.sort();
+        v
+    };
+    // This node's own users: everything (they imported it).
+    assert_eq!(exported_ids(home, &[]), p(&[0, 1, 2, 3, 4, 5]));
+    // The named partner: CLEAR, GREEN, AMBER and the unmarked one (AMBER by default).
+    assert_eq!(exported_ids(home, &["--for", "CN"]), p(&[0, 1, 2, 5]));
+    // A party outside the agreement: CLEAR only; so is a public export.
+    assert_eq!(exported_ids(home, &["--for", "GB"]), p(&[0]));
+    assert_eq!(exported_ids(home, &["--public"]), p(&[0]));
+}
