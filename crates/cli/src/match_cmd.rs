@@ -213,8 +213,24 @@ pub async fn run(home: &Path, args: MatchArgs, json_out: bool) -> anyhow::Result
         None => None,
     };
 
+    let out = match (&args.out, &case) {
+        (Some(out), _) => Some(out.clone()),
+        (None, Some((_, case, _))) => Some(
+            home.join("matches")
+                .join(format!("{case}-{}", now.to_datetime().unix_timestamp())),
+        ),
+        (None, None) => None,
+    };
     let format = log_format(args.format, args.csv_columns.as_deref())?;
     let (inputs, progress) = open_logs(&args.logs, &format)?;
+    let mut hits_file = match &out {
+        Some(out) => Some(HitsFile::create(
+            out,
+            &index,
+            inputs.iter().map(|i| i.name.clone()).collect(),
+        )?),
+        None => None,
+    };
     let options = RunOptions {
         threads: args.threads,
         ..RunOptions::default()
@@ -223,10 +239,13 @@ pub async fn run(home: &Path, args: MatchArgs, json_out: bool) -> anyhow::Result
     let mut by_owner = owners.as_ref().map(OwnerReports::new);
     // The engine runs on its own threads; the async runtime must not be blocked meanwhile.
     let report = tokio::task::block_in_place(|| {
-        let mut sink = Tee(&mut sightings, by_owner.as_mut());
+        let mut sink = Tee(&mut sightings, by_owner.as_mut(), hits_file.as_mut());
         detente_match::run(&index, inputs, &options, &mut sink)
     });
     progress.finish_and_clear();
+    if let Some(hits) = hits_file {
+        hits.finish()?;
+    }
 
     let names: Vec<String> = report.inputs.iter().map(|i| i.name.clone()).collect();
     let stix = sightings.to_stix(&index, owners.as_ref(), now, &names);
@@ -243,14 +262,6 @@ pub async fn run(home: &Path, args: MatchArgs, json_out: bool) -> anyhow::Result
         "unowned_hits": by_owner.as_ref().map(OwnerReports::unowned_hits),
     });
 
-    let out = match (&args.out, &case) {
-        (Some(out), _) => Some(out.clone()),
-        (None, Some((_, case, _))) => Some(
-            home.join("matches")
-                .join(format!("{case}-{}", now.to_datetime().unix_timestamp())),
-        ),
-        (None, None) => None,
-    };
     if let Some(out) = &out {
         write_results(out, &result, &stix, &owner_reports, owners.as_ref())?;
     }
@@ -281,15 +292,84 @@ pub async fn run(home: &Path, args: MatchArgs, json_out: bool) -> anyhow::Result
     Ok(())
 }
 
-/// Feeds each hit to the sightings and, with an owner table, to the per-owner aggregation.
-struct Tee<'a, 'o>(&'a mut Sightings, Option<&'a mut OwnerReports<'o>>);
+/// Feeds each hit to the sightings and, where asked for, to the per-owner aggregation and
+/// the hits file.
+struct Tee<'a, 'o, 'i>(
+    &'a mut Sightings,
+    Option<&'a mut OwnerReports<'o>>,
+    Option<&'a mut HitsFile<'i>>,
+);
 
-impl HitSink for Tee<'_, '_> {
+impl HitSink for Tee<'_, '_, '_> {
     fn hit(&mut self, hit: &detente_match::Hit) {
         self.0.hit(hit);
         if let Some(o) = self.1.as_mut() {
             o.hit(hit);
         }
+        if let Some(f) = self.2.as_mut() {
+            f.hit(hit);
+        }
+    }
+}
+
+/// `hits.jsonl`: every hit, one JSON object per line, in input order, so an analyst can go
+/// from a sighting to the log lines behind it.
+struct HitsFile<'i> {
+    path: PathBuf,
+    out: std::io::BufWriter<File>,
+    index: &'i Index,
+    inputs: Vec<String>,
+    /// The first write error; the sink cannot return one, so it is reported at the end.
+    error: Option<std::io::Error>,
+}
+
+impl<'i> HitsFile<'i> {
+    fn create(dir: &Path, index: &'i Index, inputs: Vec<String>) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join("hits.jsonl");
+        let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(Self {
+            path,
+            out: std::io::BufWriter::new(file),
+            index,
+            inputs,
+            error: None,
+        })
+    }
+
+    fn hit(&mut self, hit: &detente_match::Hit) {
+        if self.error.is_some() {
+            return;
+        }
+        let line = json!({
+            "log": self.inputs.get(hit.input),
+            "line": hit.line,
+            "field": hit.field,
+            "value": hit.value,
+            "time": hit.time,
+            "hosts": hit.hosts,
+            "indicators": hit
+                .indicators
+                .iter()
+                .map(|&id| self.index.indicator(id).label)
+                .collect::<Vec<_>>(),
+        });
+        if let Err(e) = serde_json::to_writer(&mut self.out, &line)
+            .map_err(std::io::Error::from)
+            .and_then(|()| self.out.write_all(b"\n"))
+        {
+            self.error = Some(e);
+        }
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e).with_context(|| format!("writing {}", self.path.display()));
+        }
+        self.out
+            .flush()
+            .and_then(|()| self.out.get_ref().sync_all())
+            .with_context(|| format!("writing {}", self.path.display()))
     }
 }
 
@@ -539,7 +619,8 @@ fn open_logs(paths: &[PathBuf], format: &Format) -> anyhow::Result<(Vec<Input>, 
 }
 
 /// Writes `report.json`, `sightings.json` (a STIX 2.1 bundle with the owners' identities) and,
-/// per owner, `notifications/NN-<organisation>.txt` and `.json`.
+/// per owner, `notifications/NN-<organisation>.txt` and `.json` (`hits.jsonl` is written
+/// during the run).
 fn write_results(
     out: &Path,
     result: &Value,

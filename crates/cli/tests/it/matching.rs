@@ -225,6 +225,25 @@ fn lists_and_stix_bundles_find_every_planted_hit_and_no_near_miss() {
         3,
         "{types:?}"
     );
+    let hits: Vec<Value> = std::fs::read_to_string(out_dir.join("hits.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let at: Vec<(u64, &str)> = hits
+        .iter()
+        .map(|h| (h["line"].as_u64().unwrap(), h["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (8, "198.51.100.20"),
+            (10, "203.0.113.9"),
+            (13, "203.0.113.9"),
+            (8, "c2.evil.example")
+        ],
+        "every hit, in input order, with its line"
+    );
     let acme = std::fs::read_to_string(out_dir.join("notifications/01-acme-hospital.txt")).unwrap();
     assert!(acme.contains("abuse@acme.example"), "{acme}");
     assert!(acme.contains("10.0.0.7"), "{acme}");
