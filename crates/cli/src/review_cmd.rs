@@ -64,7 +64,7 @@ pub struct ReviewArgs {
 }
 
 /// Runs `detente review` on the node in `home` (running or not).
-pub async fn run(home: &Path, args: &ReviewArgs) -> anyhow::Result<()> {
+pub async fn run(home: &Path, database: Option<&str>, args: &ReviewArgs) -> anyhow::Result<()> {
     let (period, bulletin) = match (&args.period, &args.week) {
         (Some(p), None) => (p.clone(), false),
         (None, Some(w)) => (w.clone(), true),
@@ -81,7 +81,7 @@ pub async fn run(home: &Path, args: &ReviewArgs) -> anyhow::Result<()> {
     let agreement = Agreement::from_toml(
         &std::fs::read_to_string(home.join(&config.agreement)).context("reading the agreement")?,
     )?;
-    let store = Store::open(&home.join(&config.database), false)
+    let store = Store::open_at(&config.database_location(home, database), false)
         .await
         .context("opening the database")?;
     let request = ReviewRequest {

@@ -9,6 +9,7 @@ mod helpers;
 mod lifecycle;
 mod log;
 mod outbox;
+mod postgres;
 mod rate_limit;
 mod rebuild;
 mod review;
