@@ -57,13 +57,18 @@ impl InitArgs {
                 .unwrap_or_else(|| format!("{scheme}://{}", self.listen)),
             plain_http: self.plain_http,
             tls,
+            database: None,
         })
     }
 }
 
 /// `detente init`.
-pub async fn init(home: &Path, args: &InitArgs) -> anyhow::Result<()> {
-    let made = create(home, &args.spec()?).await?;
+pub async fn init(home: &Path, args: &InitArgs, database: Option<String>) -> anyhow::Result<()> {
+    let spec = HomeSpec {
+        database,
+        ..args.spec()?
+    };
+    let made = create(home, &spec).await?;
     let h = home.display();
     println!("Created node {} in {h}", args.party);
     println!("  public key : {}", made.party.public_keys[0]);
@@ -82,8 +87,8 @@ pub async fn init(home: &Path, args: &InitArgs) -> anyhow::Result<()> {
 }
 
 /// `detente serve`: runs until SIGINT or SIGTERM.
-pub async fn serve(home: &Path) -> anyhow::Result<()> {
-    let (config, node) = detente_server::open_node(home)
+pub async fn serve(home: &Path, database: Option<&str>) -> anyhow::Result<()> {
+    let (config, node) = detente_server::open_node_with(home, database)
         .await
         .map_err(anyhow::Error::msg)?;
     let listener = std::net::TcpListener::bind(config.listen)

@@ -145,7 +145,7 @@ struct Node {
 }
 
 impl Node {
-    async fn open(home: &Path) -> anyhow::Result<Self> {
+    async fn open(home: &Path, database: Option<&str>) -> anyhow::Result<Self> {
         let config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
         let path = home.join(&config.agreement);
         let agreement = if path.exists() {
@@ -154,7 +154,7 @@ impl Node {
         } else {
             None
         };
-        let store = Store::open(&home.join(&config.database), false)
+        let store = Store::open_at(&config.database_location(home, database), false)
             .await
             .context("opening the database")?;
         Ok(Self {
@@ -166,8 +166,13 @@ impl Node {
 }
 
 /// Runs one `detente indicators` subcommand.
-pub async fn run(home: &Path, cmd: IndicatorsCommand, json: bool) -> anyhow::Result<()> {
-    let node = Node::open(home).await?;
+pub async fn run(
+    home: &Path,
+    database: Option<&str>,
+    cmd: IndicatorsCommand,
+    json: bool,
+) -> anyhow::Result<()> {
+    let node = Node::open(home, database).await?;
     match cmd {
         IndicatorsCommand::Import(args) => import(&node, args, json).await,
         IndicatorsCommand::List(args) => list(&node, &args, json).await,

@@ -69,13 +69,13 @@ impl std::fmt::Display for Verdict {
 impl std::error::Error for Verdict {}
 
 /// Exports the log of the node in `home`.
-pub async fn run(home: &Path, cmd: LogCommand) -> anyhow::Result<()> {
+pub async fn run(home: &Path, database: Option<&str>, cmd: LogCommand) -> anyhow::Result<()> {
     let LogCommand::Export { out } = cmd;
     let config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
     let text =
         std::fs::read_to_string(home.join(&config.agreement)).context("reading the agreement")?;
     let agreement = Agreement::from_toml(&text)?;
-    let store = Store::open(&home.join(&config.database), false)
+    let store = Store::open_at(&config.database_location(home, database), false)
         .await
         .context("opening the database")?;
     // The export covers the log up to the latest checkpoint, so every entry it holds is
@@ -126,8 +126,8 @@ pub async fn run(home: &Path, cmd: LogCommand) -> anyhow::Result<()> {
 }
 
 /// `detente rebuild`: recreates the projections of the (stopped) node in `home` from its log.
-pub async fn rebuild(home: &Path) -> anyhow::Result<()> {
-    let (_, node) = detente_server::open_node(home)
+pub async fn rebuild(home: &Path, database: Option<&str>) -> anyhow::Result<()> {
+    let (_, node) = detente_server::open_node_with(home, database)
         .await
         .map_err(anyhow::Error::msg)?;
     let entries = node.rebuild().await.map_err(|e| anyhow::anyhow!("{e}"))?;

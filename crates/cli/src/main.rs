@@ -24,6 +24,16 @@ struct Cli {
     /// The node's home folder (made by `detente init`).
     #[arg(long, global = true, env = "DETENTE_HOME", default_value = ".")]
     home: PathBuf,
+    /// The database, overriding `database` in detente.toml: a PostgreSQL URL
+    /// (`postgres://user:password@host:port/db`) or an SQLite file. With `init`, it is
+    /// written into detente.toml.
+    #[arg(
+        long,
+        global = true,
+        env = "DETENTE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database: Option<String>,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     json: bool,
@@ -88,16 +98,20 @@ fn main() -> ExitCode {
     };
     let result: anyhow::Result<()> = runtime.block_on(async {
         match cli.command {
-            Command::Init(args) => home::init(&cli.home, &args).await,
-            Command::Serve => home::serve(&cli.home).await,
+            Command::Init(args) => home::init(&cli.home, &args, cli.database).await,
+            Command::Serve => home::serve(&cli.home, cli.database.as_deref()).await,
             Command::Status(api) => client::status(&cli.home, &api, cli.json).await,
             Command::Agreement(cmd) => agreement_cmd::run(&cli.home, cmd, cli.json),
             Command::Request(cmd) => request_cmd::run(&cli.home, cmd, cli.json).await,
             Command::Demo(args) => demo::run(&args).await,
-            Command::Log(cmd) => log_cmd::run(&cli.home, cmd).await,
-            Command::Rebuild => log_cmd::rebuild(&cli.home).await,
-            Command::Review(args) => review_cmd::run(&cli.home, &args).await,
-            Command::Indicators(cmd) => indicators_cmd::run(&cli.home, cmd, cli.json).await,
+            Command::Log(cmd) => log_cmd::run(&cli.home, cli.database.as_deref(), cmd).await,
+            Command::Rebuild => log_cmd::rebuild(&cli.home, cli.database.as_deref()).await,
+            Command::Review(args) => {
+                review_cmd::run(&cli.home, cli.database.as_deref(), &args).await
+            }
+            Command::Indicators(cmd) => {
+                indicators_cmd::run(&cli.home, cli.database.as_deref(), cmd, cli.json).await
+            }
             Command::Audit(args) => log_cmd::audit_bundles(&args, cli.json),
             Command::Match(args) => match_cmd::run(&cli.home, *args, cli.json).await,
         }

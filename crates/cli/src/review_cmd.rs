@@ -73,7 +73,7 @@ pub struct ReviewArgs {
 }
 
 /// Runs `detente review` on the node in `home` (running or not).
-pub async fn run(home: &Path, args: &ReviewArgs) -> anyhow::Result<()> {
+pub async fn run(home: &Path, database: Option<&str>, args: &ReviewArgs) -> anyhow::Result<()> {
     let (period, bulletin) = match (&args.period, &args.week) {
         (Some(p), None) => (p.clone(), false),
         (None, Some(w)) => (w.clone(), true),
@@ -102,7 +102,7 @@ pub async fn run(home: &Path, args: &ReviewArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("reading {}", bundle.display()))?;
             render_cases(&derived.cases, &derived.header.agreement, &request, now())
         }
-        None => node_review(home, &request).await?,
+        None => node_review(home, database, &request).await?,
     }
     .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     match &args.out {
@@ -118,13 +118,14 @@ pub async fn run(home: &Path, args: &ReviewArgs) -> anyhow::Result<()> {
 /// The review from the node in `home` (running or not).
 async fn node_review(
     home: &Path,
+    database: Option<&str>,
     request: &ReviewRequest,
 ) -> anyhow::Result<Result<String, detente_server::error::ApiError>> {
     let config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
     let agreement = Agreement::from_toml(
         &std::fs::read_to_string(home.join(&config.agreement)).context("reading the agreement")?,
     )?;
-    let store = Store::open(&home.join(&config.database), false)
+    let store = Store::open_at(&config.database_location(home, database), false)
         .await
         .context("opening the database")?;
     let output = render_review(&store, &agreement, request, now()).await;

@@ -20,7 +20,8 @@ pub struct NodeConfig {
     pub party: PartyId,
     /// Address to listen on, e.g. `0.0.0.0:8443`.
     pub listen: SocketAddr,
-    /// SQLite database file, relative to the home folder.
+    /// The database: an SQLite file, relative to the home folder (the default,
+    /// `detente.db`), or a PostgreSQL URL, `postgres://user:password@host:port/database`.
     pub database: PathBuf,
     /// Ed25519 private key (PKCS#8 PEM), relative to the home folder.
     pub key: PathBuf,
@@ -141,6 +142,17 @@ impl Default for Limits {
 }
 
 impl NodeConfig {
+    /// Where the database lives: `database`, or `database_override` (the operator's
+    /// `--database`) when given, read against `home`.
+    pub fn database_location(
+        &self,
+        home: &Path,
+        database_override: Option<&str>,
+    ) -> detente_store::Location {
+        let configured = self.database.to_string_lossy();
+        detente_store::Location::parse(database_override.unwrap_or(&configured), home)
+    }
+
     /// Reads `detente.toml` from `home`.
     pub fn load(home: &Path) -> Result<Self, String> {
         let path = home.join(CONFIG_FILE);

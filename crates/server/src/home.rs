@@ -49,6 +49,8 @@ pub struct HomeSpec {
     pub plain_http: bool,
     /// TLS certificate chain and key (PEM), relative to the home.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The database: a PostgreSQL URL, or `None` for `detente.db` in the home.
+    pub database: Option<String>,
 }
 
 /// What `create` made that a caller needs.
@@ -101,7 +103,7 @@ pub async fn create(home: &Path, spec: &HomeSpec) -> Result<NewHome, HomeError> 
     let config = NodeConfig {
         party: spec.party.clone(),
         listen: spec.listen,
-        database: "detente.db".into(),
+        database: spec.database.as_deref().unwrap_or("detente.db").into(),
         key: "node.key".into(),
         agreement: AGREEMENT_FILE.into(),
         federation: FederationConfig {
@@ -115,7 +117,7 @@ pub async fn create(home: &Path, spec: &HomeSpec) -> Result<NewHome, HomeError> 
     };
     let config_path = home.join(CONFIG_FILE);
     fs::write(&config_path, config.to_toml()).map_err(io(&config_path))?;
-    let store = Store::open(&home.join(&config.database), true).await?;
+    let store = Store::open_at(&config.database_location(home, None), true).await?;
     let mut tx = store.write().await?;
     tx.insert_token(&token_hash(&token), "init", now()).await?;
     tx.commit().await?;

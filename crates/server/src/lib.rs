@@ -21,4 +21,4 @@ mod serve;
 
 pub use extract::token_hash;
 pub use router::router;
-pub use serve::{open_node, serve};
+pub use serve::{open_node, open_node_with, serve};

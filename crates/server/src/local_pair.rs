@@ -1,5 +1,5 @@
 //! Two nodes in one process on loopback ports, with fresh homes: what the demo and the
-//! benchmarks run. Real nodes (real HTTP, real SQLite files); only the process is shared.
+//! benchmarks run. Real nodes (real HTTP, real databases); only the process is shared.
 
 use std::{net::TcpListener, path::Path, sync::Arc};
 
@@ -43,8 +43,21 @@ impl LocalPair {
         title: &str,
         terms: Terms,
     ) -> Result<Self, String> {
+        Self::start_on(dir, parties, agreement_id, title, terms, [None, None]).await
+    }
+
+    /// Like [`LocalPair::start`], with each node's database given: `None` for an SQLite
+    /// file in its home, or a PostgreSQL URL (the database must exist and be empty).
+    pub async fn start_on(
+        dir: &Path,
+        parties: [(&str, &str); 2],
+        agreement_id: &str,
+        title: &str,
+        terms: Terms,
+        databases: [Option<String>; 2],
+    ) -> Result<Self, String> {
         let mut made = Vec::new();
-        for (party, name) in parties {
+        for ((party, name), database) in parties.into_iter().zip(databases) {
             let listener = TcpListener::bind("127.0.0.1:0")
                 .map_err(|e| format!("binding a loopback port: {e}"))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -55,6 +68,7 @@ impl LocalPair {
                 url: format!("http://{addr}"),
                 plain_http: true,
                 tls: None,
+                database,
             };
             let home = dir.join(party.to_lowercase());
             let new = create(&home, &spec).await.map_err(|e| e.to_string())?;

@@ -459,8 +459,14 @@ impl Node {
                 case.next_status(&env.from, body)?;
             }
         }
-        // Receipt times only move forward, even if the system clock steps back.
-        let cached = *self.last_receipt.lock().expect("never poisoned");
+        // Receipt times only move forward, even if the system clock steps back. When other
+        // processes share the database (PostgreSQL), one of them may have issued a later
+        // receipt, so the clock is read inside this (locked) transaction instead.
+        let cached = if self.store.shared() {
+            None
+        } else {
+            *self.last_receipt.lock().expect("never poisoned")
+        };
         let last_receipt = match cached {
             Some(ms) => ms,
             None => i64::try_from(tx.counter(RECEIPT_CLOCK).await?).unwrap_or(0),

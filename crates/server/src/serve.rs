@@ -11,6 +11,15 @@ use crate::{checkpoints, config::NodeConfig, node::Node, outbox, router::router}
 
 /// Opens the node in `home`: configuration, agreement, key and database.
 pub async fn open_node(home: &Path) -> Result<(NodeConfig, Arc<Node>), String> {
+    open_node_with(home, None).await
+}
+
+/// Opens the node in `home` like [`open_node`], with the database at `database` (a path or
+/// a PostgreSQL URL) instead of the configured one when given.
+pub async fn open_node_with(
+    home: &Path,
+    database: Option<&str>,
+) -> Result<(NodeConfig, Arc<Node>), String> {
     let config = NodeConfig::load(home)?;
     let agreement_path = home.join(&config.agreement);
     let text = std::fs::read_to_string(&agreement_path).map_err(|e| {
@@ -26,9 +35,10 @@ pub async fn open_node(home: &Path) -> Result<(NodeConfig, Arc<Node>), String> {
         .map_err(|e| format!("cannot read the node key at {}: {e}", key_path.display()))?;
     let key =
         SecretKey::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", key_path.display()))?;
-    let store = Store::open(&home.join(&config.database), false)
+    let location = config.database_location(home, database);
+    let store = Store::open_at(&location, false)
         .await
-        .map_err(|e| format!("cannot open the database: {e}"))?;
+        .map_err(|e| format!("cannot open the database {}: {e}", location.redacted()))?;
     let latest = store
         .latest_checkpoint()
         .await

@@ -4,20 +4,27 @@
 //!
 //! This is the only crate that speaks SQL. Every statement is parameterised. Writes go
 //! through [`WriteTx`], one at a time per node: the log's order is the order of commits.
-//! The embedded backend is SQLite in WAL mode with `synchronous=FULL`, so a committed
-//! transaction survives a killed process or a power cut.
+//! Two backends sit behind one [`Store`]: embedded SQLite (the default) in WAL mode with
+//! `synchronous=FULL`, and PostgreSQL for nodes that run several processes, where writers
+//! serialise on an advisory lock. Either way a committed transaction survives a killed
+//! process or a power cut.
 
+mod backend;
+mod decode;
 mod error;
+pub mod postgres;
 mod rows;
-mod sqlite;
+pub mod sqlite;
 mod stix;
+#[cfg(test)]
+mod tests;
 
+pub use backend::{Location, Store, WriteTx};
 pub use error::StoreError;
 pub use rows::{
     Alert, CaseFilter, CaseRow, CheckpointState, Direction, EntryKind, MessageRow, MessageState,
     NewEntry, OutboxItem, PartnerCheckpoint,
 };
-pub use sqlite::{Store, WriteTx};
 pub use stix::{
     Collection, InsertCounts, ObjectPage, ObjectQuery, ReadAs, ShareContext, StoredObject, Versions,
 };

@@ -998,6 +998,15 @@ impl FromStr for Direction {
 }
 
 #[cfg(test)]
+impl Store {
+    /// Runs one statement outside any write transaction (tests of the triggers).
+    pub(crate) async fn execute_unchecked(&self, sql: &'static str) -> Result<(), StoreError> {
+        sqlx::query(sql).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

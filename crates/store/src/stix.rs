@@ -9,7 +9,7 @@
 use detente_stix::{AccessRule, Reader, SPEC_VERSION, Sharing, StixObject, Tlp};
 use sqlx::{QueryBuilder, Row, Sqlite, sqlite::SqliteRow};
 
-use crate::{Store, StoreError};
+use crate::{StoreError, sqlite::Store};
 
 /// Columns of one object row in the multi-row insert.
 const INSERT_COLUMNS: usize = 11;
@@ -501,6 +501,97 @@ fn collection_row(r: &SqliteRow) -> Result<Collection, StoreError> {
         audience: r.try_get(3)?,
         can_write: r.try_get(4)?,
     })
+}
+
+/// STIX storage exists on SQLite only so far: on PostgreSQL every call is `Unsupported`.
+macro_rules! sqlite_only {
+    ($store:expr, $s:ident => $body:expr) => {
+        match $store {
+            crate::Store::Sqlite($s) => $body,
+            crate::Store::Postgres(_) => Err(StoreError::Unsupported(
+                "STIX objects and TAXII collections are stored on SQLite only so far",
+            )),
+        }
+    };
+}
+
+/// The STIX calls of [`crate::Store`], each as documented on the SQLite store.
+impl crate::Store {
+    /// See [`Store::insert_stix`].
+    pub async fn insert_stix(
+        &self,
+        objects: &[StixObject],
+        share: &ShareContext,
+        collection: Option<&str>,
+        now_micros: i64,
+    ) -> Result<InsertCounts, StoreError> {
+        sqlite_only!(self, s => s.insert_stix(objects, share, collection, now_micros).await)
+    }
+
+    /// See [`Store::stix_objects`].
+    pub async fn stix_objects(
+        &self,
+        query: &ObjectQuery,
+        read_as: &ReadAs<'_>,
+    ) -> Result<ObjectPage, StoreError> {
+        sqlite_only!(self, s => s.stix_objects(query, read_as).await)
+    }
+
+    /// See [`Store::stix_object_count`].
+    pub async fn stix_object_count(&self) -> Result<u64, StoreError> {
+        sqlite_only!(self, s => s.stix_object_count().await)
+    }
+
+    /// See [`Store::put_collection`].
+    pub async fn put_collection(&self, c: &Collection) -> Result<(), StoreError> {
+        sqlite_only!(self, s => s.put_collection(c).await)
+    }
+
+    /// See [`Store::collections`].
+    pub async fn collections(&self) -> Result<Vec<Collection>, StoreError> {
+        sqlite_only!(self, s => s.collections().await)
+    }
+
+    /// See [`Store::collection`].
+    pub async fn collection(&self, id: &str) -> Result<Option<Collection>, StoreError> {
+        sqlite_only!(self, s => s.collection(id).await)
+    }
+
+    /// See [`Store::put_taxii_status`].
+    pub async fn put_taxii_status(
+        &self,
+        id: &str,
+        collection: &str,
+        reader: &str,
+        created_at: i64,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        sqlite_only!(self, s => s.put_taxii_status(id, collection, reader, created_at, body).await)
+    }
+
+    /// See [`Store::taxii_status`].
+    pub async fn taxii_status(&self, id: &str, reader: &str) -> Result<Option<String>, StoreError> {
+        sqlite_only!(self, s => s.taxii_status(id, reader).await)
+    }
+
+    /// See [`Store::taxii_bookmark`].
+    pub async fn taxii_bookmark(
+        &self,
+        source: &str,
+        collection: &str,
+    ) -> Result<Option<String>, StoreError> {
+        sqlite_only!(self, s => s.taxii_bookmark(source, collection).await)
+    }
+
+    /// See [`Store::set_taxii_bookmark`].
+    pub async fn set_taxii_bookmark(
+        &self,
+        source: &str,
+        collection: &str,
+        added_after: &str,
+    ) -> Result<(), StoreError> {
+        sqlite_only!(self, s => s.set_taxii_bookmark(source, collection, added_after).await)
+    }
 }
 
 #[cfg(test)]

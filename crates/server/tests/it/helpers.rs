@@ -117,7 +117,7 @@ pub async fn spawn_pair_with(options: PairOptions) -> Pair {
             configure(&home, &mut config);
         }
         std::fs::write(home.join(CONFIG_FILE), config.to_toml()).expect("writing detente.toml");
-        let store = Store::open(&home.join(&config.database), true)
+        let store = Store::open_at(&config.database_location(&home, None), true)
             .await
             .expect("creating the database");
         let mut tx = store.write().await.expect("a write transaction");

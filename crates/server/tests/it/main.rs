@@ -11,6 +11,7 @@ mod lifecycle;
 mod log;
 mod objects;
 mod outbox;
+mod postgres;
 mod rate_limit;
 mod rebuild;
 mod review;
