@@ -42,6 +42,8 @@ pub struct Node {
     latest_checkpoint: std::sync::Mutex<Option<String>>,
     // The latest partner checkpoint note verified, per partner.
     verified_notes: std::sync::Mutex<std::collections::HashMap<PartyId, (String, Checkpoint)>>,
+    // TLP for STIX objects in outgoing messages, with the configured level for unmarked ones.
+    access_rule: AccessRule,
 }
 
 /// The counter holding the latest receipt time issued, in Unix milliseconds.
@@ -83,13 +85,15 @@ pub fn now() -> Timestamp {
 }
 
 impl Node {
-    /// A node for `party` under `agreement`, signing with `key`, storing in `store`.
+    /// A node for `party` under `agreement`, signing with `key`, storing in `store`, applying
+    /// `access_rule` to the STIX objects its messages carry.
     pub fn new(
         party: PartyId,
         agreement: Agreement,
         key: SecretKey,
         store: Store,
         latest_checkpoint: Option<String>,
+        access_rule: AccessRule,
     ) -> Result<Arc<Self>, String> {
         let me = agreement
             .party(&party)
@@ -110,6 +114,7 @@ impl Node {
             outbox_wakeup: Notify::new(),
             queue: std::sync::Mutex::new(Vec::new()),
             last_receipt: std::sync::Mutex::new(None),
+            access_rule,
             latest_checkpoint: std::sync::Mutex::new(latest_checkpoint),
             verified_notes: std::sync::Mutex::new(std::collections::HashMap::new()),
         }))
@@ -301,7 +306,7 @@ impl Node {
             body,
         };
         envelope.validate()?;
-        crate::objects::check_outgoing(&AccessRule::default(), &self.party, &to, &envelope.body)?;
+        crate::objects::check_outgoing(&self.access_rule, &self.party, &to, &envelope.body)?;
         if rows.is_empty() {
             // Refuse locally what the partner would refuse: kinds and categories outside the terms.
             Case::open(&self.agreement, &envelope, now)?;

@@ -43,7 +43,14 @@ pub async fn open_node_with(
         .latest_checkpoint()
         .await
         .map_err(|e| format!("cannot read the latest checkpoint: {e}"))?;
-    let node = Node::new(config.party.clone(), agreement, key, store, latest)?;
+    let node = Node::new(
+        config.party.clone(),
+        agreement,
+        key,
+        store,
+        latest,
+        crate::indicators::access_rule(&config),
+    )?;
     Ok((config, node))
 }
 

@@ -7,7 +7,9 @@ use detente_stix::tlp::{TLP_AMBER_ID, TLP_RED_ID};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Forge, error_code, request_body, seal, spawn_pair};
+use crate::helpers::{
+    Forge, PairOptions, error_code, request_body, seal, spawn_pair, spawn_pair_with,
+};
 
 fn indicator(created_by: &str, marking: &str) -> StixValue {
     let Value::Object(o) = json!({
@@ -143,4 +145,45 @@ async fn an_envelope_with_an_invalid_stix_object_is_refused_and_nothing_is_store
     let message = result["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("not valid STIX 2.1"), "{message}");
     assert_eq!(cn.log_entries().await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmarked_objects_follow_the_nodes_configured_default() {
+    // Arrange: US treats unmarked objects as TLP:RED; CN keeps the AMBER default.
+    let pair = spawn_pair_with(PairOptions {
+        configure: Some(Box::new(|_, config| {
+            if config.party.as_str() == "US" {
+                config.indicators.default_tlp = detente_stix::Tlp::Red;
+            }
+        })),
+        ..PairOptions::default()
+    })
+    .await;
+    let unmarked = |title: &str| {
+        let mut object = indicator(
+            "identity--0b6f6c2e-79b8-4e4e-9d2c-0d6f6b1a2c3d",
+            TLP_AMBER_ID,
+        );
+        object.remove("object_marking_refs");
+        let mut request = request_body(title);
+        request.objects = vec![object];
+        json!({"request": request})
+    };
+    let file = |node: &'static str, to: &'static str, title: &str| {
+        let mut body = unmarked(title);
+        body["to"] = json!(to);
+        (node, body)
+    };
+
+    // Act
+    let mut outcomes = Vec::new();
+    for (node, body) in [file("US", "CN", "from US"), file("CN", "US", "from CN")] {
+        let sender = if node == "US" { &pair.us } else { &pair.cn };
+        outcomes.push(sender.post("/api/v1/requests", &body).await);
+    }
+
+    // Assert
+    assert_eq!(outcomes[0].0, StatusCode::FORBIDDEN, "{}", outcomes[0].1);
+    assert_eq!(error_code(&outcomes[0].1), Some("tlp_denied"));
+    assert_eq!(outcomes[1].0, StatusCode::CREATED, "{}", outcomes[1].1);
 }
