@@ -113,7 +113,9 @@ fn main() -> ExitCode {
                 indicators_cmd::run(&cli.home, cli.database.as_deref(), cmd, cli.json).await
             }
             Command::Audit(args) => log_cmd::audit_bundles(&args, cli.json),
-            Command::Match(args) => match_cmd::run(&cli.home, *args, cli.json).await,
+            Command::Match(args) => {
+                match_cmd::run(&cli.home, cli.database.as_deref(), *args, cli.json).await
+            }
         }
     });
     match result {

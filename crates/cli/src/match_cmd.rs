@@ -28,6 +28,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::client::{Api, ApiArgs};
+use detente_domain::Agreement;
+use detente_server::{
+    config::NodeConfig,
+    indicators::{Audience, read_as},
+};
+use detente_store::{ObjectQuery, Store};
 
 /// Options of `detente match`.
 #[derive(Args)]
@@ -38,8 +44,12 @@ pub struct MatchArgs {
     logs: Vec<PathBuf>,
     /// Indicators: a plain list, a LOKI `value;comment` list, a maltrail `trails` folder, a
     /// STIX 2.1 (or 2.0) bundle or a MISP event; repeatable.
-    #[arg(long = "indicators", required_unless_present = "case")]
+    #[arg(long = "indicators", required_unless_present_any = ["case", "stored"])]
     indicators: Vec<PathBuf>,
+    /// On a node: also match every indicator stored on it (imported, or pulled from partners
+    /// over TAXII) that this node's users may read; expired and revoked ones never match.
+    #[arg(long)]
+    stored: bool,
     /// How the indicator files are written; `auto` decides from the content.
     #[arg(long, value_enum, default_value = "auto")]
     list_format: ListFormatArg,
@@ -161,7 +171,12 @@ impl SourceReport {
 }
 
 /// Runs `detente match`.
-pub async fn run(home: &Path, args: MatchArgs, json_out: bool) -> anyhow::Result<()> {
+pub async fn run(
+    home: &Path,
+    database: Option<&str>,
+    args: MatchArgs,
+    json_out: bool,
+) -> anyhow::Result<()> {
     let now = EventTime::from_datetime(time::OffsetDateTime::now_utc());
     let mut builder = IndexBuilder::new(now);
     let mut sources = Vec::new();
@@ -172,6 +187,9 @@ pub async fn run(home: &Path, args: MatchArgs, json_out: bool) -> anyhow::Result
             args.list_format,
             &args.tlp,
         )?);
+    }
+    if args.stored {
+        sources.push(load_stored(&mut builder, home, database).await?);
     }
     let case = match &args.case {
         Some(case) => {
@@ -516,6 +534,54 @@ fn tlp_label(level: detente_stix::Tlp) -> &'static str {
         detente_stix::Tlp::AmberStrict => "TLP:AMBER+STRICT",
         detente_stix::Tlp::Red => "TLP:RED",
     }
+}
+
+/// Loads the indicators stored on the node in `home`, page by page, as its own users may
+/// read them (the TLP rule of every read path).
+async fn load_stored(
+    builder: &mut IndexBuilder,
+    home: &Path,
+    database: Option<&str>,
+) -> anyhow::Result<SourceReport> {
+    let config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
+    let agreement_path = home.join(&config.agreement);
+    let agreement = match std::fs::read_to_string(&agreement_path) {
+        Ok(text) => Some(Agreement::from_toml(&text)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).context("reading the agreement"),
+    };
+    let store = Store::open_at(&config.database_location(home, database), false)
+        .await
+        .context("opening the node's database")?;
+    let who = read_as(&config, agreement.as_ref(), &Audience::Local);
+    let mut source = SourceReport::new("stored indicators".into(), "stix");
+    let mut query = ObjectQuery {
+        types: vec!["indicator".into()],
+        limit: 10_000,
+        ..ObjectQuery::default()
+    };
+    loop {
+        let page = store.stix_objects(&query, &who).await?;
+        for stored in &page.objects {
+            let parsed = serde_json::from_str(&stored.body)
+                .map_err(|e| e.to_string())
+                .and_then(|v| StixObject::from_value(v).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(object) => {
+                    if let StixObject::Indicator(ind) = &object {
+                        add_stix_indicator(builder, &mut source, &object, ind, None);
+                    }
+                }
+                Err(e) => source.reject(format!("{}: {e}", stored.id)),
+            }
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    store.close().await;
+    Ok(source)
 }
 
 /// Loads what a case's messages share: their observables (with the request's TLP) and their

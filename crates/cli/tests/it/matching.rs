@@ -379,3 +379,40 @@ async fn a_mitigation_request_is_matched_on_the_node_and_answered_with_sightings
     let kept = std::fs::read_dir(us.home.join("matches")).unwrap().count();
     assert_eq!(kept, 1, "the run's results are kept on the node");
 }
+
+#[test]
+fn a_node_matches_the_indicators_it_stores() {
+    // Arrange: a node home with an imported bundle (one live, one revoked indicator).
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let bundle = dir.path().join("feed.json");
+    let objects = json!({"type": "bundle", "id": "bundle--6d0092c5-5f74-4287-9642-33f4c354e56d", "objects": [
+        stix_indicator("indicator--b1b2c3d4-0000-4000-8000-000000000001",
+            "[ipv4-addr:value = '203.0.113.9']",
+            json!({"object_marking_refs": ["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"]})),
+        stix_indicator("indicator--b1b2c3d4-0000-4000-8000-000000000002",
+            "[domain-name:value = 'c2.evil.example']",
+            json!({"revoked": true,
+                   "object_marking_refs": ["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"]})),
+    ]});
+    std::fs::write(&bundle, objects.to_string()).unwrap();
+    let imported = run(
+        &us.home,
+        &["indicators", "import", bundle.to_str().unwrap()],
+    );
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let (conn, dns) = write_logs(dir.path());
+
+    // Act
+    let out = run(&us.home, &["--json", "match", "--stored", &conn, &dns]);
+
+    // Assert: the live indicator is sighted twice; the revoked one never.
+    let report = stdout_json(&out);
+    assert_eq!(sighted_values(&report), ["203.0.113.9"], "{report:#}");
+    assert_eq!(report["sightings"][0]["count"], 2);
+    assert_eq!(report["sources"][0]["name"], "stored indicators");
+}
