@@ -88,20 +88,25 @@ impl Store {
             pool,
             writer: Arc::new(Mutex::new(Frontier::new())),
         };
-        let mut frontier = store.writer.lock().await;
         let mut conn = store.pool.acquire().await?;
-        *frontier = load_frontier(&mut conn, None).await?;
-        let entries: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")
-            .fetch_one(&mut *conn)
-            .await?;
-        // Entries and their tree nodes are committed together; a gap means outside edits.
-        if to_u64(entries)? != frontier.size().get() {
+        // Entries and their tree nodes are committed together, so one snapshot (one
+        // statement) shows the same count of both; a difference means outside edits.
+        let (entries, leaves): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COALESCE(MAX(idx) + 1, 0) FROM entries), \
+             (SELECT COALESCE(MAX(idx) + 1, 0) FROM tree_nodes WHERE level = 0)",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if entries != leaves {
             return Err(StoreError::Corrupt(format!(
-                "the log has {entries} entries but its tree covers {}",
-                frontier.size().get()
+                "the log has {entries} entries but its tree covers {leaves}"
             )));
         }
-        drop(frontier);
+        // Tree nodes are never changed, so the frontier at that size can be read afterwards
+        // even if other processes append meanwhile.
+        let frontier = frontier_at(&mut conn, TreeSize::new(to_u64(leaves)?)).await?;
+        *store.writer.lock().await = frontier;
+        drop(conn);
         Ok(store)
     }
 
@@ -111,7 +116,7 @@ impl Store {
         // Another process may have appended; catch up. On a database error the last tree
         // this process saw is still a true (if older) head.
         if let Ok(mut conn) = self.pool.acquire().await
-            && let Ok(fresh) = load_frontier(&mut conn, Some(&*f)).await
+            && let Ok(fresh) = load_frontier(&mut conn, &f).await
         {
             *f = fresh;
         }
@@ -294,7 +299,7 @@ impl Store {
             .await?;
         // READ COMMITTED: every statement from here on sees all commits made before the
         // lock was granted, so this is the true head of the log.
-        let frontier = load_frontier(&mut tx, Some(&*guard)).await?;
+        let frontier = load_frontier(&mut tx, &guard).await?;
         Ok(WriteTx {
             frontier,
             new_nodes: Vec::new(),
@@ -435,21 +440,27 @@ impl Store {
     }
 }
 
-/// The frontier of the committed tree. With `known`, a frontier this process already holds
-/// is reused when no other process has appended since.
+/// The frontier of the committed tree: `known` (what this process last saw) when no other
+/// process has appended since, else read again from the stored nodes.
 async fn load_frontier(
     conn: &mut sqlx::PgConnection,
-    known: Option<&Frontier>,
+    known: &Frontier,
 ) -> Result<Frontier, StoreError> {
     let size: i64 = sqlx::query_scalar(TREE_SIZE_SQL)
         .fetch_one(&mut *conn)
         .await?;
     let size = TreeSize::new(to_u64(size)?);
-    if let Some(known) = known
-        && known.size() == size
-    {
+    if known.size() == size {
         return Ok(known.clone());
     }
+    frontier_at(conn, size).await
+}
+
+/// The frontier of the tree of `size` entries, from its stored nodes.
+async fn frontier_at(
+    conn: &mut sqlx::PgConnection,
+    size: TreeSize,
+) -> Result<Frontier, StoreError> {
     let ids = Frontier::node_ids(size);
     let hashes = node_hashes(conn, &ids).await?;
     Frontier::from_hashes(size, hashes).map_err(corrupt)
