@@ -11,6 +11,7 @@
 
 mod audit;
 mod bundle;
+mod signatures;
 
 pub use audit::{Audit, AuditError, Finding, audit};
 pub use bundle::{BUNDLE_FORMAT, BundleLine, BundleWriter, Header};
