@@ -48,7 +48,7 @@ enum Command {
     Rebuild,
     /// The review of timeliness and quality for a period (HTML with charts, JSON or CSV).
     Review(review_cmd::ReviewArgs),
-    /// Export this node's log as a bundle for an auditor.
+    /// Export this node's log as a bundle for an auditor, or verify it against its checkpoints.
     #[command(subcommand)]
     Log(log_cmd::LogCommand),
     /// Verify two parties' log bundles against each other, trusting neither; exit 0 verified,
@@ -86,7 +86,7 @@ fn main() -> ExitCode {
             Command::Agreement(cmd) => agreement_cmd::run(&cli.home, cmd, cli.json),
             Command::Request(cmd) => request_cmd::run(&cli.home, cmd, cli.json).await,
             Command::Demo(args) => demo::run(&args).await,
-            Command::Log(cmd) => log_cmd::run(&cli.home, cmd).await,
+            Command::Log(cmd) => log_cmd::run(&cli.home, cmd, cli.json).await,
             Command::Rebuild => log_cmd::rebuild(&cli.home).await,
             Command::Review(args) => review_cmd::run(&cli.home, &args).await,
             Command::Audit(args) => log_cmd::audit_bundles(&args, cli.json),

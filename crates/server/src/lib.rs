@@ -10,6 +10,7 @@ pub mod error;
 mod extract;
 pub mod home;
 pub mod local_pair;
+pub mod log_check;
 pub mod node;
 pub mod outbox;
 pub mod review;

@@ -276,6 +276,37 @@ impl Store {
             .collect()
     }
 
+    /// The highest log index stored, if any entry is; with no rows deleted it is the tree's
+    /// size minus one.
+    pub async fn last_entry_index(&self) -> Result<Option<u64>, StoreError> {
+        let idx: Option<i64> = sqlx::query_scalar("SELECT MAX(idx) FROM entries")
+            .fetch_one(&self.pool)
+            .await?;
+        idx.map(to_u64).transpose()
+    }
+
+    /// The stored tree nodes at `level` with indices in `start..end`, in order (for checks
+    /// that recompute the tree and compare).
+    pub async fn tree_nodes(
+        &self,
+        level: u8,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<(NodeId, Digest)>, StoreError> {
+        sqlx::query(
+            "SELECT level, idx, hash FROM tree_nodes WHERE level = ? AND idx >= ? AND idx < ? \
+             ORDER BY idx",
+        )
+        .bind(i64::from(level))
+        .bind(to_i64(start)?)
+        .bind(to_i64(end)?)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(node_row)
+        .collect()
+    }
+
     /// This node's latest signed checkpoint (signed-note text), if it has one.
     pub async fn latest_checkpoint(&self) -> Result<Option<String>, StoreError> {
         Ok(
