@@ -40,8 +40,10 @@ macro_rules! case_select {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// How many tree nodes one lookup statement asks for: more than any proof needs.
-const NODE_LOOKUP_WIDTH: usize = 64;
+/// How many tree nodes one lookup statement asks for: more than an inclusion proof needs from
+/// the database (about one per level below [`CACHED_LEVEL`]), and few enough that padding
+/// every lookup to this width costs little. Larger plans take several statements.
+const NODE_LOOKUP_WIDTH: usize = 16;
 
 /// Tree nodes at this level and above are also kept in memory. A complete node never
 /// changes, and there are few of them (one per 2^10 entries, 20,000 nodes or 640 KB at 10

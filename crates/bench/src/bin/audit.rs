@@ -300,11 +300,14 @@ fn main() -> anyhow::Result<()> {
         let (n1, r1) = baseline(&a)?;
         let (n2, r2) = baseline(&b)?;
         base_rates.push((n1 + n2) as f64 / ((n1 as f64 / r1) + (n2 as f64 / r2)));
+        // Printed as each round ends: a million-entry round takes minutes on a busy machine.
         eprintln!(
-            "round {}: audit {}/s, baseline {}/s",
+            "round {}: audit {}/s, baseline {}/s ({:.2}x), peak RSS after audit 1: {:.0} MB",
             round + 1,
             rate(audit_rates[round]),
-            rate(base_rates[round])
+            rate(base_rates[round]),
+            audit_rates[round] / base_rates[round],
+            peak.unwrap_or(f64::NAN)
         );
     }
     let (audit_rate, base_rate) = (median(&mut audit_rates), median(&mut base_rates));
