@@ -10,13 +10,16 @@ use detente_domain::{Agreement, Case, OfficialMessage, derive_case};
 use detente_ledger::{Checkpoint, Frontier, SignedCheckpoint, hash_leaf};
 use detente_protocol::{
     AcknowledgementBody, AnswerBody, Body, CaseId, ClarificationBody, ClarificationRequestBody,
-    DeclineBody, DeclineReason, Digest, Envelope, MessageId, PartyId, Priority, PublicKey,
-    RatingBody, Receipt, RequestBody, RequestKind, Signable, Signed, Timestamp, Tlp, WIRE_VERSION,
-    WithdrawalBody, canonical_bytes,
+    DeclineBody, DeclineReason, Digest, Envelope, MessageId, PartyId, Priority, RatingBody,
+    Receipt, RequestBody, RequestKind, Signed, Timestamp, Tlp, WIRE_VERSION, WithdrawalBody,
+    canonical_bytes,
 };
 use detente_report::{DirectionSummary, summarize};
 
-use crate::bundle::{BUNDLE_FORMAT, BundleLine, Header};
+use crate::{
+    bundle::{BUNDLE_FORMAT, BundleLine, Header},
+    signatures::SignatureBatch,
+};
 
 /// Why an audit could not even start: the input is not a pair of bundles of one agreement.
 #[derive(Debug, thiserror::Error)]
@@ -352,6 +355,9 @@ fn scan<R: BufRead>(
     let skew = agreement.terms.clock_skew.duration();
     // Envelopes waiting for their receipt, by id: (entry, hash, compact form, case).
     let mut waiting: HashMap<MessageId, (u64, Digest, Compact, CaseId)> = HashMap::new();
+    // Batched signatures fail after the entry has been taken in; the audit fails all the same,
+    // and the failure names the entry.
+    let mut batch = SignatureBatch::new(agreement);
     let rest = lines.map(|(n, l)| (n + 1, l.unwrap_or_default()));
     for (line_no, line) in first.into_iter().chain(rest) {
         let pos = s.count;
@@ -419,7 +425,7 @@ fn scan<R: BufRead>(
                 };
                 signatures += 1;
                 let env = signed.payload();
-                if let Err(e) = verify_by(agreement, &signed) {
+                if let Err(e) = batch.check(pos, &signed) {
                     finding(e);
                     continue;
                 }
@@ -453,7 +459,7 @@ fn scan<R: BufRead>(
                     }
                 };
                 signatures += 1;
-                if let Err(e) = verify_by(agreement, &signed) {
+                if let Err(e) = batch.check(pos, &signed) {
                     finding(e);
                     continue;
                 }
@@ -516,6 +522,12 @@ fn scan<R: BufRead>(
             other => finding(format!("kind {other:?} is neither envelope nor receipt")),
         }
     }
+    findings.extend(batch.finish().into_iter().map(|(entry, what)| Finding {
+        party: me.clone(),
+        entry: Some(entry),
+        what,
+    }));
+    findings.sort_by_key(|f| f.entry);
     for (size, exps) in expect.range(s.count + 1..) {
         for e in exps {
             findings.push(Finding {
@@ -529,22 +541,6 @@ fn scan<R: BufRead>(
         }
     }
     (s, findings, signatures, checkpoints_checked)
-}
-
-pub(crate) fn verify_by<T: Signable>(
-    agreement: &Agreement,
-    signed: &Signed<T>,
-) -> Result<(), String> {
-    let signer = signed.payload().signer();
-    let keys: &[PublicKey] = agreement
-        .party(signer)
-        .map(|p| p.public_keys.as_slice())
-        .unwrap_or_default();
-    if keys.iter().any(|k| signed.verify(k).is_ok()) {
-        Ok(())
-    } else {
-        Err(format!("signature does not verify under a key of {signer}"))
-    }
 }
 
 /// What `holder` claims the `other` party received and receipted must be in `other`'s log,

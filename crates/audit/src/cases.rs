@@ -12,7 +12,7 @@ use std::io::BufRead;
 use detente_domain::{Agreement, Case, OfficialMessage, derive_case};
 use detente_protocol::{Body, CaseId, Envelope, MessageId, Receipt, Signed, Timestamp};
 
-use crate::audit::verify_by;
+use crate::signatures::SignatureBatch;
 use crate::{AuditError, BundleLine, Header};
 
 /// One party's cases, from its bundle.
@@ -143,6 +143,7 @@ pub fn bundle_cases(reader: impl BufRead) -> Result<BundleCases, AuditError> {
     };
     let agreement = &header.agreement;
     let mut collector = CaseCollector::default();
+    let mut signatures = SignatureBatch::new(agreement);
     for (n, line) in lines.enumerate() {
         let line = line.map_err(|e| unusable(e.to_string()))?;
         let bad = |what: String| unusable(format!("line {}: {what}", n + 2));
@@ -159,16 +160,23 @@ pub fn bundle_cases(reader: impl BufRead) -> Result<BundleCases, AuditError> {
             "envelope" => {
                 let signed =
                     Signed::<Envelope>::from_value(data).map_err(|e| bad(e.to_string()))?;
-                verify_by(agreement, &signed).map_err(|e| bad(format!("entry {index}: {e}")))?;
+                signatures
+                    .check(index, &signed)
+                    .map_err(|e| bad(format!("entry {index}: {e}")))?;
                 collector.envelope(index, direction == "in", signed.payload().clone());
             }
             "receipt" => {
                 let signed = Signed::<Receipt>::from_value(data).map_err(|e| bad(e.to_string()))?;
-                verify_by(agreement, &signed).map_err(|e| bad(format!("entry {index}: {e}")))?;
+                signatures
+                    .check(index, &signed)
+                    .map_err(|e| bad(format!("entry {index}: {e}")))?;
                 collector.receipt(signed.payload());
             }
             other => return Err(bad(format!("entry {index} has unknown kind {other:?}"))),
         }
+    }
+    if let Some((entry, why)) = signatures.finish().into_iter().next() {
+        return Err(unusable(format!("entry {entry}: {why}")));
     }
     let cases = collector.finish(agreement).map_err(unusable)?;
     Ok(BundleCases { header, cases })

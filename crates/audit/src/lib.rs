@@ -12,6 +12,7 @@
 mod audit;
 mod bundle;
 mod cases;
+mod signatures;
 
 pub use audit::{Audit, AuditError, Finding, audit};
 pub use bundle::{BUNDLE_FORMAT, BundleLine, BundleWriter, Header};

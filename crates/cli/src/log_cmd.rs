@@ -13,7 +13,8 @@ use clap::{Args, Subcommand};
 use detente_audit::{BUNDLE_FORMAT, BundleLine, BundleWriter, Header, audit};
 use detente_domain::Agreement;
 use detente_server::config::NodeConfig;
-use detente_store::Store;
+use detente_server::log_check::verify_log;
+use detente_store::{Store, StoreError};
 
 use crate::demo::print_table;
 
@@ -27,6 +28,10 @@ pub enum LogCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Recompute the log's Merkle tree from its entries and check it against the stored tree
+    /// and every checkpoint the node signed; names the first bad entry. Exit 0 intact,
+    /// 1 tampered, 2 the log cannot be checked.
+    Verify,
 }
 
 /// Options of `detente audit`.
@@ -38,7 +43,7 @@ pub struct AuditArgs {
     pub b: PathBuf,
 }
 
-/// A failed audit's verdict; it becomes the process exit code.
+/// A failed audit's (or log check's) verdict; it becomes the process exit code.
 #[derive(Debug)]
 pub enum Verdict {
     /// Something was changed, dropped, reordered, inserted or forged: exit 1.
@@ -60,7 +65,7 @@ impl Verdict {
 impl std::fmt::Display for Verdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::Tampered => "the audit found the logs tampered with (see above)",
+            Self::Tampered => "tampering found (see above)",
             Self::Unusable => "the bundles cannot be audited",
         })
     }
@@ -68,13 +73,91 @@ impl std::fmt::Display for Verdict {
 
 impl std::error::Error for Verdict {}
 
-/// Exports the log of the node in `home`.
-pub async fn run(home: &Path, database: Option<&str>, cmd: LogCommand) -> anyhow::Result<()> {
-    let LogCommand::Export { out } = cmd;
+/// Runs `detente log ...` for the node in `home` (`database` overrides its configured one).
+pub async fn run(
+    home: &Path,
+    database: Option<&str>,
+    cmd: LogCommand,
+    json: bool,
+) -> anyhow::Result<()> {
     let config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
     let text =
         std::fs::read_to_string(home.join(&config.agreement)).context("reading the agreement")?;
     let agreement = Agreement::from_toml(&text)?;
+    match cmd {
+        LogCommand::Export { out } => export(home, database, &config, agreement, out).await,
+        LogCommand::Verify => verify(home, database, &config, &agreement, json).await,
+    }
+}
+
+/// `detente log verify`: the whole log against the stored tree and the signed checkpoints.
+async fn verify(
+    home: &Path,
+    database: Option<&str>,
+    config: &NodeConfig,
+    agreement: &Agreement,
+    json: bool,
+) -> anyhow::Result<()> {
+    let store = match Store::open_at(&config.database_location(home, database), false).await {
+        Ok(s) => s,
+        // Opening checks the stored tree's shape; a database it refuses was altered.
+        Err(e @ StoreError::Corrupt(_)) => {
+            println!("TAMPERED  {e}");
+            return Err(Verdict::Tampered.into());
+        }
+        Err(e) => {
+            eprintln!("cannot open the database: {e}");
+            return Err(Verdict::Unusable.into());
+        }
+    };
+    let report = verify_log(&store, agreement, &config.party).await;
+    store.close().await;
+    let report = match report {
+        Ok(r) => r,
+        Err(e @ StoreError::Corrupt(_)) => {
+            println!("TAMPERED  {e}");
+            return Err(Verdict::Tampered.into());
+        }
+        Err(e) => {
+            eprintln!("cannot read the log: {e}");
+            return Err(Verdict::Unusable.into());
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "intact": report.problem.is_none(),
+                "entries": report.entries,
+                "nodes": report.nodes,
+                "checkpoints": report.checkpoints,
+                "problem": report.problem.as_ref().map(|p| serde_json::json!({"entry": p.entry, "what": p.what})),
+            })
+        );
+    } else {
+        println!(
+            "checked {} entries, {} tree nodes and {} signed checkpoints of {}'s log",
+            report.entries, report.nodes, report.checkpoints, config.party
+        );
+        match &report.problem {
+            Some(p) => println!("TAMPERED  {p}"),
+            None => println!("INTACT: the log matches its stored tree and every checkpoint."),
+        }
+    }
+    match report.problem {
+        Some(_) => Err(Verdict::Tampered.into()),
+        None => Ok(()),
+    }
+}
+
+/// `detente log export`.
+async fn export(
+    home: &Path,
+    database: Option<&str>,
+    config: &NodeConfig,
+    agreement: Agreement,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let store = Store::open_at(&config.database_location(home, database), false)
         .await
         .context("opening the database")?;

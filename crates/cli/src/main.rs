@@ -60,7 +60,7 @@ enum Command {
     Rebuild,
     /// The review of timeliness and quality for a period (HTML with charts, JSON or CSV).
     Review(review_cmd::ReviewArgs),
-    /// Export this node's log as a bundle for an auditor.
+    /// Export this node's log as a bundle for an auditor, or verify it against its checkpoints.
     #[command(subcommand)]
     Log(log_cmd::LogCommand),
     /// Verify two parties' log bundles against each other, trusting neither; exit 0 verified,
@@ -104,7 +104,9 @@ fn main() -> ExitCode {
             Command::Agreement(cmd) => agreement_cmd::run(&cli.home, cmd, cli.json),
             Command::Request(cmd) => request_cmd::run(&cli.home, cmd, cli.json).await,
             Command::Demo(args) => demo::run(&args).await,
-            Command::Log(cmd) => log_cmd::run(&cli.home, cli.database.as_deref(), cmd).await,
+            Command::Log(cmd) => {
+                log_cmd::run(&cli.home, cli.database.as_deref(), cmd, cli.json).await
+            }
             Command::Rebuild => log_cmd::rebuild(&cli.home, cli.database.as_deref()).await,
             Command::Review(args) => {
                 review_cmd::run(&cli.home, cli.database.as_deref(), &args).await

@@ -18,7 +18,7 @@ mod timestamp;
 pub use canonical::{MAX_MESSAGE_BYTES, canonical_bytes, parse_strict};
 pub use error::ProtocolError;
 pub use ids::{CaseId, Digest, MessageId, PartyId};
-pub use keys::{PublicKey, SecretKey};
+pub use keys::{PublicKey, SecretKey, verify_batch};
 pub use message::{
     AcknowledgementBody, AnswerBody, AttachmentRef, Body, ClarificationBody,
     ClarificationRequestBody, DeclineBody, DeclineReason, Envelope, MessageType, Observable,

@@ -11,6 +11,7 @@ mod extract;
 pub mod home;
 pub mod indicators;
 pub mod local_pair;
+pub mod log_check;
 pub mod node;
 pub mod objects;
 pub mod outbox;

@@ -7,7 +7,7 @@ use detente_domain::Agreement;
 use detente_protocol::SecretKey;
 use detente_store::Store;
 
-use crate::{checkpoints, config::NodeConfig, node::Node, outbox, router::router};
+use crate::{checkpoints, config::NodeConfig, log_check, node::Node, outbox, router::router};
 
 /// Opens the node in `home`: configuration, agreement, key and database.
 pub async fn open_node(home: &Path) -> Result<(NodeConfig, Arc<Node>), String> {
@@ -63,6 +63,18 @@ pub async fn serve(
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
+    // A node whose log no longer matches what it signed must not sign more on top of it:
+    // partners would see its next checkpoint as equivocation.
+    if let Some(problem) = log_check::check_head(node.store(), node.agreement(), node.party())
+        .await
+        .map_err(|e| format!("cannot check the log: {e}"))?
+    {
+        tracing::error!(%problem, "the log was changed outside detente");
+        return Err(format!(
+            "refusing to start: the log does not match the node's latest signed checkpoint \
+             ({problem}); run `detente log verify` to find the first changed entry"
+        ));
+    }
     // Installing twice is harmless (the demo starts two nodes in one process).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let partners = Arc::new(outbox::Partners::new(&node, config, home)?);

@@ -17,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-use detente_ledger::{Digest, LeafIndex, TreeSize};
+use detente_ledger::{Digest, LeafIndex, NodeId, TreeSize};
 use detente_protocol::{CaseId, MessageId, PartyId, Timestamp};
 
 use crate::{
@@ -203,6 +203,21 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<MessageRow>, StoreError> {
         dispatch!(Self, self, s => s.delivered_after(party, after_seq, limit).await)
+    }
+
+    /// The highest log index stored, if any entry is.
+    pub async fn last_entry_index(&self) -> Result<Option<u64>, StoreError> {
+        dispatch!(Self, self, s => s.last_entry_index().await)
+    }
+
+    /// The stored tree nodes at `level` with indices in `start..end`, in order.
+    pub async fn tree_nodes(
+        &self,
+        level: u8,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<(NodeId, Digest)>, StoreError> {
+        dispatch!(Self, self, s => s.tree_nodes(level, start, end).await)
     }
 
     /// The value of a named counter outside a write transaction (0 if never set).

@@ -246,6 +246,40 @@ impl Store {
         rows.iter().map(partner_checkpoint).collect()
     }
 
+    /// The highest log index stored, if any entry is; with no rows deleted it is the tree's
+    /// size minus one.
+    pub async fn last_entry_index(&self) -> Result<Option<u64>, StoreError> {
+        let idx: Option<i64> = sqlx::query_scalar("SELECT MAX(idx) FROM entries")
+            .fetch_one(&self.pool)
+            .await?;
+        idx.map(to_u64).transpose()
+    }
+
+    /// The stored tree nodes at `level` with indices in `start..end`, in order (for checks
+    /// that recompute the tree and compare).
+    pub async fn tree_nodes(
+        &self,
+        level: u8,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<(NodeId, Digest)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT idx, hash FROM tree_nodes WHERE level = $1 AND idx >= $2 AND idx < $3 \
+             ORDER BY idx",
+        )
+        .bind(i64::from(level))
+        .bind(to_i64(start)?)
+        .bind(to_i64(end)?)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id = NodeId::new(level, to_u64(r.try_get(0)?)?).map_err(corrupt)?;
+                Ok((id, digest(r.try_get(1)?, "tree node hash")?))
+            })
+            .collect()
+    }
+
     /// Envelopes this node delivered to `party` (the partner receipted them) with `seq`
     /// above `after_seq`, in `seq` order, at most `limit`.
     pub async fn delivered_after(

@@ -2,7 +2,10 @@
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
-use detente_ledger::{Digest, Frontier, LeafIndex, NodeId, ProofPlan, TreeSize, hash_leaf};
+use detente_ledger::{
+    Digest, Frontier, HashStore as _, LeafIndex, MemoryStore, NodeId, ProofPlan, TreeSize,
+    hash_leaf,
+};
 use detente_protocol::{CaseId, MessageId, PartyId, Timestamp};
 use sqlx::QueryBuilder;
 use sqlx::{
@@ -37,8 +40,16 @@ macro_rules! case_select {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// How many tree nodes one lookup statement asks for: more than any proof needs.
-const NODE_LOOKUP_WIDTH: usize = 64;
+/// How many tree nodes one lookup statement asks for: more than an inclusion proof needs from
+/// the database (about one per level below [`CACHED_LEVEL`]), and few enough that padding
+/// every lookup to this width costs little. Larger plans take several statements.
+const NODE_LOOKUP_WIDTH: usize = 16;
+
+/// Tree nodes at this level and above are also kept in memory. A complete node never
+/// changes, and there are few of them (one per 2^10 entries, 20,000 nodes or 640 KB at 10
+/// million entries), so an inclusion proof reads at most this many nodes, all near its leaf,
+/// from the database, and takes the rest from memory.
+const CACHED_LEVEL: u8 = 10;
 
 /// `SELECT ... WHERE (level, idx) IN (VALUES (?, ?), ...)` with [`NODE_LOOKUP_WIDTH`] pairs.
 fn node_lookup_sql() -> sqlx::AssertSqlSafe<&'static str> {
@@ -59,6 +70,8 @@ pub struct Store {
     // answer a second concurrent writer with SQLITE_BUSY. The lock guards the Merkle tree's
     // frontier as of the last commit.
     writer: Arc<Mutex<Frontier>>,
+    // The committed tree nodes at CACHED_LEVEL and above; extended under the writer lock.
+    upper: Arc<std::sync::RwLock<MemoryStore>>,
 }
 
 impl Store {
@@ -79,6 +92,7 @@ impl Store {
         let store = Self {
             pool,
             writer: Arc::new(Mutex::new(Frontier::new())),
+            upper: Arc::default(),
         };
         store.load_tree().await?;
         Ok(store)
@@ -95,6 +109,30 @@ impl Store {
         let hashes = self.node_hashes(&ids).await?;
         let frontier = Frontier::from_hashes(size, hashes).map_err(corrupt)?;
         *self.writer.lock().await = frontier;
+        let upper = sqlx::query(
+            "SELECT level, idx, hash FROM tree_nodes WHERE level >= ? ORDER BY level, idx",
+        )
+        .bind(i64::from(CACHED_LEVEL))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(node_row)
+        .collect::<Result<Vec<_>, _>>()?;
+        // The cache accepts each level's nodes only in order, so a row missing in the middle
+        // fails here, and one missing at the end fails the count.
+        {
+            let mut cache = self.upper_nodes();
+            cache.insert(&upper).map_err(corrupt)?;
+            let expected: u64 = (CACHED_LEVEL..=NodeId::MAX_LEVEL)
+                .map(|level| size.get() >> level)
+                .sum();
+            if cache.node_count() != expected {
+                return Err(StoreError::Corrupt(format!(
+                    "the tree of {size} entries has {} stored nodes at level {CACHED_LEVEL} and above, not {expected}",
+                    cache.node_count()
+                )));
+            }
+        }
         let mut tx = self.write().await?;
         let rows = sqlx::query("SELECT idx, bytes FROM entries WHERE idx >= ? ORDER BY idx")
             .bind(leaves)
@@ -114,8 +152,40 @@ impl Store {
         tx.commit().await
     }
 
-    /// The stored hashes of `ids`, in the same order.
+    /// The in-memory upper tree nodes (a poisoned lock only means a reader panicked).
+    fn upper_nodes(&self) -> std::sync::RwLockWriteGuard<'_, MemoryStore> {
+        self.upper
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The stored hashes of `ids`, in the same order: the upper nodes from memory, the rest
+    /// from the database in one statement per [`NODE_LOOKUP_WIDTH`] nodes.
     async fn node_hashes(&self, ids: &[NodeId]) -> Result<Vec<Digest>, StoreError> {
+        let cached: Vec<Option<Digest>> = {
+            let upper = self
+                .upper
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let Ok(found) = upper.get_many(ids);
+            found
+        };
+        let missing: Vec<NodeId> = ids
+            .iter()
+            .zip(&cached)
+            .filter(|(_, hash)| hash.is_none())
+            .map(|(&id, _)| id)
+            .collect();
+        let mut fetched = self.fetch_node_hashes(&missing).await?.into_iter();
+        Ok(cached
+            .into_iter()
+            .map(|hash| hash.or_else(|| fetched.next()))
+            .collect::<Option<Vec<_>>>()
+            .expect("one fetched hash per node not in memory"))
+    }
+
+    /// The hashes of `ids` from the database, in the same order.
+    async fn fetch_node_hashes(&self, ids: &[NodeId]) -> Result<Vec<Digest>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(NODE_LOOKUP_WIDTH) {
             // One statement text for every lookup, padded with a level no node has, so SQLite
@@ -130,18 +200,11 @@ impl Store {
             let rows = q.fetch_all(&self.pool).await?;
             let mut found = std::collections::HashMap::with_capacity(rows.len());
             for r in &rows {
-                let hash: Vec<u8> = r.try_get(2)?;
-                let hash: [u8; 32] = hash
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt("tree node hash is not 32 bytes".into()))?;
-                found.insert(
-                    (r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?),
-                    Digest::from_bytes(hash),
-                );
+                let (id, hash) = node_row(r)?;
+                found.insert(id, hash);
             }
             for id in chunk {
-                let key = (i64::from(id.level()), to_i64(id.index())?);
-                out.push(*found.get(&key).ok_or_else(|| {
+                out.push(*found.get(id).ok_or_else(|| {
                     StoreError::Corrupt(format!(
                         "tree node {}/{} is missing",
                         id.level(),
@@ -213,6 +276,37 @@ impl Store {
                 ))
             })
             .collect()
+    }
+
+    /// The highest log index stored, if any entry is; with no rows deleted it is the tree's
+    /// size minus one.
+    pub async fn last_entry_index(&self) -> Result<Option<u64>, StoreError> {
+        let idx: Option<i64> = sqlx::query_scalar("SELECT MAX(idx) FROM entries")
+            .fetch_one(&self.pool)
+            .await?;
+        idx.map(to_u64).transpose()
+    }
+
+    /// The stored tree nodes at `level` with indices in `start..end`, in order (for checks
+    /// that recompute the tree and compare).
+    pub async fn tree_nodes(
+        &self,
+        level: u8,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<(NodeId, Digest)>, StoreError> {
+        sqlx::query(
+            "SELECT level, idx, hash FROM tree_nodes WHERE level = ? AND idx >= ? AND idx < ? \
+             ORDER BY idx",
+        )
+        .bind(i64::from(level))
+        .bind(to_i64(start)?)
+        .bind(to_i64(end)?)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(node_row)
+        .collect()
     }
 
     /// This node's latest signed checkpoint (signed-note text), if it has one.
@@ -337,6 +431,7 @@ impl Store {
             tx,
             counters: std::collections::HashMap::new(),
             guard,
+            upper: Arc::clone(&self.upper),
         })
     }
 
@@ -483,6 +578,7 @@ pub struct WriteTx {
     // Counters read or changed in this transaction: (value, changed).
     counters: std::collections::HashMap<String, (u64, bool)>,
     guard: OwnedMutexGuard<Frontier>,
+    upper: Arc<std::sync::RwLock<MemoryStore>>,
 }
 
 impl WriteTx {
@@ -511,6 +607,16 @@ impl WriteTx {
         }
         self.tx.commit().await?;
         *self.guard = self.frontier;
+        let upper: Vec<(NodeId, Digest)> = self
+            .new_nodes
+            .into_iter()
+            .filter(|(id, _)| id.level() >= CACHED_LEVEL)
+            .collect();
+        self.upper
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(&upper)
+            .expect("the frontier creates each level's nodes in order, after those loaded at open");
         Ok(())
     }
 
@@ -973,6 +1079,18 @@ fn partner_checkpoint(r: &SqliteRow) -> Result<PartnerCheckpoint, StoreError> {
     })
 }
 
+/// A `tree_nodes` row selected as `level, idx, hash`.
+fn node_row(r: &SqliteRow) -> Result<(NodeId, Digest), StoreError> {
+    let level = u8::try_from(r.try_get::<i64, _>(0)?)
+        .map_err(|_| StoreError::Corrupt("tree node level out of range".into()))?;
+    let id = NodeId::new(level, to_u64(r.try_get(1)?)?).map_err(corrupt)?;
+    let hash: Vec<u8> = r.try_get(2)?;
+    let hash: [u8; 32] = hash
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("tree node hash is not 32 bytes".into()))?;
+    Ok((id, Digest::from_bytes(hash)))
+}
+
 fn corrupt(e: detente_ledger::LedgerError) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
@@ -1059,6 +1177,55 @@ mod tests {
             assert!(err.to_string().contains("append-only"), "{err}");
         }
         assert_eq!(store.entry_count().await.expect("count"), 2);
+    }
+
+    #[tokio::test]
+    async fn proofs_from_the_cached_upper_tree_match_an_in_memory_log_before_and_after_reopening() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.db");
+        let store = Store::open(&path, true).await.expect("open");
+        let bytes: Vec<Vec<u8>> = (0..5000u32).map(|i| i.to_be_bytes().to_vec()).collect();
+        let mut reference = detente_ledger::MemoryLog::new();
+        // Uneven batches, so upper nodes are completed both inside and across commits.
+        for chunk in bytes.chunks(1777) {
+            let entries: Vec<NewEntry<'_>> = chunk
+                .iter()
+                .map(|b| NewEntry {
+                    kind: EntryKind::Receipt,
+                    direction: Direction::In,
+                    message_id: MessageId::random(),
+                    bytes: b,
+                    recorded_at: at(1),
+                })
+                .collect();
+            let mut tx = store.write().await.expect("write");
+            tx.append_entries(&entries).await.expect("append");
+            tx.commit().await.expect("commit");
+            reference.append_entries(chunk).expect("room");
+        }
+        let check = |store: Store| {
+            let reference = &reference;
+            async move {
+                for (index, size) in [
+                    (0, 5000),
+                    (1023, 1024),
+                    (2047, 4096),
+                    (4999, 5000),
+                    (7, 3001),
+                ] {
+                    let (index, size) = (LeafIndex::new(index), TreeSize::new(size));
+                    assert_eq!(
+                        store.inclusion_proof(index, size).await.expect("proof"),
+                        reference.inclusion_proof(index, size).expect("proof"),
+                        "entry {index} at size {size}"
+                    );
+                }
+                assert_eq!(store.tree_head().await.1, reference.root());
+            }
+        };
+        check(store.clone()).await;
+        store.close().await;
+        check(Store::open(&path, false).await.expect("reopen")).await;
     }
 
     #[tokio::test]

@@ -13,6 +13,7 @@ use crate::harness::{detente, pair, work_cases};
 
 struct Bundles {
     _dir: tempfile::TempDir,
+    homes: [PathBuf; 2],
     us: PathBuf,
     cn: PathBuf,
     us_key: SecretKey,
@@ -51,6 +52,7 @@ async fn exchanged_bundles() -> Bundles {
     )
     .unwrap();
     Bundles {
+        homes: [us.home.clone(), cn.home.clone()],
         us: us_out,
         cn: cn_out,
         us_key: SecretKey::from_pkcs8_pem(&pem).unwrap(),
@@ -90,6 +92,55 @@ fn first_entry(lines: &[String]) -> usize {
         .unwrap()
 }
 
+/// The figures the auditor recomputes from the two bundles are the ones each node's own review
+/// shows for the year, direction by direction. (The review measures open cases at "now" and the
+/// audit at the latest receipt, so only figures that do not move with the clock are compared;
+/// the exchanged cases are all closed.)
+fn the_audit_reproduces_the_figures_both_nodes_show(b: &Bundles) {
+    let o = detente()
+        .args(["--json", "audit"])
+        .arg(&b.us)
+        .arg(&b.cn)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let audit: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let year = &audit["as_of"].as_str().unwrap()[..4];
+    let audited = audit["figures"].as_array().unwrap();
+    assert!(!audited.is_empty(), "{audit}");
+    for home in &b.homes {
+        let o = detente()
+            .arg("--home")
+            .arg(home)
+            .args(["review", "--period", year, "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let review: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let shown = review["directions"].as_array().unwrap();
+        // The review lists every direction of the agreement; the audit those with requests.
+        let busy = shown.iter().filter(|d| d["figures"]["filed"] != 0).count();
+        assert_eq!(busy, audited.len(), "{}: {audit}", home.display());
+        for a in audited {
+            let n = shown
+                .iter()
+                .find(|d| d["requester"] == a["requester"] && d["responder"] == a["responder"])
+                .unwrap_or_else(|| panic!("{} shows no direction {a}", home.display()));
+            let f = &n["figures"];
+            for (audited, shown) in [
+                (&a["filed"], &f["filed"]),
+                (&a["acknowledged"], &f["acknowledged"]),
+                (&a["answered"], &f["answered"]["finally"]),
+                (&a["withdrawn"], &f["withdrawn"]),
+                (&a["time_to_acknowledge"], &f["time_to_acknowledge"]),
+                (&a["time_to_final_answer"], &f["time_to_final_answer"]),
+            ] {
+                assert_eq!(audited, shown, "audit {a} vs {} {f}", home.display());
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_audit_verifies_intact_bundles_and_catches_every_kind_of_tampering() {
     let b = exchanged_bundles().await;
@@ -99,6 +150,7 @@ async fn an_audit_verifies_intact_bundles_and_catches_every_kind_of_tampering() 
     assert!(out.contains("VERIFIED") && out.contains("US → CN"), "{out}");
     let (code, out) = audit(&b.cn, &b.us);
     assert_eq!(code, Some(0), "either order verifies: {out}");
+    the_audit_reproduces_the_figures_both_nodes_show(&b);
 
     // A single changed byte inside an entry (the answer text of a receipt-bearing envelope).
     let (code, out) = audit_altered(&b, |lines| {

@@ -11,3 +11,4 @@ mod harness;
 mod indicators;
 mod matching;
 mod review;
+mod tamper;

@@ -1,0 +1,299 @@
+//! Run-time checks of the node's own log against its signed checkpoints and stored tree.
+//!
+//! SQL triggers stop detente itself from changing or deleting log rows, but not someone with
+//! write access to the database file. The node cannot prevent that; it can notice it, because
+//! every committed write is covered by a checkpoint it signed in the same transaction:
+//!
+//! - [`check_head`], at start-up, costs O(log n): the latest checkpoint is signed by this
+//!   node's key, covers exactly the stored tree, and its root is the root of the stored tree;
+//!   the last entry hashes to its stored leaf and nothing is stored past it. It catches
+//!   changes at the end of the log and to the tree's upper nodes, not a changed old entry.
+//! - [`verify_log`] (`detente log verify`) costs O(n): it recomputes the whole tree from the
+//!   entries, compares every entry with its stored leaf, every stored node with the recomputed
+//!   one and every signed checkpoint's root with the recomputed root at its size, and names
+//!   the first entry (or node, or checkpoint) at fault.
+
+use std::{collections::BTreeMap, fmt};
+
+use detente_domain::Agreement;
+use detente_ledger::{Checkpoint, Digest, Frontier, NodeId, SignedCheckpoint, TreeSize, hash_leaf};
+use detente_protocol::PartyId;
+use detente_store::{Store, StoreError};
+
+/// Entries read and checked per round trip by [`verify_log`].
+const CHUNK: u64 = 10_000;
+
+/// The first thing found wrong with the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogProblem {
+    /// The entry at fault, when one can be named.
+    pub entry: Option<u64>,
+    /// What is wrong.
+    pub what: String,
+}
+
+impl fmt::Display for LogProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.entry {
+            Some(i) => write!(f, "entry {i} {}", self.what),
+            None => f.write_str(&self.what),
+        }
+    }
+}
+
+/// What [`verify_log`] checked, and the first problem it found.
+#[derive(Debug, Clone, Default)]
+pub struct LogVerification {
+    /// Entries compared with their stored leaves.
+    pub entries: u64,
+    /// Stored tree nodes compared with the recomputed tree (leaves included).
+    pub nodes: u64,
+    /// Signed checkpoints whose roots were compared with the recomputed tree.
+    pub checkpoints: u64,
+    /// The first problem; `None` means the log is intact.
+    pub problem: Option<LogProblem>,
+}
+
+fn problem(entry: Option<u64>, what: impl Into<String>) -> Option<LogProblem> {
+    Some(LogProblem {
+        entry,
+        what: what.into(),
+    })
+}
+
+/// This node's checkpoints must name its own log and verify under one of its pinned keys.
+fn own_checkpoint(
+    agreement: &Agreement,
+    party: &PartyId,
+    note: &str,
+) -> Result<Checkpoint, String> {
+    let signed = SignedCheckpoint::parse(note).map_err(|e| format!("is malformed: {e}"))?;
+    let keys = agreement
+        .party(party)
+        .map(|p| p.public_keys.as_slice())
+        .unwrap_or_default();
+    let checkpoint = keys
+        .iter()
+        .find_map(|k| signed.verify(k, party.as_str()).ok())
+        .ok_or_else(|| format!("is not signed by a key the agreement pins for {party}"))?;
+    let origin = format!("detente/{}/{party}", agreement.id);
+    if checkpoint.origin() != origin {
+        return Err(format!(
+            "names log {:?}, not {origin:?}",
+            checkpoint.origin()
+        ));
+    }
+    Ok(checkpoint.clone())
+}
+
+/// The start-up check: the latest signed checkpoint against the stored tree and the last
+/// entry. `Ok(Some(_))` means the database was changed outside detente.
+pub async fn check_head(
+    store: &Store,
+    agreement: &Agreement,
+    party: &PartyId,
+) -> Result<Option<LogProblem>, StoreError> {
+    let (size, root) = store.tree_head().await;
+    let Some(note) = store.latest_checkpoint().await? else {
+        // A log without checkpoints (written before they existed) has nothing signed to
+        // compare with.
+        return Ok(None);
+    };
+    let checkpoint = match own_checkpoint(agreement, party, &note) {
+        Ok(c) => c,
+        Err(why) => return Ok(problem(None, format!("the latest checkpoint {why}"))),
+    };
+    if checkpoint.size() != size {
+        return Ok(problem(
+            Some(checkpoint.size().min(size).get()),
+            format!(
+                "is where the stored tree ({size} entries) and the latest checkpoint the node \
+                 signed ({} entries) part: entries were added or removed outside detente",
+                checkpoint.size()
+            ),
+        ));
+    }
+    if checkpoint.root() != root {
+        return Ok(problem(
+            None,
+            format!(
+                "the stored tree's root at size {size} is not the root the node signed: \
+                 the tree was changed outside detente"
+            ),
+        ));
+    }
+    let last = store.last_entry_index().await?;
+    if last.map_or(0, |l| l + 1) != size.get() {
+        return Ok(problem(
+            last,
+            format!("is the last stored entry, but the tree holds {size} entries"),
+        ));
+    }
+    if let Some(last) = last {
+        let bytes = store.entries(last, last + 1).await?;
+        let leaf = store.tree_nodes(0, last, last + 1).await?;
+        let hashed = bytes.first().map(|(_, _, _, b)| hash_leaf(b));
+        if hashed.is_none() || hashed != leaf.first().map(|(_, h)| *h) {
+            return Ok(problem(
+                Some(last),
+                "does not hash to its stored leaf: it was changed outside detente",
+            ));
+        }
+    }
+    Ok(None)
+}
+
+/// What is wrong with the stored entry at `index`, if anything, given its row and leaf.
+fn check_entry(
+    index: u64,
+    size: TreeSize,
+    row: Option<&(u64, String, String, Vec<u8>)>,
+    leaf: Option<&(NodeId, Digest)>,
+) -> Option<&'static str> {
+    let Some((.., bytes)) = row.filter(|r| r.0 == index) else {
+        return Some("is missing: its row was deleted outside detente");
+    };
+    match leaf.filter(|(id, _)| id.index() == index) {
+        Some((_, hash)) if *hash == hash_leaf(bytes) => None,
+        Some(_) => Some(
+            "does not hash to its stored leaf: it was changed (or moved from another position) \
+             outside detente",
+        ),
+        None if index >= size.get() => {
+            Some("lies past the end of the tree: it was inserted outside detente")
+        }
+        None => Some("has no stored leaf: the tree was changed outside detente"),
+    }
+}
+
+/// Recomputes the whole tree from the stored entries and compares it with the stored tree
+/// and every checkpoint the node signed; stops at the first problem.
+pub async fn verify_log(
+    store: &Store,
+    agreement: &Agreement,
+    party: &PartyId,
+) -> Result<LogVerification, StoreError> {
+    let mut report = LogVerification::default();
+    let mut checkpoints: Vec<(TreeSize, Digest)> = Vec::new();
+    for (n, note) in store.checkpoint_notes().await?.iter().enumerate() {
+        match own_checkpoint(agreement, party, note) {
+            Ok(c) => checkpoints.push((c.size(), c.root())),
+            Err(why) => {
+                report.problem = problem(None, format!("checkpoint {} {why}", n + 1));
+                return Ok(report);
+            }
+        }
+    }
+    let (size, _) = store.tree_head().await;
+    // Rows stored past the tree are examined too: they were inserted behind detente's back.
+    let end = size
+        .get()
+        .max(store.last_entry_index().await?.map_or(0, |l| l + 1));
+    let mut pending = checkpoints.iter().peekable();
+    let mut frontier = Frontier::new();
+    let mut start = 0;
+    while start < end {
+        let stop = (start + CHUNK).min(end);
+        let rows = store.entries(start, stop).await?;
+        let leaves = store.tree_nodes(0, start, stop).await?;
+        for (k, index) in (start..stop).enumerate() {
+            // A deleted row or leaf shifts the rest of the chunk; the first mismatch is the
+            // entry to name.
+            if let Some(what) = check_entry(index, size, rows.get(k), leaves.get(k)) {
+                report.problem = problem(Some(index), what);
+                return Ok(report);
+            }
+        }
+        report.entries += stop - start;
+        report.nodes += stop - start;
+        // Grow the recomputed tree up to each checkpoint size in turn, so every signed root
+        // is compared at exactly its size.
+        let hashes: Vec<Digest> = leaves.iter().map(|(_, h)| *h).collect();
+        let mut created: Vec<(NodeId, Digest)> = Vec::new();
+        let mut done = start;
+        while done < stop {
+            let upto = pending
+                .peek()
+                .map_or(stop, |(s, _)| s.get().clamp(done + 1, stop));
+            let range = usize::try_from(done - start).expect("a chunk fits in memory")
+                ..usize::try_from(upto - start).expect("a chunk fits in memory");
+            let nodes = frontier
+                .append(&hashes[range])
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            created.extend(nodes.into_iter().filter(|(id, _)| id.level() > 0));
+            done = upto;
+            while let Some((s, root)) = pending.next_if(|(s, _)| *s <= frontier.size()) {
+                report.checkpoints += 1;
+                if *s != frontier.size() || *root != frontier.root() {
+                    report.problem = problem(
+                        None,
+                        format!(
+                            "the entries do not have the root the node signed at size {s}: \
+                             entries before it were changed, dropped, reordered or inserted"
+                        ),
+                    );
+                    return Ok(report);
+                }
+            }
+        }
+        if let Some(p) = compare_nodes(store, &created).await? {
+            report.problem = Some(p);
+            return Ok(report);
+        }
+        report.nodes += created.len() as u64;
+        start = stop;
+    }
+    if let Some((s, _)) = pending.next() {
+        report.problem = problem(
+            Some(end),
+            format!(
+                "is missing: the node signed a checkpoint at size {s}, but the log holds {end} \
+                 entries, so entries were dropped at the end"
+            ),
+        );
+    } else if let Some((s, _)) = checkpoints.last().filter(|(s, _)| s.get() < end) {
+        report.problem = problem(
+            Some(s.get()),
+            format!(
+                "and those after it up to {end} are covered by no checkpoint the node signed: \
+                 they were inserted outside detente"
+            ),
+        );
+    }
+    Ok(report)
+}
+
+/// Compares recomputed interior nodes with the stored ones, one query per level.
+async fn compare_nodes(
+    store: &Store,
+    created: &[(NodeId, Digest)],
+) -> Result<Option<LogProblem>, StoreError> {
+    let mut by_level: BTreeMap<u8, Vec<(NodeId, Digest)>> = BTreeMap::new();
+    for &node in created {
+        by_level.entry(node.0.level()).or_default().push(node);
+    }
+    for (level, nodes) in by_level {
+        // The nodes one chunk completes at a level are consecutive.
+        let (Some(first), Some(last)) = (nodes.first(), nodes.last()) else {
+            continue;
+        };
+        let stored = store
+            .tree_nodes(level, first.0.index(), last.0.index() + 1)
+            .await?;
+        for (k, node) in nodes.iter().enumerate() {
+            if stored.get(k) != Some(node) {
+                let id = node.0;
+                return Ok(problem(
+                    None,
+                    format!(
+                        "stored tree node {id} does not match entries {}..{}: the tree was \
+                         changed outside detente",
+                        id.first_leaf(),
+                        id.complete_at()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(None)
+}
