@@ -56,8 +56,7 @@ pub async fn serve(
         stop_rx.clone(),
     ));
     let watcher = tokio::spawn(checkpoints::run(Arc::clone(&node), partners, stop_rx));
-    let app = router(Arc::clone(&node), &config.limits)
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(Arc::clone(&node), config).into_make_service_with_connect_info::<SocketAddr>();
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let handle = axum_server::Handle::new();

@@ -6,3 +6,4 @@ pub mod log;
 pub mod requests;
 pub mod review;
 pub mod status;
+pub mod taxii;

@@ -12,4 +12,5 @@ mod outbox;
 mod rate_limit;
 mod rebuild;
 mod review;
+mod taxii;
 mod tls;
