@@ -30,7 +30,7 @@ use detente_stix::{
     BundleWriter, FileReport, ImportOptions, Importer, Stix20Policy, StixId, StixObject, Timestamp,
     misp::Manifest, tlp,
 };
-use detente_store::{Collection, ObjectQuery, ShareContext, Store, Versions};
+use detente_store::{Collection, ObjectQuery, ShareContext, StixRow, Store, Versions};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
@@ -273,7 +273,7 @@ fn folder(dir: &Path, out: &mut Vec<Source>) -> anyhow::Result<()> {
 
 /// What the parser thread sends the writer.
 enum Parsed {
-    Batch(Vec<StixObject>),
+    Batch(Vec<StixRow>),
     Done(String, Result<FileReport, String>),
 }
 
@@ -332,7 +332,7 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
             Parsed::Batch(batch) => {
                 let c = node
                     .store
-                    .insert_stix(&batch, &share, args.collection.as_deref(), now_micros())
+                    .insert_stix_rows(&batch, &share, args.collection.as_deref(), now_micros())
                     .await
                     .context("storing the objects")?;
                 current.stored += c.inserted;
@@ -441,7 +441,8 @@ fn parse_all(
         let mut batch = Vec::with_capacity(BATCH);
         let mut writer_gone = false;
         let result = importer.read(bar.wrap_read(reader), |obj| {
-            batch.push(obj);
+            // Serialised here, on the parser's core, while the writer stores the last batch.
+            batch.push(StixRow::of(&obj));
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                 if tx.blocking_send(Parsed::Batch(full)).is_err() {

@@ -60,6 +60,10 @@ pub fn router(node: Arc<Node>, config: &NodeConfig) -> Router {
         .route("/api/v1/status", get(routes::status::get_status))
         .route("/api/v1/review", get(routes::review::get_review))
         .route(
+            "/api/v1/indicators",
+            get(routes::indicators::list_indicators),
+        )
+        .route(
             "/api/v1/requests",
             get(routes::requests::list_requests).post(routes::requests::file_request),
         )

@@ -19,5 +19,6 @@ pub use rows::{
 };
 pub use sqlite::{Store, WriteTx};
 pub use stix::{
-    Collection, InsertCounts, ObjectPage, ObjectQuery, ReadAs, ShareContext, StoredObject, Versions,
+    Collection, InsertCounts, ObjectPage, ObjectQuery, ReadAs, ShareContext, StixRow, StoredObject,
+    Versions,
 };

@@ -2,6 +2,7 @@
 
 pub mod federation;
 pub mod health;
+pub mod indicators;
 pub mod log;
 pub mod requests;
 pub mod review;

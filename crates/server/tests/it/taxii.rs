@@ -98,7 +98,11 @@ async fn patterns(r: reqwest::RequestBuilder) -> Vec<u32> {
     let resp = r.send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["content-type"], TAXII);
-    let body: Value = resp.json().await.unwrap();
+    numbers(&resp.json().await.unwrap())
+}
+
+/// The indicator numbers (`198.51.100.N`) in an envelope or API page, sorted.
+fn numbers(body: &Value) -> Vec<u32> {
     let mut n: Vec<u32> = body["objects"]
         .as_array()
         .unwrap()
@@ -179,6 +183,46 @@ async fn tlp_decides_what_each_taxii_reader_gets_at_every_level() {
     };
     let direct = us.node().store().stix_objects(&q, &who).await.unwrap();
     assert_eq!(direct.objects.len(), 4);
+}
+
+/// `path` on `node`, signed as a read by the partner `signer`.
+fn signed(node: &TestNode, signer: &TestNode, path: &str) -> reqwest::RequestBuilder {
+    let time = detente_server::node::now();
+    node.anonymous(Method::GET, path)
+        .header("x-detente-party", signer.party.as_str())
+        .header("x-detente-time", time.to_string())
+        .header("x-detente-signature", signer.node().sign_read(time, path))
+        .header("accept", TAXII)
+}
+
+#[tokio::test]
+async fn the_api_and_partner_signed_reads_apply_tlp_at_every_level() {
+    let pair = spawn_pair_with(PairOptions {
+        configure: Some(Box::new(users)),
+        ..PairOptions::default()
+    })
+    .await;
+    let (us, cn) = (&pair.us, &pair.cn);
+    seeded(us).await;
+    let api = "/api/v1/indicators?limit=100";
+    let (status, local) = us.get(api).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(numbers(&local), [0, 1, 2, 3, 4, 5]);
+    let partner: Value = signed(us, cn, api)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(numbers(&partner), [0, 1, 2, 5]);
+    // The partner node reading TAXII by signature gets the same as its TAXII user.
+    assert_eq!(
+        patterns(signed(us, cn, &objects_path(COMMUNITY))).await,
+        [0, 1, 2, 5]
+    );
+    let (status, _) = us.get("/api/v1/indicators?limit=0").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
