@@ -22,14 +22,15 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use detente_domain::Agreement;
 use detente_protocol::PartyId;
 use detente_server::{
-    config::NodeConfig,
+    config::{CONFIG_FILE, NodeConfig, TaxiiUser},
     indicators::{Audience, read_as},
+    taxii_pull,
 };
 use detente_stix::{
     BundleWriter, FileReport, ImportOptions, Importer, Stix20Policy, StixId, StixObject, Timestamp,
     misp::Manifest, tlp,
 };
-use detente_store::{Collection, ObjectQuery, ShareContext, Store, Versions};
+use detente_store::{Collection, ObjectQuery, ShareContext, StixRow, Store, Versions};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
@@ -63,6 +64,21 @@ pub enum IndicatorsCommand {
     Collections,
     /// Create (or update) a TAXII collection.
     CollectionAdd(CollectionArgs),
+    /// Add a TAXII user (HTTP Basic) who reads for a partner party; prints the password once.
+    UserAdd {
+        /// The user name.
+        name: String,
+        /// The party the user reads for (TLP treats the user as that party).
+        #[arg(long)]
+        party: PartyId,
+    },
+    /// Pull the partner collections of `[[indicators.pull]]` now (the node also pulls them
+    /// every `indicators.pull_every_secs`).
+    Pull {
+        /// Only the collections served by this party.
+        #[arg(long)]
+        party: Option<PartyId>,
+    },
 }
 
 /// Options of `detente indicators collection-add`.
@@ -172,6 +188,9 @@ pub async fn run(
     cmd: IndicatorsCommand,
     json: bool,
 ) -> anyhow::Result<()> {
+    if let IndicatorsCommand::UserAdd { name, party } = &cmd {
+        return user_add(home, name, party);
+    }
     let node = Node::open(home, database).await?;
     match cmd {
         IndicatorsCommand::Import(args) => import(&node, args, json).await,
@@ -191,6 +210,8 @@ pub async fn run(
             println!("{}", c.id);
             Ok(())
         }
+        IndicatorsCommand::Pull { party } => pull(home, &node, party.as_ref(), json).await,
+        IndicatorsCommand::UserAdd { .. } => unreachable!("handled before the database opens"),
     }
 }
 
@@ -257,7 +278,7 @@ fn folder(dir: &Path, out: &mut Vec<Source>) -> anyhow::Result<()> {
 
 /// What the parser thread sends the writer.
 enum Parsed {
-    Batch(Vec<StixObject>),
+    Batch(Vec<StixRow>),
     Done(String, Result<FileReport, String>),
 }
 
@@ -316,7 +337,7 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
             Parsed::Batch(batch) => {
                 let c = node
                     .store
-                    .insert_stix(&batch, &share, args.collection.as_deref(), now_micros())
+                    .insert_stix_rows(&batch, &share, args.collection.as_deref(), now_micros())
                     .await
                     .context("storing the objects")?;
                 current.stored += c.inserted;
@@ -425,7 +446,8 @@ fn parse_all(
         let mut batch = Vec::with_capacity(BATCH);
         let mut writer_gone = false;
         let result = importer.read(bar.wrap_read(reader), |obj| {
-            batch.push(obj);
+            // Serialised here, on the parser's core, while the writer stores the last batch.
+            batch.push(StixRow::of(&obj));
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                 if tx.blocking_send(Parsed::Batch(full)).is_err() {
@@ -615,6 +637,69 @@ async fn export(node: &Node, args: &ExportArgs) -> anyhow::Result<()> {
     let written = w.written();
     w.finish()?;
     eprintln!("exported {written} objects");
+    Ok(())
+}
+
+fn user_add(home: &Path, name: &str, party: &PartyId) -> anyhow::Result<()> {
+    let mut config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).context("reading the system's random source")?;
+    let password = hex::encode(secret);
+    config.indicators.taxii_users.insert(
+        name.to_owned(),
+        TaxiiUser {
+            party: party.clone(),
+            password_sha256: detente_server::token_hash(&password),
+        },
+    );
+    let path = home.join(CONFIG_FILE);
+    std::fs::write(&path, config.to_toml())
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!(
+        "TAXII user {name} reads for {party}; restart the node to apply. Password (shown once):"
+    );
+    println!("{password}");
+    Ok(())
+}
+
+async fn pull(home: &Path, node: &Node, party: Option<&PartyId>, json: bool) -> anyhow::Result<()> {
+    let http = taxii_pull::http_client()?;
+    let mut results = Vec::new();
+    for source in &node.config.indicators.pull {
+        if party.is_some_and(|p| p != &source.party) {
+            continue;
+        }
+        let r = taxii_pull::pull(&node.store, home, &node.config, source, &http, now_micros())
+            .await
+            .with_context(|| format!("pulling {} from {}", source.collection, source.party))?;
+        results.push(json!({
+            "party": source.party.to_string(), "collection": source.collection,
+            "pages": r.pages, "received": r.received, "stored": r.stored,
+            "duplicates": r.duplicates, "rejected": r.rejected, "added_after": r.added_after,
+        }));
+    }
+    if results.is_empty() {
+        return Err(CliError::Invalid(
+            "no matching [[indicators.pull]] source in detente.toml".into(),
+        )
+        .into());
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        for r in &results {
+            println!(
+                "{} {}: {} received, {} new, {} already held, {} rejected; bookmark {}",
+                r["party"].as_str().unwrap_or_default(),
+                r["collection"].as_str().unwrap_or_default(),
+                r["received"],
+                r["stored"],
+                r["duplicates"],
+                r["rejected"].as_array().map_or(0, Vec::len),
+                r["added_after"].as_str().unwrap_or("(none)")
+            );
+        }
+    }
     Ok(())
 }
 

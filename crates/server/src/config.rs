@@ -46,10 +46,10 @@ pub struct IndicatorsConfig {
     #[serde(default = "amber")]
     pub default_tlp: Tlp,
     /// TAXII users for HTTP Basic authentication, by user name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub taxii_users: BTreeMap<String, TaxiiUser>,
-    /// Partner TAXII collections this node pulls.
-    #[serde(default)]
+    /// Partner TAXII collections this node pulls (`[[indicators.pull]]` sections).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pull: Vec<PullSource>,
     /// Seconds between scheduled pulls; 0 pulls only on demand (`detente indicators pull`).
     #[serde(default = "hourly")]

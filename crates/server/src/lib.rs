@@ -19,6 +19,7 @@ pub mod review;
 mod router;
 mod routes;
 mod serve;
+pub mod taxii_pull;
 
 pub use extract::token_hash;
 pub use router::router;

@@ -16,11 +16,11 @@ use tower_governor::{
 use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 
 use crate::{
-    config::Limits,
+    config::NodeConfig,
     error::{ApiError, ErrorCode},
     node::Node,
     outbox::ENVELOPES_PATH,
-    routes,
+    routes::{self, taxii},
 };
 
 /// What every handler can reach.
@@ -28,10 +28,13 @@ use crate::{
 pub struct AppState {
     /// The node.
     pub node: Arc<Node>,
+    /// Its configuration (limits, TAXII users, the TLP default).
+    pub config: Arc<NodeConfig>,
 }
 
 /// The node's HTTP application. Serve it with connect info (`SocketAddr`) for rate limiting.
-pub fn router(node: Arc<Node>, limits: &Limits) -> Router {
+pub fn router(node: Arc<Node>, config: &NodeConfig) -> Router {
+    let limits = &config.limits;
     let governor = GovernorConfigBuilder::default()
         .per_millisecond(u64::from(1000 / limits.requests_per_second.max(1)).max(1))
         .burst_size(limits.burst.max(1))
@@ -57,6 +60,10 @@ pub fn router(node: Arc<Node>, limits: &Limits) -> Router {
         .route("/api/v1/status", get(routes::status::get_status))
         .route("/api/v1/review", get(routes::review::get_review))
         .route(
+            "/api/v1/indicators",
+            get(routes::indicators::list_indicators),
+        )
+        .route(
             "/api/v1/requests",
             get(routes::requests::list_requests).post(routes::requests::file_request),
         )
@@ -67,6 +74,31 @@ pub fn router(node: Arc<Node>, limits: &Limits) -> Router {
         .route(
             "/api/v1/requests/{case}/messages",
             post(routes::requests::send_message),
+        )
+        // TAXII 2.1 (routes/taxii.rs); paths end in a slash, as the specification writes them.
+        .route("/taxii2/", get(taxii::get_discovery))
+        .route(taxii::API_ROOT, get(taxii::get_api_root))
+        .route("/taxii2/detente/status/{id}/", get(taxii::get_status))
+        .route("/taxii2/detente/collections/", get(taxii::list_collections))
+        .route(
+            "/taxii2/detente/collections/{collection}/",
+            get(taxii::get_collection),
+        )
+        .route(
+            "/taxii2/detente/collections/{collection}/manifest/",
+            get(taxii::get_manifest),
+        )
+        .route(
+            "/taxii2/detente/collections/{collection}/objects/",
+            get(taxii::get_objects).post(taxii::add_objects),
+        )
+        .route(
+            "/taxii2/detente/collections/{collection}/objects/{id}/",
+            get(taxii::get_object),
+        )
+        .route(
+            "/taxii2/detente/collections/{collection}/objects/{id}/versions/",
+            get(taxii::get_object_versions),
         )
         .fallback(|| async {
             ApiError::new(
@@ -83,7 +115,10 @@ pub fn router(node: Arc<Node>, limits: &Limits) -> Router {
             Duration::from_secs(60),
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(AppState { node })
+        .with_state(AppState {
+            node,
+            config: Arc::new(config.clone()),
+        })
 }
 
 /// The rate limiter's refusal in the node's error envelope (`rate_limited`), not the

@@ -7,7 +7,9 @@ use detente_domain::Agreement;
 use detente_protocol::SecretKey;
 use detente_store::Store;
 
-use crate::{checkpoints, config::NodeConfig, log_check, node::Node, outbox, router::router};
+use crate::{
+    checkpoints, config::NodeConfig, log_check, node::Node, outbox, router::router, taxii_pull,
+};
 
 /// Opens the node in `home`: configuration, agreement, key and database.
 pub async fn open_node(home: &Path) -> Result<(NodeConfig, Arc<Node>), String> {
@@ -84,9 +86,14 @@ pub async fn serve(
         Arc::clone(&partners),
         stop_rx.clone(),
     ));
+    let puller = tokio::spawn(taxii_pull::run(
+        node.store().clone(),
+        home.to_path_buf(),
+        config.clone(),
+        stop_rx.clone(),
+    ));
     let watcher = tokio::spawn(checkpoints::run(Arc::clone(&node), partners, stop_rx));
-    let app = router(Arc::clone(&node), &config.limits)
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(Arc::clone(&node), config).into_make_service_with_connect_info::<SocketAddr>();
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let handle = axum_server::Handle::new();
@@ -130,6 +137,7 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     let _ = worker.await;
     let _ = watcher.await;
+    let _ = puller.await;
     node.store().close().await;
     tracing::info!(party = %node.party(), "node stopped");
     result.map_err(|e| format!("server error: {e}"))

@@ -23,6 +23,7 @@ mod object;
 pub mod pattern;
 mod props;
 mod sharing;
+pub mod synthetic;
 mod timestamp;
 pub mod tlp;
 pub mod v20;

@@ -71,6 +71,9 @@ pub fn upgrade(mut obj: Map<String, Value>) -> Result<Map<String, Value>, Object
         return Ok(obj);
     }
     obj.insert("spec_version".into(), Value::String("2.1".into()));
+    // STIX 2.1 forbids empty lists (§3.1), which 2.0 producers (MITRE's `x_mitre_contributors`)
+    // wrote; an empty list says nothing, so it is dropped.
+    obj.retain(|_, v| !matches!(v, Value::Array(a) if a.is_empty()));
     let vocabulary = match ty.as_str() {
         "indicator" => Some("indicator_types"),
         "malware" => Some("malware_types"),
@@ -102,6 +105,17 @@ pub fn upgrade(mut obj: Map<String, Value>) -> Result<Map<String, Value>, Object
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_lists_of_2_0_objects_are_dropped() {
+        let obj = serde_json::json!({"type": "intrusion-set", "x_mitre_contributors": [], "aliases": ["APT1"]});
+        let Value::Object(m) = obj else {
+            unreachable!()
+        };
+        let up = upgrade(m).unwrap();
+        assert!(!up.contains_key("x_mitre_contributors"));
+        assert!(up.contains_key("aliases"));
+    }
     use crate::object::StixObject;
     use serde_json::json;
 

@@ -146,8 +146,11 @@ fn tlp_from_code(c: i64) -> Result<Tlp, StoreError> {
     })
 }
 
-/// An object's row, serialised before the writer lock is taken.
-struct NewRow {
+/// An object ready to store: its key, metadata and JSON. Made with [`StixRow::of`], which
+/// serialises the object, so a bulk loader can build rows on another thread than the one
+/// that writes them.
+#[derive(Debug, Clone)]
+pub struct StixRow {
     id: String,
     version: i64,
     modified: Option<String>,
@@ -157,8 +160,9 @@ struct NewRow {
     body: String,
 }
 
-impl NewRow {
-    fn of(obj: &StixObject) -> Self {
+impl StixRow {
+    /// The row of `obj`.
+    pub fn of(obj: &StixObject) -> Self {
         Self {
             id: obj.id().as_str().to_owned(),
             version: obj.version().map_or(0, |v| v.unix_micros()),
@@ -182,7 +186,19 @@ impl Store {
         collection: Option<&str>,
         now_micros: i64,
     ) -> Result<InsertCounts, StoreError> {
-        let rows: Vec<NewRow> = objects.iter().map(NewRow::of).collect();
+        let rows: Vec<StixRow> = objects.iter().map(StixRow::of).collect();
+        self.insert_stix_rows(&rows, share, collection, now_micros)
+            .await
+    }
+
+    /// [`insert_stix`](Self::insert_stix) for rows already made.
+    pub async fn insert_stix_rows(
+        &self,
+        rows: &[StixRow],
+        share: &ShareContext,
+        collection: Option<&str>,
+        now_micros: i64,
+    ) -> Result<InsertCounts, StoreError> {
         let recipients = share.recipients.join(" ");
         let mut w = self.write().await?;
         // date_added only grows, batch after batch, even if the clock steps back: a TAXII
@@ -526,6 +542,17 @@ impl crate::Store {
         now_micros: i64,
     ) -> Result<InsertCounts, StoreError> {
         sqlite_only!(self, s => s.insert_stix(objects, share, collection, now_micros).await)
+    }
+
+    /// See [`Store::insert_stix_rows`].
+    pub async fn insert_stix_rows(
+        &self,
+        rows: &[StixRow],
+        share: &ShareContext,
+        collection: Option<&str>,
+        now_micros: i64,
+    ) -> Result<InsertCounts, StoreError> {
+        sqlite_only!(self, s => s.insert_stix_rows(rows, share, collection, now_micros).await)
     }
 
     /// See [`Store::stix_objects`].

@@ -9,6 +9,7 @@ mod crash;
 mod determinism;
 mod harness;
 mod indicators;
+mod interop;
 mod matching;
 mod review;
 mod tamper;

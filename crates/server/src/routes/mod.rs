@@ -2,7 +2,9 @@
 
 pub mod federation;
 pub mod health;
+pub mod indicators;
 pub mod log;
 pub mod requests;
 pub mod review;
 pub mod status;
+pub mod taxii;

@@ -15,4 +15,5 @@ mod postgres;
 mod rate_limit;
 mod rebuild;
 mod review;
+mod taxii;
 mod tls;

@@ -13,27 +13,14 @@
 //! median. The baseline runs `stix2.parse` on the first `--python-slice` objects (Python is
 //! ~100× slower, so a slice keeps the run short) under `$STIX2_PYTHON` (default `python3`).
 
-use std::io::{BufWriter, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use detente_stix::{ImportOptions, Importer, StixId, tlp};
-
-const PYTHON_BASELINE: &str = r#"
-import json, resource, sys, time
-import stix2
-path = sys.argv[1]
-t0 = time.perf_counter()
-with open(path) as f:
-    bundle = stix2.parse(f.read(), allow_custom=True)
-n = len(bundle.objects)
-dt = time.perf_counter() - t0
-rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"objects": n, "secs": dt, "vmhwm_kb": rss_kb}))
-"#;
+use detente_stix::synthetic::{STIX2_PARSE_BASELINE, write_bundle_file};
+use detente_stix::{ImportOptions, Importer};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,7 +28,7 @@ fn main() -> Result<()> {
         Some("generate") => {
             let (count, rest) = count_arg(&args[1..], 1_000_000)?;
             let file = rest.first().context("generate needs an output FILE")?;
-            let bytes = generate(count, Path::new(file))?;
+            let bytes = write_bundle_file(count, Path::new(file))?;
             println!("{{\"objects\":{count},\"bytes\":{bytes}}}");
             Ok(())
         }
@@ -72,113 +59,6 @@ fn count_arg(args: &[String], default: u64) -> Result<(u64, Vec<String>)> {
         }
     }
     Ok((count, rest))
-}
-
-/// SplitMix64: cheap, deterministic pseudo-random bits for ids and values.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-fn uuid_for(i: u64) -> uuid::Uuid {
-    let hi = mix(i);
-    let lo = mix(i ^ 0xdead_beef_cafe_f00d);
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&hi.to_le_bytes());
-    bytes[8..].copy_from_slice(&lo.to_le_bytes());
-    uuid::Builder::from_random_bytes(bytes).into_uuid()
-}
-
-/// One indicator as JSON text. Every 100th object repeats the previous one exactly (a
-/// duplicate to drop) and every 50th is a new version of the previous one (to keep).
-fn indicator(i: u64, out: &mut String) {
-    use std::fmt::Write as _;
-    let r = mix(i.wrapping_mul(7));
-    let (seq, minute) = if i % 100 == 99 {
-        (i - 1, 0)
-    } else if i % 50 == 49 {
-        (i - 1, 1)
-    } else {
-        (i, 0)
-    };
-    let id = uuid_for(seq);
-    let rs = mix(seq.wrapping_mul(7));
-    let pattern = match rs % 5 {
-        0 => format!(
-            "[ipv4-addr:value = '{}.{}.{}.{}']",
-            (rs >> 8) & 0xff,
-            (rs >> 16) & 0xff,
-            (rs >> 24) & 0xff,
-            (rs >> 32) & 0xff
-        ),
-        1 => format!("[domain-name:value = 'c2-{:x}.example.net']", rs >> 12),
-        2 => format!(
-            "[url:value = 'http://d{:x}.example.org/gate.php?id={}']",
-            rs >> 20,
-            seq
-        ),
-        3 => format!(
-            "[file:hashes.'SHA-256' = '{:016x}{:016x}{:016x}{:016x}']",
-            rs,
-            mix(rs),
-            mix(rs + 1),
-            mix(rs + 2)
-        ),
-        _ => format!(
-            "[email-addr:value = 'phish{}@mail{:x}.example.com']",
-            seq,
-            rs >> 40
-        ),
-    };
-    let marking = match r % 4 {
-        0 => tlp::TLP_CLEAR_ID,
-        1 => tlp::TLP_GREEN_ID,
-        2 => tlp::TLP_AMBER_ID,
-        _ => tlp::TLP_RED_ID,
-    };
-    let day = 1 + seq % 28;
-    let _ = write!(
-        out,
-        concat!(
-            r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{id}","#,
-            r#""created":"2024-03-{day:02}T10:00:00.000Z","modified":"2024-03-{day:02}T10:{minute:02}:00.000Z","#,
-            r#""name":"Benchmark indicator {seq}","description":"Synthetic indicator for the import benchmark","#,
-            r#""indicator_types":["malicious-activity"],"pattern":"{pattern}","pattern_type":"stix","pattern_version":"2.1","#,
-            r#""valid_from":"2024-03-{day:02}T10:00:00Z","labels":["benchmark"],"confidence":{conf},"#,
-            r#""object_marking_refs":["{marking}"],"x_detente_seq":{seq}}}"#
-        ),
-        id = id,
-        day = day,
-        minute = minute,
-        seq = seq,
-        pattern = pattern,
-        conf = r % 101,
-        marking = marking,
-    );
-}
-
-fn generate(count: u64, file: &Path) -> Result<u64> {
-    let f = std::fs::File::create(file).with_context(|| format!("creating {}", file.display()))?;
-    let mut w = BufWriter::with_capacity(1 << 20, f);
-    let bundle_id = StixId::new("bundle", uuid_for(u64::MAX))?;
-    write!(
-        w,
-        "{{\"type\":\"bundle\",\"id\":\"{bundle_id}\",\"objects\":["
-    )?;
-    let mut buf = String::with_capacity(1024);
-    for i in 0..count {
-        buf.clear();
-        if i > 0 {
-            buf.push(',');
-        }
-        indicator(i, &mut buf);
-        w.write_all(buf.as_bytes())?;
-    }
-    w.write_all(b"]}")?;
-    w.flush()?;
-    Ok(std::fs::metadata(file)?.len())
 }
 
 fn vmhwm_kb() -> Option<u64> {
@@ -251,13 +131,13 @@ fn run(args: &[String]) -> Result<()> {
     let small = dir.join(format!("bundle-{slice}.json"));
 
     let t0 = Instant::now();
-    let bytes = generate(count, &big)?;
+    let bytes = write_bundle_file(count, &big)?;
     eprintln!(
         "generated {count} indicators, {:.1} MB, in {:.1}s",
         bytes as f64 / 1e6,
         t0.elapsed().as_secs_f64()
     );
-    generate(slice, &small)?;
+    write_bundle_file(slice, &small)?;
 
     let me = std::env::current_exe()?;
     let mut rates = Vec::new();
@@ -292,7 +172,7 @@ fn run(args: &[String]) -> Result<()> {
     for run in 1..=3 {
         let out = Command::new(&python)
             .arg("-c")
-            .arg(PYTHON_BASELINE)
+            .arg(STIX2_PARSE_BASELINE)
             .arg(&small)
             .output();
         match out {

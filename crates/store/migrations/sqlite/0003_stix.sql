@@ -26,7 +26,6 @@ CREATE TABLE stix_objects (
     UNIQUE (id, version)
 );
 CREATE INDEX stix_objects_date_added ON stix_objects (date_added);
-CREATE INDEX stix_objects_type ON stix_objects (type, seq);
 
 -- TAXII collections: one per agreement and audience (NULL audience: the whole community).
 CREATE TABLE stix_collections (
