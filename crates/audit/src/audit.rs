@@ -492,7 +492,15 @@ fn scan<R: BufRead>(
                 }
                 s.latest_receipt = s.latest_receipt.max(Some(r.received_at));
                 match waiting.remove(&r.envelope_id) {
-                    Some((_, hash, compact, case)) if hash == r.envelope_hash => {
+                    Some((entry, hash, compact, case)) if hash == r.envelope_hash => {
+                        // The index this party's receipt signs for the envelope is the one
+                        // the partner cites the request by: it must be where it logged it.
+                        if outgoing && r.log_index.is_some_and(|i| i != entry) {
+                            finding(format!(
+                                "its receipt signs log index {} for the envelope it logged at entry {entry}",
+                                r.log_index.unwrap_or_default()
+                            ));
+                        }
                         if r.received_at.add(skew) < compact.sent_at {
                             finding(format!(
                                 "receipt time {} is before the envelope was sent ({}) beyond the agreed skew",

@@ -212,6 +212,26 @@ async fn an_audit_verifies_intact_bundles_and_catches_every_kind_of_tampering() 
         "{out}"
     );
 
+    // A receipt that lies about where its issuer logged the envelope, signed by the issuer.
+    let (code, out) = audit_altered(&b, |lines| {
+        let i = lines
+            .iter()
+            .position(|l| l.contains("\"kind\":\"receipt\",\"direction\":\"out\""))
+            .unwrap();
+        let mut v: Value = serde_json::from_str(&lines[i]).unwrap();
+        let at = v["entry"]["data"]["receipt"]["log_index"].as_u64().unwrap();
+        v["entry"]["data"]["receipt"]["log_index"] = json!(at + 1);
+        let bytes = detente_protocol::canonical_bytes(&v["entry"]["data"]["receipt"]);
+        let mut message = b"detente/v1/receipt\0".to_vec();
+        message.extend_from_slice(&bytes);
+        use base64::Engine as _;
+        let sig = base64::engine::general_purpose::STANDARD.encode(b.us_key.sign(&message));
+        v["entry"]["data"]["signature"] = Value::String(sig);
+        lines[i] = v.to_string();
+    });
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("its receipt signs log index"), "{out}");
+
     // An equivocating checkpoint: US signs a second, different root for a size it committed to.
     let (code, out) = audit_altered(&b, |lines| {
         let c = Checkpoint::new(
