@@ -20,10 +20,9 @@ use std::{
 };
 
 use anyhow::Context;
-use detente_bench::{median, rate};
-use detente_domain::{Deadlines, Span, Terms};
+use detente_bench::{median, rate, request, terms};
 use detente_ledger::{LeafIndex, TreeSize};
-use detente_protocol::{MessageId, PartyId, Priority, RequestBody, RequestKind, Timestamp, Tlp};
+use detente_protocol::{MessageId, PartyId, Timestamp};
 use detente_server::local_pair::LocalPair;
 use detente_store::{Direction, EntryKind, Location, NewEntry, Store};
 
@@ -105,38 +104,6 @@ async fn measure_store(store: &Store, total: u64) -> anyhow::Result<(f64, f64, f
         anyhow::ensure!(!proof.is_empty(), "a proof at this size has nodes");
     }
     Ok((bulk, single, median(&mut proof_us)))
-}
-
-fn terms() -> Terms {
-    let d = Deadlines {
-        acknowledge: Span::from_secs(3600),
-        first_answer: Span::from_secs(86_400),
-        final_answer: Span::from_secs(7 * 86_400),
-    };
-    Terms {
-        kinds: RequestKind::ALL.to_vec(),
-        categories: vec!["botnet".into()],
-        deadlines: Priority::ALL.iter().map(|p| (*p, d)).collect(),
-        clock_skew: Span::from_secs(300),
-    }
-}
-
-fn request(i: usize) -> RequestBody {
-    RequestBody {
-        kind: RequestKind::Mitigation,
-        category: "botnet".into(),
-        priority: Priority::High,
-        tlp: Tlp::Amber,
-        title: format!("Botnet C2 server {i} in your territory"),
-        narrative: "A command-and-control server of a Mirai-variant botnet is active in your \
-                    address space; please take it down and preserve its disk."
-            .into(),
-        observables: Vec::new(),
-        attachments: Vec::new(),
-        objects: Vec::new(),
-        attribution: None,
-        preservation: None,
-    }
 }
 
 async fn delivery_rate(

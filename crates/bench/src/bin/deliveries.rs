@@ -15,9 +15,8 @@ use std::{
 };
 
 use anyhow::Context;
-use detente_bench::{median, rate};
-use detente_domain::{Deadlines, Span, Terms};
-use detente_protocol::{PartyId, Priority, RequestBody, RequestKind, SecretKey, Tlp};
+use detente_bench::{median, rate, request, terms};
+use detente_protocol::{PartyId, SecretKey};
 use detente_server::local_pair::LocalPair;
 use sqlx::{
     Connection,
@@ -26,38 +25,6 @@ use sqlx::{
 
 /// Concurrent filers.
 const WORKERS: usize = 64;
-
-fn terms() -> Terms {
-    let d = Deadlines {
-        acknowledge: Span::from_secs(3600),
-        first_answer: Span::from_secs(86_400),
-        final_answer: Span::from_secs(7 * 86_400),
-    };
-    Terms {
-        kinds: RequestKind::ALL.to_vec(),
-        categories: vec!["botnet".into()],
-        deadlines: Priority::ALL.iter().map(|p| (*p, d)).collect(),
-        clock_skew: Span::from_secs(300),
-    }
-}
-
-fn request(i: usize) -> RequestBody {
-    RequestBody {
-        kind: RequestKind::Mitigation,
-        category: "botnet".into(),
-        priority: Priority::High,
-        tlp: Tlp::Amber,
-        title: format!("Botnet C2 server {i} in your territory"),
-        narrative: "A command-and-control server of a Mirai-variant botnet is active in your \
-                    address space; please take it down and preserve its disk."
-            .into(),
-        observables: Vec::new(),
-        attachments: Vec::new(),
-        objects: Vec::new(),
-        attribution: None,
-        preservation: None,
-    }
-}
 
 /// Ed25519 sign + strict verify of `n` envelope-sized messages, single thread.
 fn ed25519_rate(n: usize) -> f64 {
