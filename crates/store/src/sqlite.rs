@@ -16,6 +16,9 @@ use sqlx::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::decode::{
+    case_row, corrupt, digest, message_row, parse, partner_checkpoint, to_i64, to_u64, ts,
+};
 use crate::{
     Alert, CaseFilter, CaseRow, CheckpointState, Direction, EntryKind, MessageRow, MessageState,
     NewEntry, OutboxItem, PartnerCheckpoint, StoreError,
@@ -1023,89 +1026,12 @@ impl WriteTx {
     }
 }
 
-fn message_row(r: &SqliteRow) -> Result<MessageRow, StoreError> {
-    Ok(MessageRow {
-        id: parse(&r.try_get::<String, _>(0)?, MessageId::parse)?,
-        direction: Direction::parse(&r.try_get::<String, _>(1)?)?,
-        sender: parse(&r.try_get::<String, _>(2)?, PartyId::parse)?,
-        recipient: parse(&r.try_get::<String, _>(3)?, PartyId::parse)?,
-        seq: to_u64(r.try_get(4)?)?,
-        case_id: parse(&r.try_get::<String, _>(5)?, CaseId::parse)?,
-        state: MessageState::parse(&r.try_get::<String, _>(6)?)?,
-        envelope: r.try_get(7)?,
-        receipt: r.try_get(8)?,
-        received_at: r.try_get::<Option<i64>, _>(9)?.map(ts).transpose()?,
-        rejection: r.try_get(10)?,
-        envelope_entry: r.try_get(11)?,
-    })
-}
-
-fn case_row(r: &SqliteRow) -> Result<CaseRow, StoreError> {
-    Ok(CaseRow {
-        id: parse(&r.try_get::<String, _>(0)?, CaseId::parse)?,
-        requester: parse(&r.try_get::<String, _>(1)?, PartyId::parse)?,
-        responder: parse(&r.try_get::<String, _>(2)?, PartyId::parse)?,
-        kind: r.try_get(3)?,
-        category: r.try_get(4)?,
-        priority: r.try_get(5)?,
-        tlp: r.try_get(6)?,
-        title: r.try_get(7)?,
-        status: r.try_get(8)?,
-        filed_at: r.try_get::<Option<i64>, _>(9)?.map(ts).transpose()?,
-        pending_out: u32::try_from(r.try_get::<i64, _>(10)?).unwrap_or(u32::MAX),
-        overdue_at: r.try_get::<Option<i64>, _>(11)?.map(ts).transpose()?,
-        derived: r.try_get(12)?,
-    })
-}
-
-fn parse<T, E: std::fmt::Display>(
-    s: &str,
-    f: impl FnOnce(&str) -> Result<T, E>,
-) -> Result<T, StoreError> {
-    f(s).map_err(|e| StoreError::Corrupt(format!("{s:?}: {e}")))
-}
-
-fn partner_checkpoint(r: &SqliteRow) -> Result<PartnerCheckpoint, StoreError> {
-    let root: Vec<u8> = r.try_get(2)?;
-    let root: [u8; 32] = root
-        .try_into()
-        .map_err(|_| StoreError::Corrupt("checkpoint root is not 32 bytes".into()))?;
-    Ok(PartnerCheckpoint {
-        party: parse(&r.try_get::<String, _>(0)?, PartyId::parse)?,
-        size: TreeSize::new(to_u64(r.try_get(1)?)?),
-        root: Digest::from_bytes(root),
-        note: r.try_get(3)?,
-        state: CheckpointState::parse(&r.try_get::<String, _>(4)?)?,
-    })
-}
-
 /// A `tree_nodes` row selected as `level, idx, hash`.
 fn node_row(r: &SqliteRow) -> Result<(NodeId, Digest), StoreError> {
     let level = u8::try_from(r.try_get::<i64, _>(0)?)
         .map_err(|_| StoreError::Corrupt("tree node level out of range".into()))?;
     let id = NodeId::new(level, to_u64(r.try_get(1)?)?).map_err(corrupt)?;
-    let hash: Vec<u8> = r.try_get(2)?;
-    let hash: [u8; 32] = hash
-        .try_into()
-        .map_err(|_| StoreError::Corrupt("tree node hash is not 32 bytes".into()))?;
-    Ok((id, Digest::from_bytes(hash)))
-}
-
-fn corrupt(e: detente_ledger::LedgerError) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-fn ts(ms: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_unix_millis(ms).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn to_u64(v: i64) -> Result<u64, StoreError> {
-    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative count {v}")))
-}
-
-fn to_i64(v: u64) -> Result<i64, StoreError> {
-    i64::try_from(v)
-        .map_err(|_| StoreError::Corrupt(format!("{v} does not fit in a database integer")))
+    Ok((id, digest(r.try_get(2)?, "tree node hash")?))
 }
 
 impl FromStr for Direction {
