@@ -1057,31 +1057,35 @@ pub async fn derived_cases(
     store: &Store,
     agreement: &Agreement,
 ) -> Result<Vec<(Case, u64)>, ApiError> {
-    let rows = store
-        .cases(&detente_store::CaseFilter {
-            limit: u32::MAX,
-            ..detente_store::CaseFilter::default()
-        })
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut collector = CaseCollector::default();
-        for m in store.case_messages(&row.id).await? {
-            let Some(receipt) = m.receipt.as_deref() else {
-                continue;
-            };
-            let receipt =
-                Signed::<Receipt>::parse(receipt, usize::MAX).map_err(|e| internal(&e))?;
-            collector.envelope(
-                u64::try_from(m.envelope_entry).unwrap_or(0),
-                m.direction == Direction::In,
-                parse_envelope(&m.envelope)?.payload().clone(),
-            );
-            collector.receipt(receipt.payload());
+    // Cases per page: a few thousand rows of envelopes in memory at a time, and one query
+    // per page instead of one per case (which took minutes at a million cases).
+    const PAGE: u32 = 1024;
+    let mut out = Vec::new();
+    let mut after: Option<CaseId> = None;
+    loop {
+        let rows = store.case_messages_page(after.as_ref(), PAGE).await?;
+        let Some(last) = rows.last() else {
+            return Ok(out);
+        };
+        after = Some(last.case_id.clone());
+        for case in rows.chunk_by(|a, b| a.case_id == b.case_id) {
+            let mut collector = CaseCollector::default();
+            for m in case {
+                let Some(receipt) = m.receipt.as_deref() else {
+                    continue;
+                };
+                let receipt =
+                    Signed::<Receipt>::parse(receipt, usize::MAX).map_err(|e| internal(&e))?;
+                collector.envelope(
+                    u64::try_from(m.envelope_entry).unwrap_or(0),
+                    m.direction == Direction::In,
+                    parse_envelope(&m.envelope)?.payload().clone(),
+                );
+                collector.receipt(receipt.payload());
+            }
+            out.extend(collector.finish(agreement).map_err(|e| internal(&e))?);
         }
-        out.extend(collector.finish(agreement).map_err(|e| internal(&e))?);
     }
-    Ok(out)
 }
 
 /// The counter holding the highest `seq` of this node's envelopes to `party` whose inclusion

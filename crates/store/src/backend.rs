@@ -253,6 +253,18 @@ impl Store {
         dispatch!(Self, self, s => s.case_messages(case).await)
     }
 
+    /// The messages of the first `cases` cases (in case id order) after `after`, ordered by
+    /// case then log order: a whole-log pass in pages, rather than one query per case. Every
+    /// case row is projected from at least its request message, so a page is never empty
+    /// before the last case; the caller continues after the last row's case.
+    pub async fn case_messages_page(
+        &self,
+        after: Option<&CaseId>,
+        cases: u32,
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        dispatch!(Self, self, s => s.case_messages_page(after, cases).await)
+    }
+
     /// One case's projected row.
     pub async fn case(&self, id: &CaseId) -> Result<Option<CaseRow>, StoreError> {
         dispatch!(Self, self, s => s.case(id).await)

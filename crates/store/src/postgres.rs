@@ -381,6 +381,32 @@ impl Store {
         .collect()
     }
 
+    /// The messages of the first `cases` cases (in case id order) after `after`, ordered by
+    /// case then log order: a whole-log pass in pages, rather than one query per case. Every
+    /// case row is projected from at least its request message, so a page is never empty
+    /// before the last case; the caller continues after the last row's case.
+    pub async fn case_messages_page(
+        &self,
+        after: Option<&CaseId>,
+        cases: u32,
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        // COLLATE "C": byte order, as on SQLite, whatever the cluster's locale.
+        sqlx::query(concat!(
+            message_select!(),
+            "WHERE m.case_id IN (SELECT id FROM cases \
+             WHERE $1::text IS NULL OR id > $1 COLLATE \"C\" \
+             ORDER BY id COLLATE \"C\" LIMIT $2) \
+             ORDER BY m.case_id COLLATE \"C\", m.envelope_entry"
+        ))
+        .bind(after.map(ToString::to_string))
+        .bind(i64::from(cases))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(message_row)
+        .collect()
+    }
+
     /// One case's projected row.
     pub async fn case(&self, id: &CaseId) -> Result<Option<CaseRow>, StoreError> {
         sqlx::query(concat!(case_select!(), "WHERE id = $1"))

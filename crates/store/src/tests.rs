@@ -335,6 +335,55 @@ on_both_backends! {
         assert_eq!(store.entry_count().await.expect("count"), 2, "the log stays");
     }
 
+    async fn case_messages_come_in_pages_of_whole_cases_in_byte_order(db: TestDb) {
+        let store = db.open().await;
+        let (us, cn) = (party("US"), party("CN"));
+        // Two messages in some cases; ids whose byte order differs from a locale's.
+        let plan = [("US-2026-0002", 2), ("CN-2026-0010", 1), ("US-2026-0010", 2), ("CN-2026-0002", 1), ("US-2026-0001", 1)];
+        let mut tx = store.write().await.expect("write");
+        for (n, (case, messages)) in plan.iter().enumerate() {
+            let case = CaseId::parse(case).expect("case");
+            for k in 0..*messages {
+                let id = MessageId::random();
+                let t = at(i64::try_from(n * 10 + k).expect("small"));
+                let entry = tx.append_entry(EntryKind::Envelope, Direction::Out, id, b"{e}", t).await.expect("append");
+                let row = MessageRow {
+                    id, direction: Direction::Out, sender: us.clone(), recipient: cn.clone(),
+                    seq: u64::try_from(n * 10 + k).expect("small"), case_id: case.clone(), state: MessageState::Pending,
+                    envelope: b"{e}".to_vec(), receipt: None, received_at: None, rejection: None, envelope_entry: entry,
+                };
+                tx.insert_message(&row, "request", "hash", None).await.expect("message");
+            }
+            let case_row = CaseRow {
+                id: case, requester: us.clone(), responder: cn.clone(), kind: "investigation".into(),
+                category: "botnet".into(), priority: "high".into(), tlp: "amber".into(), title: "t".into(),
+                status: "pending_delivery".into(), filed_at: None, pending_out: 1, overdue_at: None, derived: "{}".into(),
+            };
+            tx.upsert_case(&case_row, at(0)).await.expect("case");
+        }
+        tx.commit().await.expect("commit");
+
+        let mut pages = Vec::new();
+        let mut after: Option<CaseId> = None;
+        loop {
+            let rows = store.case_messages_page(after.as_ref(), 2).await.expect("page");
+            let Some(last) = rows.last() else { break };
+            after = Some(last.case_id.clone());
+            assert!(
+                rows.windows(2).all(|w| w[0].case_id != w[1].case_id || w[0].envelope_entry < w[1].envelope_entry),
+                "log order within a case"
+            );
+            pages.push(rows.iter().map(|r| r.case_id.to_string()).collect::<Vec<_>>());
+        }
+        assert_eq!(pages, vec![
+            vec!["CN-2026-0002", "CN-2026-0010"],
+            vec!["US-2026-0001", "US-2026-0002", "US-2026-0002"],
+            vec!["US-2026-0010", "US-2026-0010"],
+        ]);
+        let next = store.case_messages_page(Some(&CaseId::parse("US-2026-0002").expect("case")), 1).await.expect("page");
+        assert_eq!(next.iter().map(|r| r.case_id.to_string()).collect::<Vec<_>>(), ["US-2026-0010", "US-2026-0010"]);
+    }
+
     async fn checkpoints_partner_checkpoints_and_alerts_round_trip(db: TestDb) {
         let store = db.open().await;
         let cn = party("CN");
