@@ -7,8 +7,13 @@ use std::{
 
 use anyhow::Context;
 use clap::Args;
+use detente_domain::Agreement;
 use detente_protocol::PartyId;
-use detente_server::home::{HomeSpec, PARTY_FILE, TOKEN_FILE, create};
+use detente_server::{
+    config::NodeConfig,
+    home::{HomeSpec, PARTY_FILE, TOKEN_FILE, create},
+};
+use detente_store::Store;
 
 /// Options of `detente init`.
 #[derive(Args, Clone)]
@@ -84,6 +89,28 @@ pub async fn init(home: &Path, args: &InitArgs, database: Option<String>) -> any
     );
     println!("  3. Run the node: detente --home {h} serve");
     Ok(())
+}
+
+/// Opens the node's database for a command that works on it directly rather than through
+/// the running node: `database` (the global `--database`) overrides the configured one.
+pub async fn open_store(
+    home: &Path,
+    database: Option<&str>,
+    config: &NodeConfig,
+) -> anyhow::Result<Store> {
+    Store::open_at(&config.database_location(home, database), false)
+        .await
+        .context("opening the node's database")
+}
+
+/// The node's agreement, or `None` before one is installed: indicator commands work on a
+/// node that has no partner yet.
+pub fn agreement_if_any(home: &Path, config: &NodeConfig) -> anyhow::Result<Option<Agreement>> {
+    match std::fs::read_to_string(home.join(&config.agreement)) {
+        Ok(text) => Ok(Some(Agreement::from_toml(&text)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).context("reading the agreement"),
+    }
 }
 
 /// `detente serve`: runs until SIGINT or SIGTERM.

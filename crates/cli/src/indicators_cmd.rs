@@ -35,6 +35,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
 use crate::client::CliError;
+use crate::home::{agreement_if_any, open_store};
 
 /// Objects per write transaction: large enough for multi-row inserts to pay off, small
 /// enough that the node's own writes wait at most a few milliseconds.
@@ -163,16 +164,8 @@ struct Node {
 impl Node {
     async fn open(home: &Path, database: Option<&str>) -> anyhow::Result<Self> {
         let config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
-        let path = home.join(&config.agreement);
-        let agreement = if path.exists() {
-            let text = std::fs::read_to_string(&path).context("reading the agreement")?;
-            Some(Agreement::from_toml(&text)?)
-        } else {
-            None
-        };
-        let store = Store::open_at(&config.database_location(home, database), false)
-            .await
-            .context("opening the database")?;
+        let agreement = agreement_if_any(home, &config)?;
+        let store = open_store(home, database, &config).await?;
         Ok(Self {
             config,
             agreement,

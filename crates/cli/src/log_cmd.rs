@@ -17,6 +17,7 @@ use detente_server::log_check::verify_log;
 use detente_store::{Store, StoreError};
 
 use crate::demo::print_table;
+use crate::home::open_store;
 
 /// Subcommands of `detente log`.
 #[derive(Subcommand)]
@@ -158,9 +159,7 @@ async fn export(
     agreement: Agreement,
     out: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let store = Store::open_at(&config.database_location(home, database), false)
-        .await
-        .context("opening the database")?;
+    let store = open_store(home, database, config).await?;
     // The export covers the log up to the latest checkpoint, so every entry it holds is
     // committed to by a signed checkpoint in the same bundle.
     let notes = store.checkpoint_notes().await?;

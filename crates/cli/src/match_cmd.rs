@@ -28,12 +28,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::client::{Api, ApiArgs};
-use detente_domain::Agreement;
+use crate::home::{agreement_if_any, open_store};
 use detente_server::{
     config::NodeConfig,
     indicators::{Audience, read_as},
 };
-use detente_store::{ObjectQuery, Store};
+use detente_store::ObjectQuery;
 
 /// Options of `detente match`.
 #[derive(Args)]
@@ -544,15 +544,8 @@ async fn load_stored(
     database: Option<&str>,
 ) -> anyhow::Result<SourceReport> {
     let config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
-    let agreement_path = home.join(&config.agreement);
-    let agreement = match std::fs::read_to_string(&agreement_path) {
-        Ok(text) => Some(Agreement::from_toml(&text)?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e).context("reading the agreement"),
-    };
-    let store = Store::open_at(&config.database_location(home, database), false)
-        .await
-        .context("opening the node's database")?;
+    let agreement = agreement_if_any(home, &config)?;
+    let store = open_store(home, database, &config).await?;
     let who = read_as(&config, agreement.as_ref(), &Audience::Local);
     let mut source = SourceReport::new("stored indicators".into(), "stix");
     let mut query = ObjectQuery {

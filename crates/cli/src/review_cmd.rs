@@ -6,6 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use crate::home::open_store;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use detente_domain::Agreement;
@@ -15,7 +16,6 @@ use detente_server::{
     node::now,
     review::{ReviewFormat, ReviewRequest, render_cases, render_review},
 };
-use detente_store::Store;
 
 /// Output formats of the review.
 #[derive(Clone, Copy, ValueEnum)]
@@ -125,9 +125,7 @@ async fn node_review(
     let agreement = Agreement::from_toml(
         &std::fs::read_to_string(home.join(&config.agreement)).context("reading the agreement")?,
     )?;
-    let store = Store::open_at(&config.database_location(home, database), false)
-        .await
-        .context("opening the database")?;
+    let store = open_store(home, database, &config).await?;
     let output = render_review(&store, &agreement, request, now()).await;
     store.close().await;
     Ok(output)
