@@ -92,8 +92,9 @@ async fn the_scheduled_pull_brings_each_new_object_once_and_stops_with_the_node(
     eventually("CN pulls the first five", || async { count(cn).await == 5 }).await;
 
     add(us, 10..13).await;
+    // Objects are stored before the round is recorded: wait for the record too.
     eventually("CN pulls the three added later", || async {
-        count(cn).await == 8
+        count(cn).await == 8 && history(cn).await["stored"] == 8
     })
     .await;
     // One more round after that: with nothing new, it must receive nothing.
