@@ -1,7 +1,63 @@
-//! Shared bits of the benchmark binaries: repeated rounds and medians.
+//! Shared bits of the benchmark binaries: repeated rounds and medians, and the `detente`
+//! binary the end-to-end benchmarks drive.
 //!
 //! Machines here are shared and noisy, so every benchmark runs its baselines and detente in
 //! the same process, several rounds each, and reports medians and ratios.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{Context, bail};
+
+/// The `detente` binary: `$DETENTE_BIN`, or the one built beside the running benchmark
+/// (`target/release/detente`), so that a benchmark never measures a stale or debug build by
+/// accident.
+pub fn detente_bin() -> anyhow::Result<PathBuf> {
+    if let Some(p) = std::env::var_os("DETENTE_BIN") {
+        return Ok(p.into());
+    }
+    let bin = std::env::current_exe()?.with_file_name("detente");
+    if !bin.exists() {
+        bail!(
+            "{} is missing: run `cargo build --release -p detente` first",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+/// Runs `detente --home HOME ARGS...` to completion and returns its standard output.
+pub fn detente(bin: &Path, home: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(bin)
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .output()
+        .with_context(|| format!("running detente {}", args.join(" ")))?;
+    if !out.status.success() {
+        bail!(
+            "detente {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// A tool in the Python virtual environment `scripts/python-tools` makes (`.venv/bin/NAME`,
+/// relative to the directory the benchmark runs in, normally the repository root).
+pub fn venv_tool(name: &str) -> anyhow::Result<PathBuf> {
+    let p = Path::new(".venv/bin").join(name);
+    if !p.exists() {
+        bail!(
+            "{} is missing: run scripts/python-tools from the repository root",
+            p.display()
+        );
+    }
+    Ok(p)
+}
 
 /// The median of `values` (the lower middle one for an even count).
 pub fn median(values: &mut [f64]) -> f64 {

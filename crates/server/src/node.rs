@@ -24,7 +24,11 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::sync::{Notify, oneshot};
 
-use crate::error::{ApiError, ErrorCode};
+use crate::{
+    config::PullSource,
+    error::{ApiError, ErrorCode},
+    taxii_pull::{PullError, PullHistory, PullReport},
+};
 
 /// A running node's state, shared by the HTTP handlers and the outbox worker.
 pub struct Node {
@@ -44,6 +48,8 @@ pub struct Node {
     verified_notes: std::sync::Mutex<std::collections::HashMap<PartyId, (String, Checkpoint)>>,
     // TLP for STIX objects in outgoing messages, with the configured level for unmarked ones.
     access_rule: AccessRule,
+    // What the scheduled TAXII puller did per source since start-up, for the status endpoint.
+    pulls: std::sync::Mutex<Vec<PullHistory>>,
 }
 
 /// The counter holding the latest receipt time issued, in Unix milliseconds.
@@ -117,6 +123,7 @@ impl Node {
             access_rule,
             latest_checkpoint: std::sync::Mutex::new(latest_checkpoint),
             verified_notes: std::sync::Mutex::new(std::collections::HashMap::new()),
+            pulls: std::sync::Mutex::new(Vec::new()),
         }))
     }
 
@@ -756,6 +763,27 @@ impl Node {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Records the outcome of a scheduled pull of `source`.
+    pub fn record_pull(&self, source: &PullSource, outcome: &Result<PullReport, PullError>) {
+        let mut pulls = self.pulls.lock().expect("never poisoned");
+        let at = pulls
+            .iter()
+            .position(|h| h.party == source.party.as_str() && h.collection == source.collection);
+        let history = match at {
+            Some(i) => &mut pulls[i],
+            None => {
+                pulls.push(PullHistory::new(source));
+                pulls.last_mut().expect("just pushed")
+            }
+        };
+        history.record(outcome);
+    }
+
+    /// What the scheduled TAXII puller did per source since the node started.
+    pub fn pulls(&self) -> Vec<PullHistory> {
+        self.pulls.lock().expect("never poisoned").clone()
     }
 
     /// This node's latest committed checkpoint.

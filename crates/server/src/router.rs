@@ -36,7 +36,9 @@ pub struct AppState {
 pub fn router(node: Arc<Node>, config: &NodeConfig) -> Router {
     let limits = &config.limits;
     let governor = GovernorConfigBuilder::default()
-        .per_millisecond(u64::from(1000 / limits.requests_per_second.max(1)).max(1))
+        // One token per 1/rate seconds, in nanoseconds: whole milliseconds would cap every
+        // configured rate above 1,000/s at 1,000/s.
+        .per_nanosecond((1_000_000_000 / u64::from(limits.requests_per_second.max(1))).max(1))
         .burst_size(limits.burst.max(1))
         .key_extractor(PeerIpKeyExtractor)
         .finish()

@@ -87,7 +87,7 @@ pub async fn serve(
         stop_rx.clone(),
     ));
     let puller = tokio::spawn(taxii_pull::run(
-        node.store().clone(),
+        Arc::clone(&node),
         home.to_path_buf(),
         config.clone(),
         stop_rx.clone(),

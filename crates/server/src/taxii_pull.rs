@@ -6,13 +6,16 @@
 //! page's `X-TAXII-Date-Added-Last`. A pull cut short therefore repeats pages next time,
 //! which dedupe by (id, version) makes harmless, and never skips any.
 
-use std::{path::Path, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
 
 use detente_stix::{FileReport, ImportOptions, Importer};
 use detente_store::{ShareContext, Store};
 use serde_json::Value;
 
-use crate::config::{NodeConfig, PullSource};
+use crate::{
+    config::{NodeConfig, PullSource},
+    node::Node,
+};
 
 /// Objects asked for per page.
 const PAGE: usize = 1000;
@@ -20,7 +23,7 @@ const PAGE: usize = 1000;
 const MAX_PAGES: usize = 100_000;
 
 /// What one pull did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PullReport {
     /// Pages fetched.
     pub pages: u64,
@@ -34,6 +37,62 @@ pub struct PullReport {
     pub rejected: Vec<String>,
     /// The bookmark after the pull.
     pub added_after: Option<String>,
+}
+
+/// What the scheduled puller did for one source since the node started, for
+/// `GET /api/v1/status`: whether pulls work, and whether each object arrives once.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PullHistory {
+    /// The party serving the collection.
+    pub party: String,
+    /// The collection pulled.
+    pub collection: String,
+    /// Scheduled pulls finished, successful or not.
+    pub rounds: u64,
+    /// Scheduled pulls that failed.
+    pub failures: u64,
+    /// Objects received over all pulls. The bookmark makes each object the partner added
+    /// arrive once, so this stays near what the partner holds however many rounds ran.
+    pub received: u64,
+    /// Object versions new to this node over all pulls.
+    pub stored: u64,
+    /// The latest successful pull.
+    pub last: Option<PullReport>,
+    /// Why the latest pull failed, if it did.
+    pub last_error: Option<String>,
+}
+
+impl PullHistory {
+    /// No pull yet of `source`.
+    pub fn new(source: &PullSource) -> Self {
+        Self {
+            party: source.party.to_string(),
+            collection: source.collection.clone(),
+            rounds: 0,
+            failures: 0,
+            received: 0,
+            stored: 0,
+            last: None,
+            last_error: None,
+        }
+    }
+
+    /// Adds one pull's outcome.
+    pub fn record(&mut self, outcome: &Result<PullReport, PullError>) {
+        self.rounds += 1;
+        match outcome {
+            Ok(r) => {
+                self.received += r.received;
+                self.stored += r.stored;
+                self.last = Some(r.clone());
+                self.last_error = None;
+            }
+            Err(e) => {
+                self.failures += 1;
+                self.last_error = Some(e.to_string());
+            }
+        }
+    }
 }
 
 /// Why a pull failed.
@@ -159,9 +218,10 @@ pub async fn pull(
     Ok(report)
 }
 
-/// Pulls every configured source every `pull_every_secs` until `stop` turns true.
+/// Pulls every configured source every `pull_every_secs` until `stop` turns true, recording
+/// each outcome on `node` (see [`Node::pulls`]).
 pub async fn run(
-    store: Store,
+    node: Arc<Node>,
     home: std::path::PathBuf,
     config: NodeConfig,
     mut stop: tokio::sync::watch::Receiver<bool>,
@@ -180,16 +240,49 @@ pub async fn run(
     loop {
         for source in &config.indicators.pull {
             let now = crate::node::now().unix_millis() * 1000;
-            match pull(&store, &home, &config, source, &http, now).await {
+            let outcome = pull(node.store(), &home, &config, source, &http, now).await;
+            match &outcome {
                 Ok(r) => tracing::info!(party = %source.party, collection = %source.collection,
                     stored = r.stored, received = r.received, rejected = r.rejected.len(), "TAXII pull"),
                 Err(e) => tracing::warn!(party = %source.party, collection = %source.collection,
                     error = %e, "TAXII pull failed; retrying at the next interval"),
             }
+            node.record_pull(source, &outcome);
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(every)) => {}
             _ = stop.changed() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_failed_pull_counts_as_a_round_and_keeps_the_totals_and_the_last_report() {
+        let source = PullSource {
+            party: "US".parse().unwrap(),
+            api_root: "https://us.example/taxii2/detente/".into(),
+            collection: "c".into(),
+            user: "cn".into(),
+            password_file: "pw".into(),
+        };
+        let mut h = PullHistory::new(&source);
+        let report = PullReport {
+            pages: 1,
+            received: 5,
+            stored: 4,
+            duplicates: 1,
+            ..PullReport::default()
+        };
+        h.record(&Ok(report.clone()));
+        h.record(&Err(PullError::Http("connection refused".into())));
+        assert_eq!((h.rounds, h.failures, h.received, h.stored), (2, 1, 5, 4));
+        assert_eq!(h.last, Some(report));
+        assert!(h.last_error.unwrap().contains("connection refused"));
     }
 }

@@ -13,14 +13,10 @@
 //! the Python baseline runs under `.venv/bin/python` (made by `scripts/python-tools`) or
 //! `$STIX2_PYTHON`.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-    time::Instant,
-};
+use std::{path::Path, process::Command, time::Instant};
 
 use anyhow::{Context, bail};
-use detente_bench::{median, rate};
+use detente_bench::{detente, detente_bin, median, rate};
 use detente_stix::synthetic::{STIX2_PARSE_BASELINE, write_bundle_file};
 use serde_json::Value;
 
@@ -48,32 +44,9 @@ fn args() -> anyhow::Result<Args> {
     Ok(a)
 }
 
-fn detente_bin() -> anyhow::Result<PathBuf> {
-    if let Some(p) = std::env::var_os("DETENTE_BIN") {
-        return Ok(p.into());
-    }
-    let me = std::env::current_exe()?;
-    let bin = me.with_file_name("detente");
-    if !bin.exists() {
-        bail!(
-            "{} is missing: run `cargo build --release -p detente` first",
-            bin.display()
-        );
-    }
-    Ok(bin)
-}
-
 /// A fresh node home in `dir`.
 fn init(bin: &Path, home: &Path) -> anyhow::Result<()> {
-    let out = Command::new(bin)
-        .arg("--home")
-        .arg(home)
-        .args(["init", "--party", "US", "--plain-http"])
-        .output()?;
-    if !out.status.success() {
-        bail!("init: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(())
+    detente(bin, home, &["init", "--party", "US", "--plain-http"]).map(drop)
 }
 
 /// One import: (objects read per second, stored, duplicates, peak RSS in kB).

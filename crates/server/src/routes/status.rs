@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::{error::ApiError, extract::User, router::AppState};
 
-/// The node's party, agreement, log size and delivery queue.
+/// The node's party, agreement, log size, delivery queue and scheduled TAXII pulls.
 pub async fn get_status(
     _user: User,
     State(state): State<AppState>,
@@ -47,5 +47,6 @@ pub async fn get_status(
         "partners": partners,
         "alerts": alerts,
         "outgoing": outbox,
+        "pulls": node.pulls(),
     })))
 }

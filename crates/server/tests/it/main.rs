@@ -12,6 +12,7 @@ mod log;
 mod objects;
 mod outbox;
 mod postgres;
+mod pull;
 mod rate_limit;
 mod rebuild;
 mod review;

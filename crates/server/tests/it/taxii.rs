@@ -18,10 +18,13 @@ use sha2::{Digest as _, Sha256};
 use crate::helpers::{PairOptions, TestNode, spawn_pair_with};
 
 const TAXII: &str = "application/taxii+json;version=2.1";
-const COMMUNITY: &str = "2b3c6a8e-6a4f-4c1f-9a53-0c3f1c1e6a01";
+/// A collection for the agreement's whole community.
+pub const COMMUNITY: &str = "2b3c6a8e-6a4f-4c1f-9a53-0c3f1c1e6a01";
 const FOR_CN: &str = "2b3c6a8e-6a4f-4c1f-9a53-0c3f1c1e6a02";
 
-fn users(_home: &std::path::Path, config: &mut NodeConfig) {
+/// TAXII users `cn-analyst` (reads for CN) and `gb-analyst` (GB, outside the agreement),
+/// each with the password `pw-<user>`.
+pub fn users(_home: &std::path::Path, config: &mut NodeConfig) {
     for (user, party) in [("cn-analyst", "CN"), ("gb-analyst", "GB")] {
         config.indicators.taxii_users.insert(
             user.into(),
@@ -34,7 +37,8 @@ fn users(_home: &std::path::Path, config: &mut NodeConfig) {
     config.limits.max_body_bytes = 64 * 1024;
 }
 
-fn indicator(n: u32, marking: Option<&str>) -> Value {
+/// Indicator number `n` (pattern `198.51.100.N`), with `marking` if given.
+pub fn indicator(n: u32, marking: Option<&str>) -> Value {
     let mut v = json!({"type":"indicator","spec_version":"2.1",
         "id": format!("indicator--{n:08x}-17d4-4cbf-938f-98ee46b3cd3f"),
         "created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z",
