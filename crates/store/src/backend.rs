@@ -83,6 +83,7 @@ macro_rules! dispatch {
         }
     };
 }
+pub(crate) use dispatch;
 
 /// A node's database, on either backend.
 #[derive(Clone)]

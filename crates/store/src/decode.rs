@@ -1,17 +1,18 @@
 //! Turning result rows into the store's row types, for any backend whose rows decode
-//! `String`, `i64` and `Vec<u8>` (SQLite and PostgreSQL both do). Column order is fixed by
+//! `String`, `i64`, `bool` and `Vec<u8>` (SQLite and PostgreSQL both do). Column order is fixed by
 //! the SELECT heads the backends share, so one decoder serves both.
 
 use detente_ledger::{Digest, LedgerError, TreeSize};
 use detente_protocol::{CaseId, MessageId, PartyId, Timestamp};
 use sqlx::{ColumnIndex, Database, Decode, Row, Type};
 
+use crate::stix::tlp_from_code;
 use crate::{
-    Alert, CaseRow, CheckpointState, Direction, MessageRow, MessageState, OutboxItem,
-    PartnerCheckpoint, StoreError,
+    Alert, CaseRow, CheckpointState, Collection, Direction, MessageRow, MessageState, OutboxItem,
+    PartnerCheckpoint, StoreError, StoredObject,
 };
 
-/// A result row whose columns decode as the three SQL types the store uses.
+/// A result row whose columns decode as the SQL types the store uses.
 pub(crate) trait StoreRow: Row
 where
     usize: ColumnIndex<Self>,
@@ -24,6 +25,8 @@ where
     fn int(&self, i: usize) -> Result<i64, StoreError>;
     /// Column `i` as an integer or NULL.
     fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError>;
+    /// Column `i` as a boolean.
+    fn flag(&self, i: usize) -> Result<bool, StoreError>;
     /// Column `i` as bytes.
     fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError>;
     /// Column `i` as bytes or NULL.
@@ -36,6 +39,7 @@ where
     usize: ColumnIndex<R>,
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
     R::Database: Database,
 {
@@ -49,6 +53,9 @@ where
         Ok(self.try_get(i)?)
     }
     fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        Ok(self.try_get(i)?)
+    }
+    fn flag(&self, i: usize) -> Result<bool, StoreError> {
         Ok(self.try_get(i)?)
     }
     fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {
@@ -142,6 +149,52 @@ where
         attempts: u32::try_from(r.int(3)?).unwrap_or(u32::MAX),
         envelope: r.bytes(4)?,
         case_id: parse(&r.text(5)?, CaseId::parse)?,
+    })
+}
+
+/// A stored STIX object version as a read returns it: its seq (the page cursor), the object,
+/// and its sharing context (origin, audience, space-separated recipients) for the TLP rule.
+pub(crate) type ObjectRow = (i64, StoredObject, (String, Option<String>, String));
+
+/// A row of the STIX object SELECT head (`stix::OBJECT_SELECT`).
+pub(crate) fn object_row<R: StoreRow>(r: &R) -> Result<ObjectRow, StoreError>
+where
+    usize: ColumnIndex<R>,
+{
+    Ok((
+        r.int(0)?,
+        StoredObject {
+            id: r.text(1)?,
+            object_type: r.text(2)?,
+            modified: r.opt_text(3)?,
+            spec_version: r.text(4)?,
+            date_added: r.int(5)?,
+            tlp: r.opt_int(6)?.map(tlp_from_code).transpose()?,
+            body: r.text(10)?,
+        },
+        (r.text(7)?, r.opt_text(8)?, r.text(9)?),
+    ))
+}
+
+/// A row of `SELECT seq, id, version FROM stix_objects`.
+pub(crate) fn stored_version<R: StoreRow>(r: &R) -> Result<(i64, String, i64), StoreError>
+where
+    usize: ColumnIndex<R>,
+{
+    Ok((r.int(0)?, r.text(1)?, r.int(2)?))
+}
+
+/// A row of `SELECT id, title, description, audience, can_write FROM stix_collections`.
+pub(crate) fn collection<R: StoreRow>(r: &R) -> Result<Collection, StoreError>
+where
+    usize: ColumnIndex<R>,
+{
+    Ok(Collection {
+        id: r.text(0)?,
+        title: r.text(1)?,
+        description: r.opt_text(2)?,
+        audience: r.opt_text(3)?,
+        can_write: r.flag(4)?,
     })
 }
 

@@ -17,7 +17,4 @@ pub enum StoreError {
     /// Stored data does not parse back; the database was altered outside detente.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    /// This backend does not offer the operation.
-    #[error("not supported on this database: {0}")]
-    Unsupported(&'static str),
 }

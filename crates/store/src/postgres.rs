@@ -66,7 +66,7 @@ const TREE_SIZE_SQL: &str = "SELECT COALESCE(MAX(idx) + 1, 0) FROM tree_nodes WH
 /// A node's PostgreSQL database.
 #[derive(Clone)]
 pub struct Store {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
     // One writer at a time within this process (other processes wait on the advisory lock).
     // Guards the frontier as of the last commit this process saw.
     writer: Arc<Mutex<Frontier>>,
@@ -567,7 +567,7 @@ async fn node_hashes(
 /// The node's single write transaction. Dropping it without `commit` rolls back (and so
 /// releases the advisory lock).
 pub struct WriteTx {
-    tx: Transaction<'static, Postgres>,
+    pub(crate) tx: Transaction<'static, Postgres>,
     // The tree as this transaction extends it, and the nodes to write at commit.
     frontier: Frontier,
     new_nodes: Vec<(NodeId, Digest)>,

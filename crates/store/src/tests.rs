@@ -98,6 +98,8 @@ macro_rules! on_both_backends {
     };
 }
 
+mod stix;
+
 fn at(ms: i64) -> Timestamp {
     Timestamp::from_unix_millis(ms).expect("valid time")
 }

@@ -1,0 +1,341 @@
+//! STIX storage, run on both backends like the rest of the store's tests: dedupe by id and
+//! version, TLP on every read, TAXII paging and `added_after`, collections, status resources
+//! and pull bookmarks.
+#![allow(clippy::unwrap_used)]
+
+use detente_stix::{AccessRule, Reader, StixObject};
+
+use super::TestDb;
+use crate::{Collection, ObjectQuery, ReadAs, ShareContext, Versions};
+
+const IND: &str = r#"{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"MODIFIED","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z"MARKING}"#;
+
+fn indicator(n: u32, modified: &str, tlp: Option<&str>) -> StixObject {
+    let marking = tlp.map_or(String::new(), |m| {
+        format!(r#","object_marking_refs":["{m}"]"#)
+    });
+    let text = IND
+        .replace("8e2e2d2b", &format!("{n:08x}"))
+        .replace("MODIFIED", modified)
+        .replace("MARKING", &marking);
+    StixObject::from_json(&text).unwrap()
+}
+
+fn local() -> ShareContext {
+    ShareContext {
+        origin: "US".into(),
+        audience: Some("CN".into()),
+        recipients: vec![],
+    }
+}
+
+fn as_local() -> ReadAs<'static> {
+    ReadAs {
+        reader: Reader::Local { party: "US" },
+        rule: AccessRule::default(),
+    }
+}
+
+fn collection() -> Collection {
+    Collection {
+        id: "91a7b528-80eb-42ed-a74d-c6fbd5a26116".into(),
+        title: "US-CN indicators".into(),
+        description: None,
+        audience: Some("CN".into()),
+        can_write: true,
+    }
+}
+
+fn query(limit: usize) -> ObjectQuery {
+    ObjectQuery {
+        limit,
+        ..ObjectQuery::default()
+    }
+}
+
+on_both_backends! {
+    async fn the_same_version_is_stored_once_and_a_new_version_is_added(db: TestDb) {
+        let s = db.open().await;
+        let v1 = indicator(1, "2016-04-06T20:03:48.000Z", None);
+        let v2 = indicator(1, "2017-01-01T00:00:00.000Z", None);
+        let c = s
+            .insert_stix(&[v1.clone(), v1.clone()], &local(), None, 1)
+            .await
+            .unwrap();
+        assert_eq!((c.inserted, c.duplicates), (1, 1));
+        let c = s.insert_stix(&[v1, v2], &local(), None, 2).await.unwrap();
+        assert_eq!((c.inserted, c.duplicates), (1, 1));
+        assert_eq!(s.stix_object_count().await.unwrap(), 2);
+        let last = s.stix_objects(&query(10), &as_local()).await.unwrap();
+        assert_eq!(last.objects.len(), 1);
+        assert_eq!(
+            last.objects[0].modified.as_deref(),
+            Some("2017-01-01T00:00:00.000Z")
+        );
+        let all = ObjectQuery {
+            versions: Versions::All,
+            ..query(10)
+        };
+        assert_eq!(
+            s.stix_objects(&all, &as_local())
+                .await
+                .unwrap()
+                .objects
+                .len(),
+            2
+        );
+    }
+
+    async fn date_added_grows_even_when_the_clock_steps_back(db: TestDb) {
+        let s = db.open().await;
+        s.insert_stix(
+            &[indicator(1, "2016-04-06T20:03:48.000Z", None)],
+            &local(),
+            None,
+            100,
+        )
+        .await
+        .unwrap();
+        s.insert_stix(
+            &[indicator(2, "2016-04-06T20:03:48.000Z", None)],
+            &local(),
+            None,
+            50,
+        )
+        .await
+        .unwrap();
+        let page = s.stix_objects(&query(10), &as_local()).await.unwrap();
+        let added: Vec<i64> = page.objects.iter().map(|o| o.date_added).collect();
+        assert_eq!(added, [100, 101]);
+        let after = ObjectQuery {
+            added_after: Some(100),
+            ..query(10)
+        };
+        assert_eq!(
+            s.stix_objects(&after, &as_local())
+                .await
+                .unwrap()
+                .objects
+                .len(),
+            1
+        );
+    }
+
+    async fn pages_follow_the_cursor_to_the_end(db: TestDb) {
+        let s = db.open().await;
+        let objs: Vec<StixObject> = (0..25)
+            .map(|i| indicator(i, "2016-04-06T20:03:48.000Z", None))
+            .collect();
+        s.insert_stix(&objs, &local(), None, 1).await.unwrap();
+        let mut q = query(10);
+        let mut seen = 0;
+        let mut pages = 0;
+        loop {
+            let page = s.stix_objects(&q, &as_local()).await.unwrap();
+            seen += page.objects.len();
+            pages += 1;
+            match page.next {
+                Some(n) => q.after = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!((seen, pages), (25, 3));
+    }
+
+    async fn a_partner_reads_only_what_tlp_allows_on_every_level(db: TestDb) {
+        use detente_stix::tlp::{
+            TLP_AMBER_ID, TLP_AMBER_STRICT_ID, TLP_CLEAR_ID, TLP_GREEN_ID, TLP_RED_ID,
+        };
+        let s = db.open().await;
+        let levels = [
+            Some(TLP_CLEAR_ID),
+            Some(TLP_GREEN_ID),
+            Some(TLP_AMBER_ID),
+            Some(TLP_AMBER_STRICT_ID),
+            Some(TLP_RED_ID),
+            None,
+        ];
+        let objs: Vec<StixObject> = levels
+            .iter()
+            .enumerate()
+            .map(|(i, m)| indicator(i as u32, "2016-04-06T20:03:48.000Z", *m))
+            .collect();
+        s.insert_stix(&objs, &local(), None, 1).await.unwrap();
+        let count = |reader| {
+            let s = s.clone();
+            async move {
+                let r = ReadAs {
+                    reader,
+                    rule: AccessRule::default(),
+                };
+                s.stix_objects(&query(100), &r).await.unwrap().objects.len()
+            }
+        };
+        // CLEAR, GREEN, AMBER and the unmarked one (AMBER by default) for the named partner.
+        let cn = Reader::Party {
+            party: "CN",
+            in_community: true,
+        };
+        assert_eq!(count(cn).await, 4);
+        let gb = Reader::Party {
+            party: "GB",
+            in_community: true,
+        };
+        assert_eq!(count(gb).await, 2);
+        assert_eq!(count(Reader::Anyone).await, 1);
+        // The origin's own users see everything they imported.
+        assert_eq!(count(Reader::Local { party: "US" }).await, 6);
+    }
+
+    async fn collections_hold_what_was_added_to_them(db: TestDb) {
+        let s = db.open().await;
+        let c = collection();
+        s.put_collection(&c).await.unwrap();
+        assert_eq!(s.collections().await.unwrap(), std::slice::from_ref(&c));
+        let a = indicator(1, "2016-04-06T20:03:48.000Z", None);
+        let b = indicator(2, "2016-04-06T20:03:48.000Z", None);
+        s.insert_stix(&[a], &local(), Some(&c.id), 1).await.unwrap();
+        s.insert_stix(&[b], &local(), None, 2).await.unwrap();
+        let q = ObjectQuery {
+            collection: Some(c.id.clone()),
+            ..query(10)
+        };
+        assert_eq!(
+            s.stix_objects(&q, &as_local()).await.unwrap().objects.len(),
+            1
+        );
+    }
+
+    async fn filters_are_bound_parameters_not_sql(db: TestDb) {
+        let s = db.open().await;
+        s.insert_stix(
+            &[indicator(1, "2016-04-06T20:03:48.000Z", None)],
+            &local(),
+            None,
+            1,
+        )
+        .await
+        .unwrap();
+        let q = ObjectQuery {
+            types: vec!["indicator' OR '1'='1".into()],
+            ..query(10)
+        };
+        assert!(
+            s.stix_objects(&q, &as_local())
+                .await
+                .unwrap()
+                .objects
+                .is_empty()
+        );
+    }
+
+    async fn an_object_already_stored_joins_a_collection_when_imported_into_it(db: TestDb) {
+        let s = db.open().await;
+        let c = collection();
+        s.put_collection(&c).await.unwrap();
+        let a = indicator(1, "2016-04-06T20:03:48.000Z", None);
+        let b = indicator(2, "2016-04-06T20:03:48.000Z", None);
+        s.insert_stix(std::slice::from_ref(&a), &local(), None, 1)
+            .await
+            .unwrap();
+        // `a` again (already stored) and `b` (new), into the collection, twice.
+        for now in [2, 3] {
+            s.insert_stix(&[a.clone(), b.clone()], &local(), Some(&c.id), now)
+                .await
+                .unwrap();
+        }
+        let q = ObjectQuery {
+            collection: Some(c.id.clone()),
+            ..query(10)
+        };
+        let page = s.stix_objects(&q, &as_local()).await.unwrap();
+        let ids: Vec<&str> = page.objects.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, [a.id().as_str(), b.id().as_str()]);
+        assert_eq!(s.stix_object_count().await.unwrap(), 2);
+    }
+
+    async fn reads_pick_versions_and_ids(db: TestDb) {
+        let s = db.open().await;
+        let v1 = indicator(1, "2016-04-06T20:03:48.000Z", None);
+        let v2 = indicator(1, "2017-01-01T00:00:00.000Z", None);
+        let other = indicator(2, "2016-04-06T20:03:48.000Z", None);
+        s.insert_stix(&[v1.clone(), v2.clone(), other], &local(), None, 1)
+            .await
+            .unwrap();
+        let modified = |versions: Versions| {
+            let s = s.clone();
+            let id = v1.id().as_str().to_owned();
+            async move {
+                let q = ObjectQuery {
+                    ids: vec![id],
+                    versions,
+                    ..query(10)
+                };
+                s.stix_objects(&q, &as_local())
+                    .await
+                    .unwrap()
+                    .objects
+                    .into_iter()
+                    .map(|o| o.modified.unwrap())
+                    .collect::<Vec<_>>()
+            }
+        };
+        let (old, new) = ("2016-04-06T20:03:48.000Z", "2017-01-01T00:00:00.000Z");
+        assert_eq!(modified(Versions::Last).await, [new]);
+        assert_eq!(modified(Versions::First).await, [old]);
+        assert_eq!(modified(Versions::All).await, [old, new]);
+        let at = v1.version().unwrap().unix_micros();
+        assert_eq!(modified(Versions::At(vec![at])).await, [old]);
+        assert!(modified(Versions::At(vec![])).await.is_empty());
+    }
+
+    async fn taxii_status_is_read_by_its_reader_only(db: TestDb) {
+        let s = db.open().await;
+        let c = collection();
+        s.put_collection(&c).await.unwrap();
+        s.put_taxii_status("st-1", &c.id, "alice", 5, r#"{"status":"complete"}"#)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.taxii_status("st-1", "alice").await.unwrap().as_deref(),
+            Some(r#"{"status":"complete"}"#)
+        );
+        assert_eq!(s.taxii_status("st-1", "mallory").await.unwrap(), None);
+        assert_eq!(s.taxii_status("st-2", "alice").await.unwrap(), None);
+    }
+
+    async fn pull_bookmarks_move_forward_per_source_and_collection(db: TestDb) {
+        let s = db.open().await;
+        assert_eq!(s.taxii_bookmark("CN", "c1").await.unwrap(), None);
+        s.set_taxii_bookmark("CN", "c1", "2024-01-01T00:00:00.000000Z")
+            .await
+            .unwrap();
+        s.set_taxii_bookmark("CN", "c1", "2024-02-01T00:00:00.000000Z")
+            .await
+            .unwrap();
+        s.set_taxii_bookmark("CN", "c2", "2024-03-01T00:00:00.000000Z")
+            .await
+            .unwrap();
+        assert_eq!(
+            s.taxii_bookmark("CN", "c1").await.unwrap().as_deref(),
+            Some("2024-02-01T00:00:00.000000Z")
+        );
+        assert_eq!(
+            s.taxii_bookmark("CN", "c2").await.unwrap().as_deref(),
+            Some("2024-03-01T00:00:00.000000Z")
+        );
+        assert_eq!(s.taxii_bookmark("GB", "c1").await.unwrap(), None);
+    }
+
+    async fn a_collection_is_updated_in_place(db: TestDb) {
+        let s = db.open().await;
+        let mut c = collection();
+        s.put_collection(&c).await.unwrap();
+        c.title = "renamed".into();
+        c.can_write = false;
+        s.put_collection(&c).await.unwrap();
+        assert_eq!(s.collection(&c.id).await.unwrap(), Some(c.clone()));
+        assert_eq!(s.collections().await.unwrap(), [c]);
+        assert_eq!(s.collection("no-such").await.unwrap(), None);
+    }
+}
