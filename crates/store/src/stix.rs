@@ -290,9 +290,17 @@ where
         q.push("JOIN stix_collection_objects c ON c.seq = o.seq AND c.collection = ");
         q.push_bind(c.clone());
     }
+    // Within a collection, cursor and order go by the membership table's key (collection,
+    // seq): the page is then a range scan of that key. Ordering by `o.seq` there made SQLite
+    // sort every remaining member for each page, so walking a collection was quadratic.
+    let seq = if query.collection.is_some() {
+        "c.seq"
+    } else {
+        "o.seq"
+    };
     q.push(" WHERE 1 = 1");
     if let Some(after) = after {
-        q.push(" AND o.seq > ").push_bind(after);
+        q.push(" AND ").push(seq).push(" > ").push_bind(after);
     }
     if let Some(t) = query.added_after {
         q.push(" AND o.date_added > ").push_bind(t);
@@ -333,7 +341,9 @@ where
         }
         q.push(" WHERE v.id_key = o.id_key AND v.id = o.id)");
     }
-    q.push(" ORDER BY o.seq LIMIT ")
+    q.push(" ORDER BY ")
+        .push(seq)
+        .push(" LIMIT ")
         .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
     q
 }
