@@ -1,12 +1,12 @@
 //! The audit of two bundles. See the crate documentation for what is checked.
 
 use std::{
-    collections::{BTreeMap, HashMap, HashSet},
+    collections::{BTreeMap, HashMap},
     fmt,
     io::BufRead,
 };
 
-use detente_domain::{Agreement, Case, OfficialMessage, derive_case};
+use detente_domain::{Agreement, OfficialMessage, derive_case};
 use detente_ledger::{Checkpoint, Frontier, SignedCheckpoint, hash_leaf};
 use detente_protocol::{
     AcknowledgementBody, AnswerBody, Body, CaseId, ClarificationBody, ClarificationRequestBody,
@@ -14,7 +14,7 @@ use detente_protocol::{
     Receipt, RequestBody, RequestKind, Signed, Timestamp, Tlp, WIRE_VERSION, WithdrawalBody,
     canonical_bytes,
 };
-use detente_report::{DirectionSummary, summarize};
+use detente_report::{DirectionSummary, Summarizer};
 
 use crate::{
     bundle::{BUNDLE_FORMAT, BundleLine, Header},
@@ -95,20 +95,120 @@ struct Head {
 #[derive(Default)]
 struct Scan {
     count: u64,
-    out_envelopes: HashSet<Key>,
-    in_envelopes_from_partner: HashSet<Key>,
-    out_receipts: HashSet<Key>,
-    // Receipts the party holds for its envelopes: (entry, envelope hash, receipt hash).
-    in_receipts: Vec<(u64, Key, Key)>,
-    // Official messages by case, kept for the first bundle only: the second is compared by
-    // fingerprint, so the audit holds one log's cases, compactly, and never two.
-    official: BTreeMap<CaseId, Vec<(Compact, Timestamp)>>,
-    keep_cases: bool,
+    hashes: Hashes,
+    // Official messages, kept for the first bundle only: the second is compared by
+    // fingerprint, so the audit holds one log's official messages, compactly, and never two.
+    official: Option<Officials>,
     // Order-independent digest of every official message (envelope hash, official time).
     fingerprint: u128,
     official_count: u64,
     latest_receipt: Option<Timestamp>,
     latest_out_receipt: Option<Timestamp>,
+}
+
+/// The hashes of one bundle's envelopes and receipts that the cross-checks look up.
+#[derive(Default)]
+struct Hashes {
+    out_envelopes: KeySet,
+    in_envelopes_from_partner: KeySet,
+    out_receipts: KeySet,
+    // Receipts the party holds for its envelopes: (entry, envelope hash, receipt hash).
+    in_receipts: Vec<(u64, Key, Key)>,
+}
+
+/// A set of keys as a vector, sorted once the scan ends: 16 bytes a key, where a hash set of a
+/// million keys takes 20 to 40 and most of an audit's memory.
+#[derive(Default)]
+struct KeySet(Vec<Key>);
+
+impl KeySet {
+    fn insert(&mut self, k: Key) {
+        self.0.push(k);
+    }
+
+    /// Sorts and deduplicates; lookups before this are wrong.
+    fn seal(&mut self) {
+        self.0.sort_unstable();
+        self.0.dedup();
+        self.0.shrink_to_fit();
+    }
+
+    fn contains(&self, k: &Key) -> bool {
+        self.0.binary_search(k).is_ok()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Key> {
+        self.0.iter()
+    }
+}
+
+impl Hashes {
+    fn seal(&mut self) {
+        self.out_envelopes.seal();
+        self.in_envelopes_from_partner.seal();
+        self.out_receipts.seal();
+        self.in_receipts.shrink_to_fit();
+    }
+}
+
+/// One log's official messages in fixed-size records, with the case's party interned: a
+/// million-entry log's cases as maps of strings and vectors took over 100 MB.
+#[derive(Default)]
+struct Officials {
+    messages: Vec<Official>,
+    parties: HashMap<PartyId, u32>,
+}
+
+struct Official {
+    party: u32,
+    year: u16,
+    number: u32,
+    at: Timestamp,
+    compact: Compact,
+}
+
+impl Officials {
+    fn push(&mut self, case: &CaseId, compact: Compact, at: Timestamp) {
+        let next = u32::try_from(self.parties.len()).expect("fewer parties than entries");
+        let party = *self.parties.entry(case.party().clone()).or_insert(next);
+        self.messages.push(Official {
+            party,
+            year: case.year(),
+            number: case.number(),
+            at,
+            compact,
+        });
+    }
+
+    /// Each case with its official messages, in case id order.
+    fn into_cases(self) -> impl Iterator<Item = (CaseId, Vec<(Compact, Timestamp)>)> {
+        let mut names: Vec<(PartyId, u32)> = self.parties.into_iter().collect();
+        names.sort_unstable();
+        let mut rank = vec![0u32; names.len()];
+        for (r, (_, i)) in (0u32..).zip(&names) {
+            rank[*i as usize] = r;
+        }
+        let mut messages = self.messages;
+        // Case ids order by party name, then year and number; the rank of the name stands in
+        // for it. The order within a case does not matter to `derive_case`.
+        messages.sort_unstable_by_key(|m| (rank[m.party as usize], m.year, m.number));
+        let mut messages = messages.into_iter().peekable();
+        std::iter::from_fn(move || {
+            let first = messages.next()?;
+            let case = CaseId::new(
+                names[rank[first.party as usize] as usize].0.clone(),
+                first.year,
+                first.number,
+            );
+            let mut group = vec![(first.compact, first.at)];
+            while let Some(m) = messages
+                .next_if(|m| (m.party, m.year, m.number) == (first.party, first.year, first.number))
+            {
+                group.push((m.compact, m.at));
+            }
+            Some((case, group))
+        })
+    }
 }
 
 /// Audits bundles `a` and `b` of the two parties to one agreement.
@@ -181,7 +281,7 @@ pub fn audit<A: BufRead + Send, B: BufRead + Send>(a: A, b: B) -> Result<Audit, 
     // The two bundles are independent until the cross-checks: scan them on two cores.
     let (first_a, first_b) = (head_a.first_entry.take(), head_b.first_entry.take());
     let [expect_a, expect_b] = &expect;
-    let ((scan_a, found_a, sigs_a, checked_a), (scan_b, found_b, sigs_b, checked_b)) =
+    let ((mut scan_a, found_a, sigs_a, checked_a), (scan_b, found_b, sigs_b, checked_b)) =
         std::thread::scope(|scope| {
             let a =
                 scope.spawn(|| scan(&agreement, &pa, &pb, first_a, &mut lines_a, expect_a, true));
@@ -211,25 +311,29 @@ pub fn audit<A: BufRead + Send, B: BufRead + Send>(a: A, b: B) -> Result<Audit, 
             });
         }
     }
-    cross_check(&pa, &scan_a, &pb, &scan_b, &mut findings);
-    cross_check(&pb, &scan_b, &pa, &scan_a, &mut findings);
+    cross_check(&pa, &scan_a.hashes, &pb, &scan_b.hashes, &mut findings);
+    cross_check(&pb, &scan_b.hashes, &pa, &scan_a.hashes, &mut findings);
     let as_of = scan_a.latest_receipt.max(scan_b.latest_receipt);
     let mut voided = 0;
     let mut figures = Vec::new();
+    let official = scan_a.official.take().unwrap_or_default();
+    // The sets are done with: free them before the cases take their turn.
+    drop((scan_a.hashes, scan_b.hashes));
     if let Some(at) = as_of {
-        let mut cases: Vec<Case> = Vec::with_capacity(scan_a.official.len());
-        for (id, messages) in &scan_a.official {
+        // Each case is counted and dropped as soon as it is derived.
+        let mut summary = Summarizer::new(&agreement, at);
+        for (id, messages) in official.into_cases() {
             let messages: Vec<OfficialMessage> = messages
                 .iter()
                 .map(|(c, at)| OfficialMessage {
-                    envelope: c.envelope(id, &pa, &pb, &agreement, digest),
+                    envelope: c.envelope(&id, &pa, &pb, &agreement, digest),
                     at: *at,
                 })
                 .collect();
             match derive_case(&agreement, &messages) {
                 Ok(c) => {
                     voided += c.voided.len();
-                    cases.push(c);
+                    summary.add(&c);
                 }
                 Err(e) => findings.push(Finding {
                     party: pa.clone(),
@@ -238,7 +342,7 @@ pub fn audit<A: BufRead + Send, B: BufRead + Send>(a: A, b: B) -> Result<Audit, 
                 }),
             }
         }
-        figures = summarize(&agreement, &cases, at);
+        figures = summary.finish();
     }
     // Both logs must hold the same official messages (envelopes with their receipt times),
     // or the figures would depend on whose log was read.
@@ -347,7 +451,7 @@ fn scan<R: BufRead>(
     let mut findings = Vec::new();
     let (mut signatures, mut checkpoints_checked) = (0u64, 0u64);
     let mut s = Scan {
-        keep_cases,
+        official: keep_cases.then(Officials::default),
         ..Scan::default()
     };
     let mut frontier = Frontier::new();
@@ -443,9 +547,9 @@ fn scan<R: BufRead>(
                 }
                 let hash = signed.payload_hash();
                 if outgoing {
-                    s.out_envelopes.insert(key(&hash));
+                    s.hashes.out_envelopes.insert(key(&hash));
                 } else {
-                    s.in_envelopes_from_partner.insert(key(&hash));
+                    s.hashes.in_envelopes_from_partner.insert(key(&hash));
                 }
                 let compact = Compact::of(env, outgoing, agreement);
                 waiting.insert(env.id, (pos, hash, compact, env.case.clone()));
@@ -485,10 +589,13 @@ fn scan<R: BufRead>(
                         ));
                     }
                     s.latest_out_receipt = Some(r.received_at);
-                    s.out_receipts.insert(key(&signed.payload_hash()));
+                    s.hashes.out_receipts.insert(key(&signed.payload_hash()));
                 } else {
-                    s.in_receipts
-                        .push((pos, key(&r.envelope_hash), key(&signed.payload_hash())));
+                    s.hashes.in_receipts.push((
+                        pos,
+                        key(&r.envelope_hash),
+                        key(&signed.payload_hash()),
+                    ));
                 }
                 s.latest_receipt = s.latest_receipt.max(Some(r.received_at));
                 match waiting.remove(&r.envelope_id) {
@@ -511,11 +618,8 @@ fn scan<R: BufRead>(
                             .fingerprint
                             .wrapping_add(fingerprint(&hash, r.received_at));
                         s.official_count += 1;
-                        if s.keep_cases {
-                            s.official
-                                .entry(case)
-                                .or_default()
-                                .push((compact, r.received_at));
+                        if let Some(official) = &mut s.official {
+                            official.push(&case, compact, r.received_at);
                         }
                     }
                     Some((entry, _, _, _)) => finding(format!(
@@ -536,6 +640,7 @@ fn scan<R: BufRead>(
         what,
     }));
     findings.sort_by_key(|f| f.entry);
+    s.hashes.seal();
     for (size, exps) in expect.range(s.count + 1..) {
         for e in exps {
             findings.push(Finding {
@@ -553,7 +658,13 @@ fn scan<R: BufRead>(
 
 /// What `holder` claims the `other` party received and receipted must be in `other`'s log,
 /// and what `other` logged as received from `holder` must be in `holder`'s log.
-fn cross_check(holder: &PartyId, h: &Scan, other: &PartyId, o: &Scan, findings: &mut Vec<Finding>) {
+fn cross_check(
+    holder: &PartyId,
+    h: &Hashes,
+    other: &PartyId,
+    o: &Hashes,
+    findings: &mut Vec<Finding>,
+) {
     for (entry, envelope_hash, receipt_hash) in &h.in_receipts {
         if !o.in_envelopes_from_partner.contains(envelope_hash) {
             findings.push(Finding {
@@ -573,7 +684,7 @@ fn cross_check(holder: &PartyId, h: &Scan, other: &PartyId, o: &Scan, findings: 
     let missing = o
         .in_envelopes_from_partner
         .iter()
-        .filter(|h2| !h.out_envelopes.contains(*h2))
+        .filter(|h2| !h.out_envelopes.contains(h2))
         .count();
     if missing > 0 {
         findings.push(Finding {

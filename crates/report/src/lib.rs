@@ -13,7 +13,8 @@
 //!   the trend over previous periods, and the per-case appendix.
 //! - Output: [`Review::to_json`], [`csv`] tables, and one self-contained HTML page
 //!   ([`html::review_page`], [`html::bulletin_page`]) with inline SVG charts.
-//! - [`summarize`]: the first per-direction summary, which the demo uses.
+//! - [`summarize`]: the first per-direction summary, which the demo uses, and
+//!   [`Summarizer`], the same one case at a time, which the audit uses.
 
 mod chart;
 pub mod csv;
@@ -34,7 +35,7 @@ pub use review::{
     Redaction, Review, ReviewError, ReviewOptions, Scope, TrendPoint, appendix_columns, compute,
 };
 pub use stats::{Durations, Fraction, Mean, Share};
-pub use summary::{DirectionSummary, summarize};
+pub use summary::{DirectionSummary, Summarizer, summarize};
 
 /// The wire name of a decline reason, as in JSON.
 pub fn decline_reason_name(r: DeclineReason) -> &'static str {
