@@ -1,6 +1,9 @@
 //! The SQLite half of STIX storage: the bulk statements, as multi-row `VALUES` lists sized
 //! under SQLite's limit of 32,766 bound parameters per statement. Each full-size chunk has the
-//! same text, so SQLite prepares it once per connection.
+//! same text, so SQLite prepares it once per connection. A batch's last, shorter chunk is not
+//! kept prepared: its length varies from batch to batch, and sqlx's per-connection statement
+//! cache would otherwise fill with up to a hundred of these, each a program for thousands of
+//! parameters.
 
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -54,7 +57,8 @@ impl WriteTx {
                 ") AS k CROSS JOIN stix_objects o \
                  ON o.id_key = k.column1 AND o.version = k.column2",
             );
-            for r in q.build().fetch_all(&mut *self.tx).await? {
+            let query = q.build().persistent(chunk.len() == PAIR_ROWS);
+            for r in query.fetch_all(&mut *self.tx).await? {
                 out.push(stored_version(&r)?);
             }
         }
@@ -87,7 +91,10 @@ impl WriteTx {
                     .push_bind(batch.audience)
                     .push_bind(&batch.recipients);
             });
-            q.build().execute(&mut *self.tx).await?;
+            q.build()
+                .persistent(chunk.len() == OBJECT_ROWS)
+                .execute(&mut *self.tx)
+                .await?;
         }
         Ok(())
     }
@@ -106,7 +113,10 @@ impl WriteTx {
                 b.push_bind(collection).push_bind(*seq);
             });
             q.push(" ON CONFLICT DO NOTHING");
-            q.build().execute(&mut *self.tx).await?;
+            q.build()
+                .persistent(chunk.len() == PAIR_ROWS)
+                .execute(&mut *self.tx)
+                .await?;
         }
         Ok(())
     }
