@@ -318,6 +318,9 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
         } else {
             Stix20Policy::Convert
         },
+        // The store dedupes by id and version exactly (and counts what it skips), so the
+        // parser need not remember every version it has read.
+        dedupe: false,
         ..ImportOptions::default()
     };
     let show_progress = !json;

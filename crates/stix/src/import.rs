@@ -5,7 +5,8 @@
 //! held whole: each element is parsed, converted from STIX 2.0 or MISP when needed,
 //! validated, deduplicated by (id, version) and handed to the caller's sink before the next
 //! one is read. Memory is bounded by the largest single object plus 16 bytes per distinct
-//! object version seen (the dedupe set), whatever the file size.
+//! object version seen (the dedupe set, which [`ImportOptions::dedupe`] turns off when the
+//! sink dedupes itself), whatever the file size.
 //!
 //! Each file gets a [`FileReport`]: counts per outcome and per type, and every rejected object
 //! with its position, id and reason (the first [`ImportOptions::keep_rejections`] in full,
@@ -35,6 +36,10 @@ pub struct ImportOptions {
     pub stix_2_0: Stix20Policy,
     /// How many rejections each [`FileReport`] keeps in full (all are counted).
     pub keep_rejections: usize,
+    /// Skip an (id, version) already seen in this import. The dedupe set costs 16 bytes per
+    /// distinct version, so an importer feeding a store that dedupes exactly itself turns it
+    /// off and keeps its memory constant whatever the input's size.
+    pub dedupe: bool,
 }
 
 impl Default for ImportOptions {
@@ -42,6 +47,7 @@ impl Default for ImportOptions {
         Self {
             stix_2_0: Stix20Policy::Convert,
             keep_rejections: 10_000,
+            dedupe: true,
         }
     }
 }
@@ -341,7 +347,7 @@ fn offer(
         }
     };
     let converted = is_20;
-    if !importer.seen.insert(version_key(&obj)) {
+    if importer.options.dedupe && !importer.seen.insert(version_key(&obj)) {
         report.duplicates += 1;
         return None;
     }
