@@ -423,7 +423,10 @@ fn read_head<R: BufRead>(lines: &mut Lines<R>) -> Result<Head, AuditError> {
     Ok(head)
 }
 
-fn verify_checkpoint(
+/// Checks a signed checkpoint note of `party`'s log: well formed, signed by a key the
+/// agreement pins for `party`, naming that party's log under this agreement. The node's own
+/// start-up and `log verify` checks use it too, so a node and an auditor accept the same notes.
+pub fn verify_checkpoint(
     agreement: &Agreement,
     party: &PartyId,
     note: &str,
@@ -436,7 +439,7 @@ fn verify_checkpoint(
     let c = keys
         .iter()
         .find_map(|k| signed.verify(k, party.as_str()).ok())
-        .ok_or_else(|| format!("is not signed by a key of {party}"))?;
+        .ok_or_else(|| format!("is not signed by a key the agreement pins for {party}"))?;
     let origin = format!("detente/{}/{party}", agreement.id);
     if c.origin() != origin {
         return Err(format!("names log {:?}, not {origin:?}", c.origin()));

@@ -14,6 +14,6 @@ mod bundle;
 mod cases;
 mod signatures;
 
-pub use audit::{Audit, AuditError, Finding, audit};
+pub use audit::{Audit, AuditError, Finding, audit, verify_checkpoint};
 pub use bundle::{BUNDLE_FORMAT, BundleLine, BundleWriter, Header};
 pub use cases::{BundleCases, CaseCollector, bundle_cases};

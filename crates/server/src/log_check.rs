@@ -15,8 +15,9 @@
 
 use std::{collections::BTreeMap, fmt};
 
+use detente_audit::verify_checkpoint;
 use detente_domain::Agreement;
-use detente_ledger::{Checkpoint, Digest, Frontier, NodeId, SignedCheckpoint, TreeSize, hash_leaf};
+use detente_ledger::{Digest, Frontier, NodeId, TreeSize, hash_leaf};
 use detente_protocol::PartyId;
 use detente_store::{Store, StoreError};
 
@@ -61,31 +62,6 @@ fn problem(entry: Option<u64>, what: impl Into<String>) -> Option<LogProblem> {
     })
 }
 
-/// This node's checkpoints must name its own log and verify under one of its pinned keys.
-fn own_checkpoint(
-    agreement: &Agreement,
-    party: &PartyId,
-    note: &str,
-) -> Result<Checkpoint, String> {
-    let signed = SignedCheckpoint::parse(note).map_err(|e| format!("is malformed: {e}"))?;
-    let keys = agreement
-        .party(party)
-        .map(|p| p.public_keys.as_slice())
-        .unwrap_or_default();
-    let checkpoint = keys
-        .iter()
-        .find_map(|k| signed.verify(k, party.as_str()).ok())
-        .ok_or_else(|| format!("is not signed by a key the agreement pins for {party}"))?;
-    let origin = format!("detente/{}/{party}", agreement.id);
-    if checkpoint.origin() != origin {
-        return Err(format!(
-            "names log {:?}, not {origin:?}",
-            checkpoint.origin()
-        ));
-    }
-    Ok(checkpoint.clone())
-}
-
 /// The start-up check: the latest signed checkpoint against the stored tree and the last
 /// entry. `Ok(Some(_))` means the database was changed outside detente.
 pub async fn check_head(
@@ -99,7 +75,7 @@ pub async fn check_head(
         // compare with.
         return Ok(None);
     };
-    let checkpoint = match own_checkpoint(agreement, party, &note) {
+    let checkpoint = match verify_checkpoint(agreement, party, &note) {
         Ok(c) => c,
         Err(why) => return Ok(problem(None, format!("the latest checkpoint {why}"))),
     };
@@ -176,7 +152,7 @@ pub async fn verify_log(
     let mut report = LogVerification::default();
     let mut checkpoints: Vec<(TreeSize, Digest)> = Vec::new();
     for (n, note) in store.checkpoint_notes().await?.iter().enumerate() {
-        match own_checkpoint(agreement, party, note) {
+        match verify_checkpoint(agreement, party, note) {
             Ok(c) => checkpoints.push((c.size(), c.root())),
             Err(why) => {
                 report.problem = problem(None, format!("checkpoint {} {why}", n + 1));
