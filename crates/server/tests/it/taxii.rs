@@ -15,7 +15,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::helpers::{PairOptions, TestNode, spawn_pair_with};
+use crate::helpers::{Pair, PairOptions, TestNode, spawn_pair_with};
 
 const TAXII: &str = "application/taxii+json;version=2.1";
 /// A collection for the agreement's whole community.
@@ -123,17 +123,22 @@ fn numbers(body: &Value) -> Vec<u32> {
     n
 }
 
+/// Two nodes whose configs hold the TAXII users of `users`.
+async fn taxii_pair() -> Pair {
+    spawn_pair_with(PairOptions {
+        configure: Some(Box::new(users)),
+        ..PairOptions::default()
+    })
+    .await
+}
+
 fn objects_path(c: &str) -> String {
     format!("/taxii2/detente/collections/{c}/objects/")
 }
 
 #[tokio::test]
 async fn tlp_decides_what_each_taxii_reader_gets_at_every_level() {
-    let pair = spawn_pair_with(PairOptions {
-        configure: Some(Box::new(users)),
-        ..PairOptions::default()
-    })
-    .await;
+    let pair = taxii_pair().await;
     let us = &pair.us;
     seeded(us).await;
     let path = objects_path(COMMUNITY);
@@ -201,11 +206,7 @@ fn signed(node: &TestNode, signer: &TestNode, path: &str) -> reqwest::RequestBui
 
 #[tokio::test]
 async fn the_api_and_partner_signed_reads_apply_tlp_at_every_level() {
-    let pair = spawn_pair_with(PairOptions {
-        configure: Some(Box::new(users)),
-        ..PairOptions::default()
-    })
-    .await;
+    let pair = taxii_pair().await;
     let (us, cn) = (&pair.us, &pair.cn);
     seeded(us).await;
     let api = "/api/v1/indicators?limit=100";
@@ -231,11 +232,7 @@ async fn the_api_and_partner_signed_reads_apply_tlp_at_every_level() {
 
 #[tokio::test]
 async fn discovery_paging_versions_manifest_and_status_work_as_taxii_clients_expect() {
-    let pair = spawn_pair_with(PairOptions {
-        configure: Some(Box::new(users)),
-        ..PairOptions::default()
-    })
-    .await;
+    let pair = taxii_pair().await;
     let us = &pair.us;
     seeded(us).await;
     let get = |path: &str| as_user(us, "cn-analyst", Method::GET, path).send();
@@ -337,11 +334,7 @@ async fn discovery_paging_versions_manifest_and_status_work_as_taxii_clients_exp
 
 #[tokio::test]
 async fn bad_credentials_media_types_and_bodies_get_taxii_errors_and_store_nothing() {
-    let pair = spawn_pair_with(PairOptions {
-        configure: Some(Box::new(users)),
-        ..PairOptions::default()
-    })
-    .await;
+    let pair = taxii_pair().await;
     let us = &pair.us;
     seeded(us).await;
     let before = us.node().store().stix_object_count().await.unwrap();
