@@ -30,19 +30,22 @@ use detente_stix::{
     BundleWriter, FileReport, ImportOptions, Importer, Stix20Policy, StixId, StixObject, Timestamp,
     misp::Manifest, tlp,
 };
-use detente_store::{Collection, ObjectQuery, ShareContext, StixRow, Store, Versions};
+use detente_store::{Collection, ObjectQuery, ShareContext, StixImport, StixRow, Store, Versions};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
+use tokio::sync::mpsc::error::TryRecvError;
 
 use crate::client::CliError;
 use crate::home::{agreement_if_any, open_store};
 
-/// Objects per write transaction. Each commit rewrites every page of the store's key index
-/// that its batch touched, and random ids touch pages all over it, so larger batches write
-/// less index per object (at 1M stored, 5,000 objects touched about 40% of the index pages,
-/// 20,000 nearly all: four times the objects for 2.3 times the pages), while a batch still
-/// holds the node's writer for only a fraction of a second.
+/// Objects per batch from the parser to the writer: three batches at most are in memory.
 const BATCH: usize = 20_000;
+/// Objects per write transaction, at most. Each commit rewrites every page of the store's key
+/// index that its objects touched, and random ids touch pages all over it, so the more
+/// objects share a commit the less index is written per object (at 1M stored, 20,000 objects
+/// touch nearly every page, 100,000 the same pages once for five times the objects), while a
+/// transaction still holds the node's writer for about a second.
+const TRANSACTION: usize = 100_000;
 /// Objects per page when listing or exporting.
 const PAGE: usize = 5_000;
 
@@ -332,16 +335,39 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
     let started = Instant::now();
     let mut files = Vec::new();
     let mut current = FileSummary::default();
-    while let Some(msg) = rx.recv().await {
+    let mut open: Option<(StixImport, usize)> = None;
+    loop {
+        // Commit before waiting for the parser, never while waiting: the node's writer is
+        // held only while batches are ready to store.
+        let msg = match rx.try_recv() {
+            Ok(msg) => msg,
+            Err(TryRecvError::Empty) => {
+                commit(open.take()).await?;
+                match rx.recv().await {
+                    Some(msg) => msg,
+                    None => break,
+                }
+            }
+            Err(TryRecvError::Disconnected) => break,
+        };
         match msg {
             Parsed::Batch(batch) => {
-                let c = node
-                    .store
-                    .insert_stix_rows(&batch, &share, args.collection.as_deref(), now_micros())
-                    .await
-                    .context("storing the objects")?;
+                let (import, rows) = match &mut open {
+                    Some(open) => open,
+                    None => open.insert((
+                        node.store
+                            .begin_stix(&share, args.collection.as_deref(), now_micros())
+                            .await?,
+                        0,
+                    )),
+                };
+                let c = import.add(&batch).await.context("storing the objects")?;
+                *rows += batch.len();
                 current.stored += c.inserted;
                 current.already_stored += c.duplicates;
+                if *rows >= TRANSACTION {
+                    commit(open.take()).await?;
+                }
             }
             Parsed::Done(file, result) => {
                 let mut s = std::mem::take(&mut current);
@@ -354,6 +380,7 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
             }
         }
     }
+    commit(open).await?;
     parser.await.context("the parser thread failed")?;
     let secs = started.elapsed().as_secs_f64();
     let total = |f: fn(&FileSummary) -> u64| files.iter().map(f).sum::<u64>();
@@ -378,6 +405,14 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
             files.len()
         ))
         .into());
+    }
+    Ok(())
+}
+
+/// Commits the import's open transaction, if any.
+async fn commit(open: Option<(StixImport, usize)>) -> anyhow::Result<()> {
+    if let Some((import, _)) = open {
+        import.commit().await.context("storing the objects")?;
     }
     Ok(())
 }

@@ -17,6 +17,13 @@ use clap::{Parser, Subcommand};
 
 use crate::client::CliError;
 
+// glibc's allocator spent about a sixth of a bulk import's CPU in malloc and free (millions
+// of short strings, freed on another thread than the one that made them). With mimalloc a
+// fresh import of 1M indicators took 6.8 s instead of 7.5 s (medians of 3), for 27 MB more
+// peak memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// detente: signed, provable requests for cyber cooperation between national nodes.
 #[derive(Parser)]
 #[command(version, about, long_about = None)]

@@ -26,6 +26,6 @@ pub use rows::{
     NewEntry, OutboxItem, PartnerCheckpoint,
 };
 pub use stix::{
-    Collection, InsertCounts, ObjectPage, ObjectQuery, ReadAs, ShareContext, StixRow, StoredObject,
-    Versions,
+    Collection, InsertCounts, ObjectPage, ObjectQuery, ReadAs, ShareContext, StixImport, StixRow,
+    StoredObject, Versions,
 };

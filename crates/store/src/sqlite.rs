@@ -68,7 +68,13 @@ fn node_lookup_sql() -> sqlx::AssertSqlSafe<&'static str> {
 /// A node's database.
 #[derive(Clone)]
 pub struct Store {
+    // Readers, and the migrations at open.
     pub(crate) pool: SqlitePool,
+    // The one connection every write transaction runs on. SQLite has one writer at a time
+    // anyway, and a connection of its own keeps its page cache (the index pages a bulk
+    // import touches) warm from one transaction to the next; from the shared pool each
+    // transaction got whichever connection came next, with a cold cache.
+    write_pool: SqlitePool,
     // One writer at a time: the log's order is the commit order, and SQLite would otherwise
     // answer a second concurrent writer with SQLITE_BUSY. The lock guards the Merkle tree's
     // frontier as of the last commit.
@@ -86,14 +92,43 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // For new databases (an existing one keeps its size). 8 KiB rather than 4 KiB: a
+            // bulk import writes half as many pages, frames and checkpoint copies for the
+            // same rows (a fresh import of 1M went from about 120k to 140k objects/s), while
+            // an inclusion proof's few point reads stay under 100 µs at 10M entries (16 KiB
+            // was faster still for imports but took proofs to the limit).
+            .page_size(8192);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
+        let write_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(
+                options
+                    // Up to 64 MiB of pages, held only as a write touches them: a bulk batch
+                    // of random ids touches pages all over the key index, and with SQLite's
+                    // default 2 MiB each insert read its page back from the file and dirty
+                    // pages spilled to the WAL before the commit (a third of a fresh import's
+                    // writer time under perf).
+                    .pragma("cache_size", "-65536")
+                    // Checkpoint after 32,768 pages of WAL (256 MiB at 8 KiB) rather than
+                    // 1,000: each bulk batch rewrites index pages all over the key index, and
+                    // a checkpoint copies a page once however many commits rewrote it (a
+                    // fresh import of 1M went from 76k to 92k objects/s). Durability is
+                    // unchanged; the WAL is cut back to 64 MiB after each checkpoint.
+                    .pragma("wal_autocheckpoint", "32768")
+                    .pragma("journal_size_limit", "67108864"),
+            )
+            .await?;
         let store = Self {
             pool,
+            write_pool,
             writer: Arc::new(Mutex::new(Frontier::new())),
             upper: Arc::default(),
         };
@@ -427,7 +462,7 @@ impl Store {
     /// Starts the node's single write transaction.
     pub async fn write(&self) -> Result<WriteTx, StoreError> {
         let guard = Arc::clone(&self.writer).lock_owned().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let tx = self.write_pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(WriteTx {
             frontier: guard.clone(),
             new_nodes: Vec::new(),
@@ -440,6 +475,7 @@ impl Store {
 
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
+        self.write_pool.close().await;
         self.pool.close().await;
     }
 

@@ -2,12 +2,14 @@
 //! backend.
 //!
 //! Objects are stored once per (id, version); importing a version again changes nothing, so an
-//! interrupted import can simply be run again. Each [`Store::insert_stix_rows`] call is one
-//! transaction under the node's single writer: it looks up which of the batch's versions are
-//! stored already (by `id_key`, a hash of the id, comparing the ids themselves exactly),
-//! inserts the others in bulk and commits. A killed import therefore keeps whole batches only,
-//! and a long import never holds the writer for more than one batch. Why a hash key rather
-//! than a UNIQUE index on the id: see `migrations/sqlite/0003_stix.sql`.
+//! interrupted import can simply be run again. Writes go through a [`StixImport`], one
+//! transaction under the node's single writer: each batch added to it looks up which of its
+//! versions are stored already (by `id_key`, a hash of the id, comparing the ids themselves
+//! exactly) and inserts the others in bulk; the commit makes all its batches durable at once.
+//! [`Store::insert_stix_rows`] is one batch in one transaction; a bulk loader adds several
+//! batches per transaction, so that each index page is rewritten once for all of them. A
+//! killed import therefore keeps whole transactions only. Why a hash key rather than a UNIQUE
+//! index on the id: see `migrations/sqlite/0003_stix.sql`.
 //!
 //! Every read goes through [`Store::stix_objects`], which applies the TLP access rule to each
 //! row before returning it: no caller can forget it.
@@ -210,12 +212,64 @@ impl StixRow {
     }
 }
 
-/// What the rows of one batch share: their sharing context and when they were added.
-struct BatchColumns<'a> {
+/// What the rows of one transaction share: their sharing context and when they were added.
+struct BatchColumns {
     date_added: i64,
-    origin: &'a str,
-    audience: Option<&'a str>,
+    origin: String,
+    audience: Option<String>,
     recipients: String,
+}
+
+/// Batches of rows stored in one transaction, from [`Store::begin_stix`]. Dropped without
+/// [`commit`](Self::commit), it stores nothing.
+pub struct StixImport {
+    tx: WriteTx,
+    columns: BatchColumns,
+    collection: Option<String>,
+    // The last seq stored before this transaction: rows are only ever appended under the
+    // writer, so those it adds are exactly the ones after.
+    last_seq: i64,
+}
+
+impl StixImport {
+    /// Stores the versions of `rows` not stored yet (in the database or earlier in this
+    /// transaction), and returns how many were new.
+    pub async fn add(&mut self, rows: &[StixRow]) -> Result<InsertCounts, StoreError> {
+        let columns = &self.columns;
+        let batch = dispatch!(WriteTx, &mut self.tx, t => t.insert_batch(rows, columns).await?);
+        if let Some(collection) = &self.collection {
+            // Versions stored before this transaction join the collection here; new ones
+            // join all at once at the commit.
+            let before: Vec<i64> = batch
+                .stored
+                .into_iter()
+                .filter(|&seq| seq <= self.last_seq)
+                .collect();
+            dispatch!(WriteTx, &mut self.tx, t => t.add_members(collection, &before).await?);
+        }
+        Ok(InsertCounts {
+            inserted: batch.inserted,
+            duplicates: rows.len() as u64 - batch.inserted,
+        })
+    }
+
+    /// Adds the new versions to the collection, if any, and commits: once this returns, every
+    /// added batch is durable.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        if let Some(collection) = &self.collection {
+            dispatch!(WriteTx, &mut self.tx, t => {
+                sqlx::query(
+                    "INSERT INTO stix_collection_objects (collection, seq) \
+                     SELECT $1, seq FROM stix_objects WHERE seq > $2",
+                )
+                .bind(collection)
+                .bind(self.last_seq)
+                .execute(&mut *t.tx)
+                .await?;
+            });
+        }
+        self.tx.commit().await
+    }
 }
 
 /// A stored object version: (seq, id, version).
@@ -388,42 +442,41 @@ impl Store {
         collection: Option<&str>,
         now_micros: i64,
     ) -> Result<InsertCounts, StoreError> {
-        let mut w = self.write().await?;
+        let mut import = self.begin_stix(share, collection, now_micros).await?;
+        let counts = import.add(rows).await?;
+        import.commit().await?;
+        Ok(counts)
+    }
+
+    /// Opens one write transaction for several batches of rows: a bulk loader's
+    /// [`StixImport::add`]s share one commit, so each index page a commit rewrites is written
+    /// once for all of them. The node's writer is held until [`StixImport::commit`].
+    pub async fn begin_stix(
+        &self,
+        share: &ShareContext,
+        collection: Option<&str>,
+        now_micros: i64,
+    ) -> Result<StixImport, StoreError> {
+        let mut tx = self.write().await?;
         // The last row stored: rows are never deleted and `date_added` grows with `seq`.
-        let last: Option<(i64, i64)> = dispatch!(WriteTx, &mut w, t => {
+        let last: Option<(i64, i64)> = dispatch!(WriteTx, &mut tx, t => {
             sqlx::query_as("SELECT seq, date_added FROM stix_objects ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *t.tx)
                 .await?
         });
         let (last_seq, last_added) = last.map_or((0, None), |(s, d)| (s, Some(d)));
-        // date_added only grows, batch after batch, even if the clock steps back: a TAXII
-        // client's `added_after` bookmark must never skip a later batch.
-        let columns = BatchColumns {
-            date_added: now_micros.max(last_added.map_or(i64::MIN, |l| l + 1)),
-            origin: &share.origin,
-            audience: share.audience.as_deref(),
-            recipients: share.recipients.join(" "),
-        };
-        let batch = dispatch!(WriteTx, &mut w, t => t.insert_batch(rows, &columns).await?);
-        if let Some(collection) = collection {
-            dispatch!(WriteTx, &mut w, t => {
-                // Rows are only ever appended under this writer, so the new ones are exactly
-                // those after the last seq seen above.
-                sqlx::query(
-                    "INSERT INTO stix_collection_objects (collection, seq) \
-                     SELECT $1, seq FROM stix_objects WHERE seq > $2",
-                )
-                .bind(collection)
-                .bind(last_seq)
-                .execute(&mut *t.tx)
-                .await?;
-                t.add_members(collection, &batch.stored).await?;
-            });
-        }
-        w.commit().await?;
-        Ok(InsertCounts {
-            inserted: batch.inserted,
-            duplicates: rows.len() as u64 - batch.inserted,
+        Ok(StixImport {
+            tx,
+            // date_added only grows, transaction after transaction, even if the clock steps
+            // back: a TAXII client's `added_after` bookmark must never skip a later one.
+            columns: BatchColumns {
+                date_added: now_micros.max(last_added.map_or(i64::MIN, |l| l + 1)),
+                origin: share.origin.clone(),
+                audience: share.audience.clone(),
+                recipients: share.recipients.join(" "),
+            },
+            collection: collection.map(str::to_owned),
+            last_seq,
         })
     }
 

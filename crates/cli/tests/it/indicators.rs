@@ -6,7 +6,9 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::harness::{detente, pair, run};
+use sqlx::{ConnectOptions, Connection, sqlite::SqliteConnectOptions};
+
+use crate::harness::{detente, eventually, pair, run};
 
 /// `shared/data`, beside the repository (see its README and LICENSES.md).
 fn data(rel: &str) -> String {
@@ -30,7 +32,8 @@ fn indicator(n: u32, marking: Option<&str>) -> String {
         format!(r#","object_marking_refs":["{m}"]"#)
     });
     format!(
-        r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{n:08x}-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","pattern":"[ipv4-addr:value = '198.51.100.{n}']","pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z"{refs}}}"#
+        r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{n:08x}-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","pattern":"[ipv4-addr:value = '198.51.100.{}']","pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z"{refs}}}"#,
+        n % 256
     )
 }
 
@@ -158,6 +161,99 @@ fn standard_input_is_streamed() {
     assert!(out.status.success());
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["stored"], 3);
+}
+
+/// Stored objects, read beside a running import as any reader would.
+async fn stored(home: &std::path::Path) -> i64 {
+    let mut db = SqliteConnectOptions::new()
+        .filename(home.join("detente.db"))
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap();
+    let n = sqlx::query_scalar("SELECT COUNT(*) FROM stix_objects")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_killed_mid_write_keeps_whole_batches_and_a_rerun_completes_it() {
+    const TOTAL: u32 = 120_000;
+    // The import's batch: what the parser hands the writer, and the smallest commit.
+    const BATCH: i64 = 20_000;
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let objects: Vec<String> = (0..TOTAL).map(|n| indicator(n, None)).collect();
+    let bundle = |objects: &[String]| {
+        format!(
+            r#"{{"type":"bundle","id":"bundle--44af6c39-c09b-49c5-9de2-394224b04982","objects":[{}"#,
+            objects.join(",")
+        )
+    };
+    let mut child = detente()
+        .arg("--home")
+        .arg(&us.home)
+        .args(["--json", "indicators", "import", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Two whole batches and part of a third, then the stream stalls with the bundle open.
+    stdin
+        .write_all(bundle(&objects[..45_000]).as_bytes())
+        .unwrap();
+    stdin.flush().unwrap();
+    eventually(60, "the import has committed its first batches", || async {
+        stored(&us.home).await >= 2 * BATCH
+    })
+    .await;
+    // The rest arrives, and the process dies as soon as the next batch's pages reach the
+    // write-ahead log: while that commit is being written, or just after.
+    let wal = us.home.join("detente.db-wal");
+    let wal_len = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    let committed = wal_len();
+    let rest = format!(",{}]}}", objects[45_000..].join(","));
+    let writer = std::thread::spawn(move || {
+        // The pipe breaks when the importer dies: that is expected.
+        let _ = stdin.write_all(rest.as_bytes());
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while wal_len() == committed && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    writer.join().unwrap();
+
+    // What was committed is whole batches, and the database is sound.
+    let kept = stored(&us.home).await;
+    assert!(
+        kept >= 2 * BATCH && kept % BATCH == 0 || kept == i64::from(TOTAL),
+        "{kept} objects kept"
+    );
+    let mut db = SqliteConnectOptions::new()
+        .filename(us.home.join("detente.db"))
+        .connect()
+        .await
+        .unwrap();
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+    db.close().await.unwrap();
+
+    // Run again in full: the rest is stored, nothing twice.
+    let file = dir.path().join("all.json");
+    std::fs::write(&file, bundle(&objects) + "]}").unwrap();
+    let again = ok_json(&us.home, &["indicators", "import", file.to_str().unwrap()]);
+    assert_eq!(again["stored"].as_i64().unwrap(), i64::from(TOTAL) - kept);
+    assert_eq!(again["duplicates"].as_i64().unwrap(), kept);
+    assert_eq!(stored(&us.home).await, i64::from(TOTAL));
 }
 
 #[test]

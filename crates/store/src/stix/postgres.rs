@@ -11,7 +11,7 @@ impl WriteTx {
     pub(super) async fn insert_batch(
         &mut self,
         rows: &[StixRow],
-        batch: &BatchColumns<'_>,
+        batch: &BatchColumns,
     ) -> Result<Stored, StoreError> {
         let stored = self.stored_versions(rows).await?;
         let split = split(rows, &stored);
@@ -44,7 +44,7 @@ impl WriteTx {
     async fn insert_objects(
         &mut self,
         rows: &[&StixRow],
-        batch: &BatchColumns<'_>,
+        batch: &BatchColumns,
     ) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
@@ -66,8 +66,8 @@ impl WriteTx {
         .bind(rows.iter().map(|r| r.tlp).collect::<Vec<_>>())
         .bind(column(|r| r.body.clone()))
         .bind(batch.date_added)
-        .bind(batch.origin)
-        .bind(batch.audience)
+        .bind(&batch.origin)
+        .bind(batch.audience.as_deref())
         .bind(&batch.recipients)
         .execute(&mut *self.tx)
         .await?;

@@ -6,7 +6,7 @@
 use detente_stix::{AccessRule, Reader, StixObject};
 
 use super::TestDb;
-use crate::{Collection, ObjectQuery, ReadAs, ShareContext, Versions};
+use crate::{Collection, ObjectQuery, ReadAs, ShareContext, StixRow, Versions};
 
 const IND: &str = r#"{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"MODIFIED","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z"MARKING}"#;
 
@@ -252,6 +252,51 @@ on_both_backends! {
         let ids: Vec<&str> = page.objects.iter().map(|o| o.id.as_str()).collect();
         assert_eq!(ids, [a.id().as_str(), b.id().as_str()]);
         assert_eq!(s.stix_object_count().await.unwrap(), 2);
+    }
+
+    async fn batches_in_one_transaction_dedupe_across_batches(db: TestDb) {
+        let s = db.open().await;
+        let c = collection();
+        s.put_collection(&c).await.unwrap();
+        let rows = |ns: &[u32]| -> Vec<StixRow> {
+            ns.iter()
+                .map(|&n| StixRow::of(&indicator(n, "2016-04-06T20:03:48.000Z", None)))
+                .collect()
+        };
+        // 1 is stored before, outside the collection.
+        s.insert_stix_rows(&rows(&[1]), &local(), None, 1)
+            .await
+            .unwrap();
+        let q = ObjectQuery {
+            collection: Some(c.id.clone()),
+            ..query(10)
+        };
+        // Dropped without a commit: nothing of it is stored.
+        let mut import = s.begin_stix(&local(), Some(&c.id), 2).await.unwrap();
+        import.add(&rows(&[2, 3])).await.unwrap();
+        drop(import);
+        assert_eq!(s.stix_object_count().await.unwrap(), 1);
+        let mut import = s.begin_stix(&local(), Some(&c.id), 3).await.unwrap();
+        let a = import.add(&rows(&[1, 2, 3])).await.unwrap();
+        // 3 was added by this transaction's first batch, 1 before it.
+        let b = import.add(&rows(&[3, 4, 1])).await.unwrap();
+        assert_eq!((a.inserted, a.duplicates), (2, 1));
+        assert_eq!((b.inserted, b.duplicates), (1, 2));
+        import.commit().await.unwrap();
+        assert_eq!(s.stix_object_count().await.unwrap(), 4);
+        // Every version the transaction saw joined the collection once, the one stored
+        // before included; the new ones share the transaction's date_added.
+        let page = s.stix_objects(&q, &as_local()).await.unwrap();
+        let mut seen: Vec<(u32, i64)> = page
+            .objects
+            .iter()
+            .map(|o| {
+                let n = u32::from_str_radix(&o.id["indicator--".len()..][..8], 16).unwrap();
+                (n, o.date_added)
+            })
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(seen, [(1, 1), (2, 3), (3, 3), (4, 3)]);
     }
 
     async fn reads_pick_versions_and_ids(db: TestDb) {
