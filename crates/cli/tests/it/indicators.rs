@@ -138,25 +138,33 @@ fn malformed_json_is_reported_with_its_position_and_earlier_objects_are_kept() {
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
 
-#[test]
-fn standard_input_is_streamed() {
-    let dir = tempfile::tempdir().unwrap();
-    let (us, _cn) = pair(dir.path());
-    let mut child = detente()
+/// `detente indicators import -` running, its input and output piped.
+fn import_stdin(home: &std::path::Path) -> std::process::Child {
+    detente()
         .arg("--home")
-        .arg(&us.home)
+        .arg(home)
         .args(["--json", "indicators", "import", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap();
-    let objects: Vec<String> = (0..3).map(|n| indicator(n, None)).collect();
-    write!(
-        child.stdin.take().unwrap(),
-        r#"{{"type":"bundle","id":"bundle--44af6c39-c09b-49c5-9de2-394224b04982","objects":[{}]}}"#,
+        .unwrap()
+}
+
+/// A bundle of `objects`, open: its list and itself still to be closed with `]}`.
+fn bundle_head(objects: &[String]) -> String {
+    format!(
+        r#"{{"type":"bundle","id":"bundle--44af6c39-c09b-49c5-9de2-394224b04982","objects":[{}"#,
         objects.join(",")
     )
-    .unwrap();
+}
+
+#[test]
+fn standard_input_is_streamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let mut child = import_stdin(&us.home);
+    let objects: Vec<String> = (0..3).map(|n| indicator(n, None)).collect();
+    write!(child.stdin.take().unwrap(), "{}]}}", bundle_head(&objects)).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -187,24 +195,11 @@ async fn an_import_killed_mid_write_keeps_whole_batches_and_a_rerun_completes_it
     let dir = tempfile::tempdir().unwrap();
     let (us, _cn) = pair(dir.path());
     let objects: Vec<String> = (0..TOTAL).map(|n| indicator(n, None)).collect();
-    let bundle = |objects: &[String]| {
-        format!(
-            r#"{{"type":"bundle","id":"bundle--44af6c39-c09b-49c5-9de2-394224b04982","objects":[{}"#,
-            objects.join(",")
-        )
-    };
-    let mut child = detente()
-        .arg("--home")
-        .arg(&us.home)
-        .args(["--json", "indicators", "import", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = import_stdin(&us.home);
     let mut stdin = child.stdin.take().unwrap();
     // Two whole batches and part of a third, then the stream stalls with the bundle open.
     stdin
-        .write_all(bundle(&objects[..45_000]).as_bytes())
+        .write_all(bundle_head(&objects[..45_000]).as_bytes())
         .unwrap();
     stdin.flush().unwrap();
     eventually(60, "the import has committed its first batches", || async {
@@ -249,7 +244,7 @@ async fn an_import_killed_mid_write_keeps_whole_batches_and_a_rerun_completes_it
 
     // Run again in full: the rest is stored, nothing twice.
     let file = dir.path().join("all.json");
-    std::fs::write(&file, bundle(&objects) + "]}").unwrap();
+    std::fs::write(&file, bundle_head(&objects) + "]}").unwrap();
     let again = ok_json(&us.home, &["indicators", "import", file.to_str().unwrap()]);
     assert_eq!(again["stored"].as_i64().unwrap(), i64::from(TOTAL) - kept);
     assert_eq!(again["duplicates"].as_i64().unwrap(), kept);
