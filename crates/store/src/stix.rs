@@ -495,6 +495,14 @@ impl Store {
         let scan_budget = limit.saturating_mul(8).max(10_000);
         let mut scanned = 0usize;
         let mut cursor = query.after;
+        if let Some(t) = query.added_after
+            && let Some(floor) = self.last_seq_added_by(t).await?
+        {
+            // Start after the rows added by `t`, rather than have the database walk every
+            // older member of a collection and drop each on its date (a TAXII client's first
+            // incremental page read the whole collection).
+            cursor = Some(cursor.map_or(floor, |c| c.max(floor)));
+        }
         let mut page = ObjectPage::default();
         loop {
             let batch = limit + 1;
@@ -527,6 +535,21 @@ impl Store {
                 return Ok(page);
             }
         }
+    }
+
+    /// The last seq stored at or before `t` (microseconds), if any. `date_added` is one value
+    /// per write transaction and grows with `seq` (see `begin_stix`), so every row added after
+    /// `t` has a greater seq, and every row with a greater seq was added after `t`.
+    async fn last_seq_added_by(&self, t: i64) -> Result<Option<i64>, StoreError> {
+        // The inner MAX is one index seek; the outer reads one transaction's rows.
+        let sql = "SELECT MAX(seq) FROM stix_objects WHERE date_added = \
+                   (SELECT MAX(date_added) FROM stix_objects WHERE date_added <= $1)";
+        Ok(dispatch!(Self, self, s => {
+            sqlx::query_scalar::<_, Option<i64>>(sql)
+                .bind(t)
+                .fetch_one(&s.pool)
+                .await?
+        }))
     }
 
     async fn object_rows(

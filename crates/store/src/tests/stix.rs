@@ -121,6 +121,69 @@ on_both_backends! {
         );
     }
 
+    async fn added_after_starts_after_the_rows_added_by_then(db: TestDb) {
+        let s = db.open().await;
+        let c = collection();
+        s.put_collection(&c).await.unwrap();
+        // Three transactions at 10, 20 and 30; the middle one outside the collection.
+        for (now, ns, into) in [
+            (10, [1, 2], Some(c.id.as_str())),
+            (20, [3, 4], None),
+            (30, [5, 6], Some(c.id.as_str())),
+        ] {
+            let objects: Vec<_> = ns
+                .iter()
+                .map(|&n| indicator(n, "2016-04-06T20:03:48.000Z", None))
+                .collect();
+            s.insert_stix(&objects, &local(), into, now).await.unwrap();
+        }
+        let dates = |collection: Option<&str>, added_after: Option<i64>, after: Option<i64>| {
+            let q = ObjectQuery {
+                collection: collection.map(str::to_owned),
+                added_after,
+                after,
+                ..query(10)
+            };
+            let s = &s;
+            async move {
+                let page = s.stix_objects(&q, &as_local()).await.unwrap();
+                page.objects.iter().map(|o| o.date_added).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(dates(None, None, None).await, [10, 10, 20, 20, 30, 30]);
+        assert_eq!(dates(None, Some(5), None).await, [10, 10, 20, 20, 30, 30]);
+        assert_eq!(dates(None, Some(10), None).await, [20, 20, 30, 30]);
+        assert_eq!(dates(None, Some(25), None).await, [30, 30]);
+        assert_eq!(dates(None, Some(30), None).await, Vec::<i64>::new());
+        let col = Some(c.id.as_str());
+        assert_eq!(dates(col, Some(10), None).await, [30, 30]);
+        assert_eq!(dates(col, Some(9), None).await, [10, 10, 30, 30]);
+        // A cursor beyond the date's floor still counts; one before it does not widen it.
+        let all = s.stix_objects(&query(10), &as_local()).await.unwrap();
+        let fifth = all.objects.len() - 2;
+        // The cursor after each row but the last, read one row per page.
+        let seqs: Vec<i64> = {
+            let mut out = Vec::new();
+            let mut after = None;
+            loop {
+                let page = s
+                    .stix_objects(&ObjectQuery { after, ..query(1) }, &as_local())
+                    .await
+                    .unwrap();
+                match page.next {
+                    Some(n) if !page.objects.is_empty() => {
+                        out.push(n);
+                        after = Some(n);
+                    }
+                    _ => break,
+                }
+            }
+            out
+        };
+        assert_eq!(dates(None, Some(10), Some(seqs[fifth])).await, [30]);
+        assert_eq!(dates(None, Some(25), Some(seqs[0])).await, [30, 30]);
+    }
+
     async fn pages_follow_the_cursor_to_the_end(db: TestDb) {
         let s = db.open().await;
         let objs: Vec<StixObject> = (0..25)
