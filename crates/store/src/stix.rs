@@ -465,6 +465,9 @@ impl Store {
                 .await?
         });
         let (last_seq, last_added) = last.map_or((0, None), |(s, d)| (s, Some(d)));
+        if let WriteTx::Sqlite(t) = &mut tx {
+            t.bulk().await?;
+        }
         Ok(StixImport {
             tx,
             // date_added only grows, transaction after transaction, even if the clock steps
