@@ -42,6 +42,15 @@ pub const TLP_AMBER_STRICT_ID: &str = "marking-definition--939a9414-2ddd-4d32-a0
 /// TLP 2.0 `TLP:RED`.
 pub const TLP_RED_ID: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
 
+/// The five TLP 2.0 marking definitions, least restrictive first.
+pub const TLP_2_IDS: [&str; 5] = [
+    TLP_CLEAR_ID,
+    TLP_GREEN_ID,
+    TLP_AMBER_ID,
+    TLP_AMBER_STRICT_ID,
+    TLP_RED_ID,
+];
+
 /// TLP 1.0 `TLP:WHITE` (read as CLEAR).
 pub const TLP1_WHITE_ID: &str = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9";
 /// TLP 1.0 `TLP:GREEN`.

@@ -253,19 +253,14 @@ async fn an_import_killed_mid_write_keeps_whole_batches_and_a_rerun_completes_it
 
 #[test]
 fn exports_carry_only_what_each_audience_may_see_at_every_tlp_level() {
-    use detente_stix::tlp::{
-        TLP_AMBER_ID, TLP_AMBER_STRICT_ID, TLP_CLEAR_ID, TLP_GREEN_ID, TLP_RED_ID,
-    };
+    use detente_stix::tlp::TLP_2_IDS;
     let dir = tempfile::tempdir().unwrap();
     let (us, _cn) = pair(dir.path());
-    let marks = [
-        Some(TLP_CLEAR_ID),
-        Some(TLP_GREEN_ID),
-        Some(TLP_AMBER_ID),
-        Some(TLP_AMBER_STRICT_ID),
-        Some(TLP_RED_ID),
-        None,
-    ];
+    let marks = TLP_2_IDS
+        .map(Some)
+        .into_iter()
+        .chain([None])
+        .collect::<Vec<_>>();
     let objects: Vec<String> = marks
         .iter()
         .enumerate()

@@ -6,10 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use detente_server::config::{NodeConfig, TaxiiUser};
-use detente_stix::{
-    AccessRule, Reader, StixObject,
-    tlp::{TLP_AMBER_ID, TLP_AMBER_STRICT_ID, TLP_CLEAR_ID, TLP_GREEN_ID, TLP_RED_ID},
-};
+use detente_stix::{AccessRule, Reader, StixObject, tlp::TLP_2_IDS};
 use detente_store::{Collection, ObjectQuery, ReadAs, ShareContext};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -66,14 +63,11 @@ async fn seeded(node: &TestNode) {
             .await
             .unwrap();
     }
-    let marks = [
-        Some(TLP_CLEAR_ID),
-        Some(TLP_GREEN_ID),
-        Some(TLP_AMBER_ID),
-        Some(TLP_AMBER_STRICT_ID),
-        Some(TLP_RED_ID),
-        None,
-    ];
+    let marks = TLP_2_IDS
+        .map(Some)
+        .into_iter()
+        .chain([None])
+        .collect::<Vec<_>>();
     let objects: Vec<StixObject> = marks
         .iter()
         .enumerate()

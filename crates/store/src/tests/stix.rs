@@ -206,18 +206,9 @@ on_both_backends! {
     }
 
     async fn a_partner_reads_only_what_tlp_allows_on_every_level(db: TestDb) {
-        use detente_stix::tlp::{
-            TLP_AMBER_ID, TLP_AMBER_STRICT_ID, TLP_CLEAR_ID, TLP_GREEN_ID, TLP_RED_ID,
-        };
+        use detente_stix::tlp::TLP_2_IDS;
         let s = db.open().await;
-        let levels = [
-            Some(TLP_CLEAR_ID),
-            Some(TLP_GREEN_ID),
-            Some(TLP_AMBER_ID),
-            Some(TLP_AMBER_STRICT_ID),
-            Some(TLP_RED_ID),
-            None,
-        ];
+        let levels = TLP_2_IDS.map(Some).into_iter().chain([None]).collect::<Vec<_>>();
         let objs: Vec<StixObject> = levels
             .iter()
             .enumerate()
