@@ -335,7 +335,7 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
     let started = Instant::now();
     let mut files = Vec::new();
     let mut current = FileSummary::default();
-    let mut open: Option<(StixImport, usize)> = None;
+    let mut open: Option<StixImport> = None;
     loop {
         // Commit before waiting for the parser, never while waiting: the node's writer is
         // held only while batches are ready to store.
@@ -352,20 +352,18 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
         };
         match msg {
             Parsed::Batch(batch) => {
-                let (import, rows) = match &mut open {
+                let import = match &mut open {
                     Some(open) => open,
-                    None => open.insert((
+                    None => open.insert(
                         node.store
                             .begin_stix(&share, args.collection.as_deref(), now_micros())
                             .await?,
-                        0,
-                    )),
+                    ),
                 };
                 let c = import.add(&batch).await.context("storing the objects")?;
-                *rows += batch.len();
                 current.stored += c.inserted;
                 current.already_stored += c.duplicates;
-                if *rows >= TRANSACTION {
+                if import.rows() >= TRANSACTION {
                     commit(open.take()).await?;
                 }
             }
@@ -410,8 +408,8 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
 }
 
 /// Commits the import's open transaction, if any.
-async fn commit(open: Option<(StixImport, usize)>) -> anyhow::Result<()> {
-    if let Some((import, _)) = open {
+async fn commit(open: Option<StixImport>) -> anyhow::Result<()> {
+    if let Some(import) = open {
         import.commit().await.context("storing the objects")?;
     }
     Ok(())

@@ -229,6 +229,8 @@ pub struct StixImport {
     // The last seq stored before this transaction: rows are only ever appended under the
     // writer, so those it adds are exactly the ones after.
     last_seq: i64,
+    // Rows added so far, new or not.
+    rows: usize,
 }
 
 impl StixImport {
@@ -247,10 +249,16 @@ impl StixImport {
                 .collect();
             dispatch!(WriteTx, &mut self.tx, t => t.add_members(collection, &before).await?);
         }
+        self.rows += rows.len();
         Ok(InsertCounts {
             inserted: batch.inserted,
             duplicates: rows.len() as u64 - batch.inserted,
         })
+    }
+
+    /// How many rows the batches added so far held, new or already stored.
+    pub fn rows(&self) -> usize {
+        self.rows
     }
 
     /// Adds the new versions to the collection, if any, and commits: once this returns, every
@@ -480,6 +488,7 @@ impl Store {
             },
             collection: collection.map(str::to_owned),
             last_seq,
+            rows: 0,
         })
     }
 
