@@ -6,7 +6,10 @@
 #![allow(clippy::unwrap_used)]
 
 use detente_server::config::{NodeConfig, TaxiiUser};
-use detente_stix::{AccessRule, Reader, StixObject, tlp::TLP_2_IDS};
+use detente_stix::{
+    AccessRule, Reader, StixObject,
+    tlp::{TLP_2_IDS, TLP_GREEN_ID},
+};
 use detente_store::{Collection, ObjectQuery, ReadAs, ShareContext};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
