@@ -12,7 +12,7 @@
 //! `DETENTE_BENCH_DIR` (a folder to write into; default a fresh temporary one, removed at the
 //! end), `DETENTE_BENCH_TOOL_TIMEOUT` (seconds one grep/rg run may take, default 300).
 //!
-//! The indicators are the real lists in `shared/data` (maltrail, signature-base, ESET hashes)
+//! The indicators are the real lists in `testdata` (maltrail, signature-base, ESET hashes)
 //! topped up with generated domains, addresses, blocks, `ip:port`s, URLs and SHA-256 hashes.
 //! The logs are generated Zeek `conn.log`, `dns.log` and `http.log` (TSV) with hits planted
 //! every 997th line. Resident memory for the index is measured in a child process that only
@@ -39,7 +39,7 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
 /// splitmix64: small, fast, and the same numbers on every machine.
@@ -459,7 +459,7 @@ fn main() {
         w.flush().expect("writable");
     }
     println!(
-        "indicators: {} ({} from shared/data, {} generated), written in {:.1}s",
+        "indicators: {} ({} from testdata, {} generated), written in {:.1}s",
         texts.len(),
         real,
         texts.len() - real,

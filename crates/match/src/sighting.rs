@@ -49,7 +49,7 @@ pub fn identity_ref(organisation: &str) -> String {
 
 /// The STIX 2.1 id of the TLP 2.0 marking definition for a TLP label, if it is one.
 /// The ids are those of the OASIS TLP 2.0 marking definitions (the AMBER one appears in
-/// `shared/data/cti-stix-validator/tlp-amber.json`).
+/// `testdata/cti-stix-validator/tlp-amber.json`).
 pub fn tlp_marking_ref(tlp: &str) -> Option<&'static str> {
     let t = tlp.trim();
     let t = t

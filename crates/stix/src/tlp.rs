@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn the_amber_id_matches_the_oasis_validator_sample() {
-        // /work/shared/data/cti-stix-validator/tlp-amber.json
+        // testdata/cti-stix-validator/tlp-amber.json
         assert_eq!(
             TLP_AMBER_ID,
             "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"

@@ -10,9 +10,9 @@ use sqlx::{ConnectOptions, Connection, sqlite::SqliteConnectOptions};
 
 use crate::harness::{detente, eventually, pair, run};
 
-/// `shared/data`, beside the repository (see its README and LICENSES.md).
+/// A file or folder of the repository's `testdata/` (see its README and LICENSES.md).
 fn data(rel: &str) -> String {
-    format!("{}/../../../shared/data/{rel}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../../testdata/{rel}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn ok_json(home: &std::path::Path, args: &[&str]) -> Value {

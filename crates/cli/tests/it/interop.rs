@@ -28,7 +28,7 @@ fn venv(tool: &str) -> PathBuf {
 }
 
 fn data(rel: &str) -> String {
-    format!("{}/../../../shared/data/{rel}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../../testdata/{rel}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn ok(out: std::process::Output, what: &str) -> String {

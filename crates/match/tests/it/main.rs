@@ -1,5 +1,5 @@
 //! Integration tests of detente-match, one binary: the engine end to end, the real indicator
-//! lists of `shared/data` against generated logs, the index against a slow reference matcher,
+//! lists of `testdata` against generated logs, the index against a slow reference matcher,
 //! and the reports.
 
 mod engine;

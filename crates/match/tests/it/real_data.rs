@@ -1,10 +1,10 @@
-//! The real lists of `shared/data` against generated logs: every planted hit is found, and no
+//! The real lists of `testdata` against generated logs: every planted hit is found, and no
 //! near-miss (a sibling domain, the next address block, a URL variant, a hash one digit off,
 //! the next port) is reported.
 //!
 //! Data: maltrail trails (MIT, Copyright (c) 2014-2026 Maltrail developers), signature-base
 //! IOC lists (Detection Rule License 1.1, Florian Roth and contributors), ESET malware IOC hash
-//! lists (BSD-2-Clause, ESET); see `shared/data/LICENSES.md`. Near-misses are checked against
+//! lists (BSD-2-Clause, ESET); see `testdata/LICENSES.md`. Near-misses are checked against
 //! the lists by plain set lookups before they are used, so a near-miss that happens to be a
 //! real indicator is skipped rather than wrongly expected to miss.
 

@@ -7,9 +7,9 @@ use detente_match::{
     EventTime, Hit, Index, IndexBuilder, IndicatorMeta, IndicatorValue, RunOptions, RunReport, run,
 };
 
-/// `shared/data`, beside the repository.
+/// The repository's `testdata/`.
 pub fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
 /// The `now` every test matches at: 2023-11-14T22:13:20Z.

@@ -1,18 +1,14 @@
-//! Finding the shared sample data and running an import over it.
+//! Finding the sample data in `testdata/` and running an import over it.
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use detente_stix::{FileReport, ImportOptions, Importer, StixObject};
 
-/// `shared/data`, beside the repository (as in CI) or beside the workspace.
+/// A file or folder of the repository's `testdata/`.
 pub fn data(rel: &str) -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .map(|a| a.join("shared/data"))
-        .find(|p| p.is_dir())
-        .expect("shared/data next to the repository")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
         .join(rel)
 }
 
