@@ -19,8 +19,7 @@ use detente_protocol::{Digest, PartyId, Receipt, Signed};
 use serde::Deserialize;
 
 use crate::{
-    error::ApiError,
-    node::{Node, inclusion_counter},
+    node::{Node, NodeError, inclusion_counter},
     outbox::Partners,
 };
 
@@ -57,7 +56,7 @@ struct ProofAnswer {
 
 /// Checks every unverified partner checkpoint it can; a partner that cannot be reached is
 /// asked again on the next pass.
-pub async fn check_pending(node: &Node, partners: &Partners) -> Result<(), ApiError> {
+pub async fn check_pending(node: &Node, partners: &Partners) -> Result<(), NodeError> {
     for checkpoint in node.store().unverified_partner_checkpoints().await? {
         let proven = node
             .store()
@@ -107,7 +106,7 @@ pub async fn check_pending(node: &Node, partners: &Partners) -> Result<(), ApiEr
 /// largest proven checkpoint: each must be in the partner's log at the index its receipt
 /// names. Stops at the first envelope the checkpoint does not cover yet, or when the partner
 /// cannot be reached, and goes on from there on the next pass.
-pub async fn check_inclusions(node: &Node, partners: &Partners) -> Result<(), ApiError> {
+pub async fn check_inclusions(node: &Node, partners: &Partners) -> Result<(), NodeError> {
     let me = node.party().clone();
     let parties: Vec<PartyId> = node
         .agreement()

@@ -9,10 +9,11 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use detente_domain::LifecycleError;
 use detente_protocol::ProtocolError;
 use detente_store::StoreError;
 use serde::Serialize;
+
+use crate::node::NodeError;
 
 /// An error a client or partner node gets back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -147,49 +148,45 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<NodeError> for ApiError {
+    /// A refusal goes out as it is; a failure inside the node is logged with an id, and only
+    /// the id goes out.
+    fn from(e: NodeError) -> Self {
+        match e {
+            NodeError::Refused { code, message } => Self::new(code, message),
+            internal => {
+                let id = detente_protocol::MessageId::random();
+                tracing::error!(error = %internal, error_id = %id, "internal error");
+                Self::new(
+                    ErrorCode::Internal,
+                    format!(
+                        "the node could not complete the operation; its log has the details under error id {id}"
+                    ),
+                )
+            }
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        let id = detente_protocol::MessageId::random();
-        tracing::error!(error = %e, error_id = %id, "storage failure");
-        Self::new(
-            ErrorCode::Internal,
-            format!(
-                "the node could not complete the operation; its log has the details under error id {id}"
-            ),
-        )
+        NodeError::from(e).into()
     }
 }
 
 impl From<ProtocolError> for ApiError {
     fn from(e: ProtocolError) -> Self {
-        let code = match &e {
-            ProtocolError::MalformedJson(_) | ProtocolError::DuplicateKey(_) => {
-                ErrorCode::MalformedJson
-            }
-            ProtocolError::TooLarge { .. } => ErrorCode::PayloadTooLarge,
-            ProtocolError::BadSignature => ErrorCode::BadSignature,
-            ProtocolError::Invalid(_) | ProtocolError::BadValue { .. } => ErrorCode::InvalidMessage,
-        };
-        Self::new(code, e.to_string())
+        NodeError::from(e).into()
     }
 }
 
-impl From<LifecycleError> for ApiError {
-    fn from(e: LifecycleError) -> Self {
-        let code = match &e {
-            LifecycleError::IllegalTransition { .. } | LifecycleError::DuplicateRequest(_) => {
-                ErrorCode::IllegalTransition
-            }
-            LifecycleError::NotAParty { .. } => ErrorCode::UnknownParty,
-            LifecycleError::OutsideTerms(_) | LifecycleError::WrongRequester { .. } => {
-                ErrorCode::OutsideTerms
-            }
-            LifecycleError::MissingRequest => ErrorCode::UnknownCase,
-            LifecycleError::NotARequest { .. }
-            | LifecycleError::UnknownReply { .. }
-            | LifecycleError::WrongCase { .. }
-            | LifecycleError::ConflictingCopies { .. } => ErrorCode::InvalidMessage,
-        };
-        Self::new(code, e.to_string())
+impl From<ApiError> for NodeError {
+    /// Checks written against the API's error type (the STIX gate for message objects) keep
+    /// their code inside the core.
+    fn from(e: ApiError) -> Self {
+        match e.code {
+            ErrorCode::Internal => NodeError::Internal(e.message),
+            code => NodeError::refused(code, e.message),
+        }
     }
 }

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use crate::{
     config::NodeConfig,
-    error::{ApiError, ErrorCode},
-    node::{Delivery, Node, now},
+    error::ErrorCode,
+    node::{Delivery, Node, NodeError, now},
 };
 
 /// Most envelopes sent to one partner in one HTTP request.
@@ -123,10 +123,11 @@ impl Partners {
                 (Some(receipt), None) => {
                     Delivery::Receipt(json!({"receipt": receipt, "signature": r.signature}))
                 }
-                (_, Some(e)) => Delivery::Refused(ApiError::new(e.code, e.message)),
-                (None, None) => {
-                    Delivery::Refused(ApiError::new(ErrorCode::Internal, "empty result"))
-                }
+                (_, Some(e)) => Delivery::Refused(NodeError::refused(e.code, e.message)),
+                (None, None) => Delivery::Refused(NodeError::refused(
+                    ErrorCode::Internal,
+                    format!("{to} answered an empty result"),
+                )),
             })
             .collect())
     }
@@ -225,7 +226,7 @@ pub async fn run(
 }
 
 /// One pass over the outbox; returns how many envelopes got a final outcome.
-async fn deliver_due(node: &Node, partners: &Partners) -> Result<usize, ApiError> {
+async fn deliver_due(node: &Node, partners: &Partners) -> Result<usize, NodeError> {
     let due = node
         .store()
         .outbox_due(now(), u32::try_from(MAX_BATCH * 4).unwrap_or(1024))

@@ -21,6 +21,7 @@ use crate::{
     node::Node,
     outbox::ENVELOPES_PATH,
     routes::{self, taxii},
+    taxii_pull::Pulls,
 };
 
 /// What every handler can reach.
@@ -30,10 +31,12 @@ pub struct AppState {
     pub node: Arc<Node>,
     /// Its configuration (limits, TAXII users, the TLP default).
     pub config: Arc<NodeConfig>,
+    /// What the scheduled TAXII pulls did, for the status.
+    pub pulls: Arc<Pulls>,
 }
 
 /// The node's HTTP application. Serve it with connect info (`SocketAddr`) for rate limiting.
-pub fn router(node: Arc<Node>, config: &NodeConfig) -> Router {
+pub fn router(node: Arc<Node>, config: &NodeConfig, pulls: Arc<Pulls>) -> Router {
     let limits = &config.limits;
     let governor = GovernorConfigBuilder::default()
         // One token per 1/rate seconds, in nanoseconds: whole milliseconds would cap every
@@ -120,6 +123,7 @@ pub fn router(node: Arc<Node>, config: &NodeConfig) -> Router {
         .with_state(AppState {
             node,
             config: Arc::new(config.clone()),
+            pulls,
         })
 }
 

@@ -86,14 +86,17 @@ pub async fn serve(
         Arc::clone(&partners),
         stop_rx.clone(),
     ));
+    let pulls = Arc::new(taxii_pull::Pulls::default());
     let puller = tokio::spawn(taxii_pull::run(
-        Arc::clone(&node),
+        node.store().clone(),
+        Arc::clone(&pulls),
         home.to_path_buf(),
         config.clone(),
         stop_rx.clone(),
     ));
     let watcher = tokio::spawn(checkpoints::run(Arc::clone(&node), partners, stop_rx));
-    let app = router(Arc::clone(&node), config).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(Arc::clone(&node), config, pulls)
+        .into_make_service_with_connect_info::<SocketAddr>();
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let handle = axum_server::Handle::new();

@@ -12,10 +12,7 @@ use detente_stix::{FileReport, ImportOptions, Importer};
 use detente_store::{ShareContext, Store};
 use serde_json::Value;
 
-use crate::{
-    config::{NodeConfig, PullSource},
-    node::Node,
-};
+use crate::config::{NodeConfig, PullSource};
 
 /// Objects asked for per page.
 const PAGE: usize = 1000;
@@ -92,6 +89,34 @@ impl PullHistory {
                 self.last_error = Some(e.to_string());
             }
         }
+    }
+}
+
+/// What the scheduled puller did per source since the node started: written by [`run`], read
+/// by `GET /api/v1/status`.
+#[derive(Debug, Default)]
+pub struct Pulls(std::sync::Mutex<Vec<PullHistory>>);
+
+impl Pulls {
+    /// Records the outcome of a scheduled pull of `source`.
+    pub fn record(&self, source: &PullSource, outcome: &Result<PullReport, PullError>) {
+        let mut pulls = self.0.lock().expect("never poisoned");
+        let at = pulls
+            .iter()
+            .position(|h| h.party == source.party.as_str() && h.collection == source.collection);
+        let history = match at {
+            Some(i) => &mut pulls[i],
+            None => {
+                pulls.push(PullHistory::new(source));
+                pulls.last_mut().expect("just pushed")
+            }
+        };
+        history.record(outcome);
+    }
+
+    /// Each source's history so far.
+    pub fn snapshot(&self) -> Vec<PullHistory> {
+        self.0.lock().expect("never poisoned").clone()
     }
 }
 
@@ -219,9 +244,10 @@ pub async fn pull(
 }
 
 /// Pulls every configured source every `pull_every_secs` until `stop` turns true, recording
-/// each outcome on `node` (see [`Node::pulls`]).
+/// each outcome in `pulls`.
 pub async fn run(
-    node: Arc<Node>,
+    store: Store,
+    pulls: Arc<Pulls>,
     home: std::path::PathBuf,
     config: NodeConfig,
     mut stop: tokio::sync::watch::Receiver<bool>,
@@ -240,14 +266,14 @@ pub async fn run(
     loop {
         for source in &config.indicators.pull {
             let now = crate::node::now().unix_millis() * 1000;
-            let outcome = pull(node.store(), &home, &config, source, &http, now).await;
+            let outcome = pull(&store, &home, &config, source, &http, now).await;
             match &outcome {
                 Ok(r) => tracing::info!(party = %source.party, collection = %source.collection,
                     stored = r.stored, received = r.received, rejected = r.rejected.len(), "TAXII pull"),
                 Err(e) => tracing::warn!(party = %source.party, collection = %source.collection,
                     error = %e, "TAXII pull failed; retrying at the next interval"),
             }
-            node.record_pull(source, &outcome);
+            pulls.record(source, &outcome);
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(every)) => {}

@@ -47,6 +47,6 @@ pub async fn get_status(
         "partners": partners,
         "alerts": alerts,
         "outgoing": outbox,
-        "pulls": node.pulls(),
+        "pulls": state.pulls.snapshot(),
     })))
 }
