@@ -696,13 +696,12 @@ fn user_add(home: &Path, name: &str, party: &PartyId) -> anyhow::Result<()> {
 }
 
 async fn pull(home: &Path, node: &Node, party: Option<&PartyId>, json: bool) -> anyhow::Result<()> {
-    let http = taxii_pull::http_client()?;
     let mut results = Vec::new();
     for source in &node.config.indicators.pull {
         if party.is_some_and(|p| p != &source.party) {
             continue;
         }
-        let r = taxii_pull::pull(&node.store, home, &node.config, source, &http, now_micros())
+        let r = taxii_pull::pull(&node.store, home, &node.config, source, now_micros())
             .await
             .with_context(|| format!("pulling {} from {}", source.collection, source.party))?;
         results.push(json!({

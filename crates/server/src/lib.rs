@@ -20,6 +20,7 @@ mod router;
 mod routes;
 mod serve;
 pub mod taxii_pull;
+pub mod transport;
 
 pub use extract::token_hash;
 pub use router::router;

@@ -13,6 +13,7 @@ use crate::{
     config::NodeConfig,
     error::ErrorCode,
     node::{Delivery, Node, NodeError, now},
+    transport::{partner_client, with_causes},
 };
 
 /// Most envelopes sent to one partner in one HTTP request.
@@ -37,39 +38,7 @@ impl Partners {
             .filter(|p| &p.id != node.party())
         {
             let url = party.node_url.trim_end_matches('/').to_owned();
-            let mut builder = reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .connect_timeout(Duration::from_secs(10))
-                .user_agent(concat!("detente/", env!("CARGO_PKG_VERSION")));
-            if url.starts_with("http://") {
-                if !config.federation.allow_plain_http {
-                    return Err(format!(
-                        "partner {} has a plain http:// node_url; use https, or set \
-                         federation.allow_plain_http = true for a loopback test",
-                        party.id
-                    ));
-                }
-            } else {
-                let ca_path = config.federation.partner_ca.get(&party.id).ok_or_else(|| {
-                    format!(
-                        "no CA pinned for partner {}: set federation.partner_ca.{} in detente.toml",
-                        party.id, party.id
-                    )
-                })?;
-                let pem = std::fs::read(home.join(ca_path)).map_err(|e| {
-                    format!(
-                        "cannot read the CA of {} at {}: {e}",
-                        party.id,
-                        ca_path.display()
-                    )
-                })?;
-                let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                    .map_err(|e| format!("the CA file of {} is not PEM: {e}", party.id))?;
-                builder = builder.tls_certs_only(certs);
-            }
-            let client = builder
-                .build()
-                .map_err(|e| format!("cannot build the HTTP client for {}: {e}", party.id))?;
+            let client = partner_client(config, home, &party.id, &url, Duration::from_secs(30))?;
             clients.insert(party.id.clone(), (client, url));
         }
         Ok(Self { clients })
@@ -131,19 +100,6 @@ impl Partners {
             })
             .collect())
     }
-}
-
-/// An error followed by its causes. reqwest's own message leaves out why a request failed
-/// (refused connection, untrusted certificate), which is what an operator needs to know.
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }
 
 /// Sends `request` to `to`'s node and reads a JSON answer, saying plainly what failed.

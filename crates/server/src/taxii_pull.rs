@@ -12,7 +12,10 @@ use detente_stix::{FileReport, ImportOptions, Importer};
 use detente_store::{ShareContext, Store};
 use serde_json::Value;
 
-use crate::config::{NodeConfig, PullSource};
+use crate::{
+    config::{NodeConfig, PullSource},
+    transport::{partner_client, with_causes},
+};
 
 /// Objects asked for per page.
 const PAGE: usize = 1000;
@@ -129,6 +132,9 @@ pub enum PullError {
     /// The answer is not a TAXII envelope.
     #[error("the TAXII server sent something that is not an envelope: {0}")]
     Envelope(String),
+    /// No connection may be made to the source as configured (no pinned CA, plain HTTP).
+    #[error("{0}")]
+    Connection(String),
     /// The password file could not be read.
     #[error("reading the password file {0}: {1}")]
     Password(String, String),
@@ -137,23 +143,24 @@ pub enum PullError {
     Store(#[from] detente_store::StoreError),
 }
 
-/// An HTTP client for TAXII pulls (rustls; the partner's CA is pinned when configured).
-pub fn http_client() -> Result<reqwest::Client, PullError> {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| PullError::Http(e.to_string()))
-}
-
-/// Pulls `source` once into `store`.
+/// Pulls `source` once into `store`, over a connection pinned to the partner's CA like every
+/// other connection of the node (see `crate::transport`): the Basic credentials never cross
+/// plain HTTP unless the node allows it, nor reach a certificate the partner's CA did not sign.
 pub async fn pull(
     store: &Store,
     home: &Path,
     config: &NodeConfig,
     source: &PullSource,
-    http: &reqwest::Client,
     now_micros: i64,
 ) -> Result<PullReport, PullError> {
+    let http = partner_client(
+        config,
+        home,
+        &source.party,
+        &source.api_root,
+        Duration::from_secs(60),
+    )
+    .map_err(PullError::Connection)?;
     let password = std::fs::read_to_string(home.join(&source.password_file)).map_err(|e| {
         PullError::Password(source.password_file.display().to_string(), e.to_string())
     })?;
@@ -188,7 +195,7 @@ pub async fn pull(
             .header("accept", crate::routes::taxii::TAXII_MEDIA_TYPE)
             .send()
             .await
-            .map_err(|e| PullError::Http(e.to_string()))?;
+            .map_err(|e| PullError::Http(with_causes(&e)))?;
         if !resp.status().is_success() {
             let status = resp.status();
             let body = resp.text().await.unwrap_or_default();
@@ -256,17 +263,10 @@ pub async fn run(
     if every == 0 || config.indicators.pull.is_empty() {
         return;
     }
-    let http = match http_client() {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::error!(error = %e, "TAXII pulls disabled");
-            return;
-        }
-    };
     loop {
         for source in &config.indicators.pull {
             let now = crate::node::now().unix_millis() * 1000;
-            let outcome = pull(&store, &home, &config, source, &http, now).await;
+            let outcome = pull(&store, &home, &config, source, now).await;
             match &outcome {
                 Ok(r) => tracing::info!(party = %source.party, collection = %source.collection,
                     stored = r.stored, received = r.received, rejected = r.rejected.len(), "TAXII pull"),
