@@ -1,13 +1,21 @@
 //! The CLI's client for the local node's JSON API, and what its errors mean as exit codes.
 
-use std::{fmt, net::IpAddr, path::Path, time::Duration};
+use std::{
+    fmt,
+    net::IpAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use anyhow::Context;
 use clap::Args;
 use detente_server::config::NodeConfig;
 use serde_json::Value;
 
-use detente_server::home::TOKEN_FILE;
+use detente_server::{
+    home::TOKEN_FILE,
+    transport::{read_ca, with_causes},
+};
 
 /// Where the API is and how to authenticate (defaults come from the node home).
 #[derive(Args, Clone, Default)]
@@ -18,6 +26,10 @@ pub struct ApiArgs {
     /// API token (default: the home's api-token file).
     #[arg(long, env = "DETENTE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// CA certificate (PEM) to trust for the node's HTTPS (default: the home's
+    /// federation.tls_ca, or the chain in its federation.tls_cert).
+    #[arg(long, env = "DETENTE_CA")]
+    pub ca: Option<PathBuf>,
 }
 
 /// An error from the node, kept typed so the exit code can say what kind it was.
@@ -73,19 +85,39 @@ pub struct Api {
     base: String,
     token: String,
     http: reqwest::Client,
+    // What the client trusts for HTTPS, said when the handshake fails.
+    trust: String,
+}
+
+/// The CA certificates to trust for the node's HTTPS, and where they came from.
+struct Trust {
+    certs: Vec<reqwest::Certificate>,
+    from: String,
 }
 
 impl Api {
-    /// A client for `base` with `token`.
-    pub fn new(base: String, token: String) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()?;
+    /// A client for `base` with `token`, trusting `trust` for HTTPS (the system's store
+    /// when `None`).
+    fn new(base: String, token: String, trust: Option<Trust>) -> anyhow::Result<Self> {
+        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(30));
+        let from = match trust {
+            Some(t) => {
+                builder = builder.tls_certs_only(t.certs);
+                t.from
+            }
+            None => "the system's certificate store".to_owned(),
+        };
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             token,
-            http,
+            http: builder.build()?,
+            trust: from,
         })
+    }
+
+    /// A client for a node serving plain HTTP on loopback (the demo).
+    pub fn plain(base: String, token: String) -> anyhow::Result<Self> {
+        Self::new(base, token, None)
     }
 
     /// A client for the node in `home`, unless `args` say otherwise.
@@ -116,7 +148,15 @@ impl Api {
                 .trim()
                 .to_owned(),
         };
-        Self::new(base, token)
+        let trust = match (&args.ca, &config) {
+            (Some(ca), _) => Some(Trust {
+                certs: read_ca(ca).map_err(anyhow::Error::msg)?,
+                from: format!("the CA in {}", ca.display()),
+            }),
+            (None, Ok(c)) if base.starts_with("https://") => Some(node_ca(home, c)?),
+            (None, _) => None,
+        };
+        Self::new(base, token, trust)
     }
 
     /// `GET path`.
@@ -132,12 +172,11 @@ impl Api {
     }
 
     async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, CliError> {
-        let resp = req.bearer_auth(&self.token).send().await.map_err(|e| {
-            CliError::Unreachable(format!(
-                "cannot reach the node at {}: {e}; is `detente serve` running?",
-                self.base
-            ))
-        })?;
+        let resp = req
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
         let status = resp.status();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
         if status.is_success() {
@@ -151,6 +190,59 @@ impl Api {
                 .map_or_else(|| format!("HTTP {status}"), str::to_owned),
         })
     }
+}
+
+impl Api {
+    /// Says why the node could not be reached: nothing listening, or a TLS handshake that
+    /// failed (and what the client trusted), or the cause as reqwest gives it.
+    fn unreachable(&self, e: &reqwest::Error) -> CliError {
+        let cause = with_causes(e);
+        let lower = cause.to_lowercase();
+        let hint = if lower.contains("certificate") || lower.contains("tls") {
+            format!(
+                "the TLS handshake failed; this command trusts {} (set federation.tls_ca in \
+                 detente.toml, or give --ca)",
+                self.trust
+            )
+        } else if lower.contains("connection refused") {
+            "nothing listens there: is `detente serve` running?".to_owned()
+        } else {
+            "is the node running, and is the address right?".to_owned()
+        };
+        CliError::Unreachable(format!(
+            "cannot reach the node at {}: {cause}; {hint}",
+            self.base
+        ))
+    }
+}
+
+/// What to trust for the HTTPS of the node in `home`: its `federation.tls_ca`, or else the
+/// certificates after the first in its `federation.tls_cert` (a chain file with its CA).
+fn node_ca(home: &Path, config: &NodeConfig) -> anyhow::Result<Trust> {
+    if let Some(ca) = &config.federation.tls_ca {
+        let path = home.join(ca);
+        return Ok(Trust {
+            certs: read_ca(&path).map_err(anyhow::Error::msg)?,
+            from: format!("the node's CA {}", path.display()),
+        });
+    }
+    let Some(cert) = &config.federation.tls_cert else {
+        anyhow::bail!("the node serves plain HTTP: its API is not at an https:// address");
+    };
+    let path = home.join(cert);
+    let mut chain = read_ca(&path).map_err(anyhow::Error::msg)?;
+    if chain.len() < 2 {
+        anyhow::bail!(
+            "{} holds the node's certificate but not the CA that issued it: set \
+             federation.tls_ca in detente.toml to that CA's PEM file, or give --ca",
+            path.display()
+        );
+    }
+    chain.remove(0);
+    Ok(Trust {
+        certs: chain,
+        from: format!("the CA chain in {}", path.display()),
+    })
 }
 
 /// `detente status`.

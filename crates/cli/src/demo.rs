@@ -112,7 +112,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         .map(|n| {
             Ok((
                 Arc::clone(&n.node),
-                Api::new(n.url.clone(), n.token.clone())?,
+                Api::plain(n.url.clone(), n.token.clone())?,
             ))
         })
         .collect::<anyhow::Result<_>>()?;

@@ -39,6 +39,10 @@ pub struct InitArgs {
     /// TLS private key (PEM) for HTTPS, relative to the home folder.
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// The CA (PEM) that issued --tls-cert, relative to the home folder: the CLI trusts it to
+    /// reach this node (default: the chain in --tls-cert beyond its first certificate).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_ca: Option<PathBuf>,
 }
 
 impl InitArgs {
@@ -62,6 +66,7 @@ impl InitArgs {
                 .unwrap_or_else(|| format!("{scheme}://{}", self.listen)),
             plain_http: self.plain_http,
             tls,
+            tls_ca: self.tls_ca.clone(),
             database: None,
         })
     }
@@ -98,7 +103,10 @@ pub async fn open_store(
     database: Option<&str>,
     config: &NodeConfig,
 ) -> anyhow::Result<Store> {
-    Store::open_at(&config.database_location(home, database), false)
+    let location = config
+        .database_location(home, database)
+        .map_err(anyhow::Error::msg)?;
+    Store::open_at(&location, false)
         .await
         .context("opening the node's database")
 }
@@ -115,6 +123,7 @@ pub fn agreement_if_any(home: &Path, config: &NodeConfig) -> anyhow::Result<Opti
 
 /// `detente serve`: runs until SIGINT or SIGTERM.
 pub async fn serve(home: &Path, database: Option<&str>) -> anyhow::Result<()> {
+    let _lock = detente_server::home::lock(home, "serve").map_err(anyhow::Error::msg)?;
     let (config, node) = detente_server::open_node_with(home, database)
         .await
         .map_err(anyhow::Error::msg)?;

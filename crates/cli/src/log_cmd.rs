@@ -99,7 +99,10 @@ async fn verify(
     agreement: &Agreement,
     json: bool,
 ) -> anyhow::Result<()> {
-    let store = match Store::open_at(&config.database_location(home, database), false).await {
+    let location = config
+        .database_location(home, database)
+        .map_err(anyhow::Error::msg)?;
+    let store = match Store::open_at(&location, false).await {
         Ok(s) => s,
         // Opening checks the stored tree's shape; a database it refuses was altered.
         Err(e @ StoreError::Corrupt(_)) => {
@@ -209,6 +212,7 @@ async fn export(
 
 /// `detente rebuild`: recreates the projections of the (stopped) node in `home` from its log.
 pub async fn rebuild(home: &Path, database: Option<&str>) -> anyhow::Result<()> {
+    let _lock = detente_server::home::lock(home, "rebuild").map_err(anyhow::Error::msg)?;
     let (_, node) = detente_server::open_node_with(home, database)
         .await
         .map_err(anyhow::Error::msg)?;

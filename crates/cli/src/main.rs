@@ -84,6 +84,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Everything detente writes (the database and its WAL, keys, tokens, match results,
+    // bundles) is for this user only; an operator shares a file on purpose, not by default.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -21,8 +21,12 @@ pub struct NodeConfig {
     /// Address to listen on, e.g. `0.0.0.0:8443`.
     pub listen: SocketAddr,
     /// The database: an SQLite file, relative to the home folder (the default,
-    /// `detente.db`), or a PostgreSQL URL, `postgres://user:password@host:port/database`.
+    /// `detente.db`), or a PostgreSQL URL, `postgres://user@host:port/database`.
     pub database: PathBuf,
+    /// A file (mode 0600, relative to the home folder) holding the PostgreSQL password, so
+    /// that `detente.toml` never holds it; `init --database` writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_password_file: Option<PathBuf>,
     /// Ed25519 private key (PKCS#8 PEM), relative to the home folder.
     pub key: PathBuf,
     /// The agreement document, relative to the home folder.
@@ -114,6 +118,10 @@ pub struct FederationConfig {
     pub tls_cert: Option<PathBuf>,
     /// This node's TLS private key (PEM), relative to the home folder.
     pub tls_key: Option<PathBuf>,
+    /// The CA (PEM) that issued `tls_cert`, relative to the home folder: the CLI trusts it,
+    /// and only it, to reach this node's API over HTTPS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<PathBuf>,
     /// Per partner party id: the CA certificate (PEM) its node's certificate must chain to.
     #[serde(default)]
     pub partner_ca: BTreeMap<PartyId, PathBuf>,
@@ -143,14 +151,25 @@ impl Default for Limits {
 
 impl NodeConfig {
     /// Where the database lives: `database`, or `database_override` (the operator's
-    /// `--database`) when given, read against `home`.
+    /// `--database`) when given, read against `home`. A configured PostgreSQL URL without a
+    /// password gets the one in `database_password_file`.
     pub fn database_location(
         &self,
         home: &Path,
         database_override: Option<&str>,
-    ) -> detente_store::Location {
+    ) -> Result<detente_store::Location, String> {
         let configured = self.database.to_string_lossy();
-        detente_store::Location::parse(database_override.unwrap_or(&configured), home)
+        let database = match (database_override, &self.database_password_file) {
+            (Some(url), _) => url.to_owned(),
+            (None, Some(file)) => {
+                let path = home.join(file);
+                let password = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                with_password(&configured, password.trim_end_matches(['\r', '\n']))?
+            }
+            (None, None) => configured.into_owned(),
+        };
+        Ok(detente_store::Location::parse(&database, home))
     }
 
     /// Reads `detente.toml` from `home`.
@@ -169,5 +188,74 @@ impl NodeConfig {
     /// The configuration as TOML text.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("a node configuration always serialises")
+    }
+}
+
+/// A database URL split into the URL without its password and the password, if it has one:
+/// what `init` writes into `detente.toml` and into the password file.
+pub fn split_password(database: &str) -> Result<(String, Option<String>), String> {
+    if !is_postgres(database) {
+        return Ok((database.to_owned(), None));
+    }
+    let mut url = url::Url::parse(database).map_err(|e| format!("not a database URL: {e}"))?;
+    let Some(encoded) = url.password().map(str::to_owned) else {
+        return Ok((database.to_owned(), None));
+    };
+    let password = percent_encoding::percent_decode_str(&encoded)
+        .decode_utf8()
+        .map_err(|_| "the database password is not UTF-8".to_owned())?
+        .into_owned();
+    url.set_password(None)
+        .map_err(|()| "the database URL cannot hold a password".to_owned())?;
+    Ok((url.to_string(), Some(password)))
+}
+
+/// `database` with `password` set, unless the URL already carries one.
+fn with_password(database: &str, password: &str) -> Result<String, String> {
+    if !is_postgres(database) {
+        return Ok(database.to_owned());
+    }
+    let mut url = url::Url::parse(database).map_err(|e| format!("not a database URL: {e}"))?;
+    if url.password().is_none() {
+        url.set_password(Some(password))
+            .map_err(|()| "the database URL cannot hold a password".to_owned())?;
+    }
+    Ok(url.to_string())
+}
+
+fn is_postgres(database: &str) -> bool {
+    database.starts_with("postgres://") || database.starts_with("postgresql://")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_split_off_a_url_and_put_back_gives_the_same_url() {
+        let url = "postgres://detente:p%40ss%3Aw%2Frd%25x@db.example:5432/us?sslmode=require";
+        let (bare, password) = split_password(url).expect("a URL");
+        assert_eq!(
+            bare,
+            "postgres://detente@db.example:5432/us?sslmode=require"
+        );
+        assert_eq!(password.as_deref(), Some("p@ss:w/rd%x"));
+        assert_eq!(
+            with_password(&bare, "p@ss:w/rd%x").expect("a URL"),
+            url.to_owned()
+        );
+    }
+
+    #[test]
+    fn a_file_path_or_a_url_without_password_is_left_alone() {
+        assert_eq!(
+            split_password("detente.db").expect("a path"),
+            ("detente.db".to_owned(), None)
+        );
+        let bare = "postgres://detente@db/us";
+        assert_eq!(
+            split_password(bare).expect("a URL"),
+            (bare.to_owned(), None)
+        );
     }
 }

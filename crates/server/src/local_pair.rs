@@ -68,6 +68,7 @@ impl LocalPair {
                 url: format!("http://{addr}"),
                 plain_http: true,
                 tls: None,
+                tls_ca: None,
                 database,
             };
             let home = dir.join(party.to_lowercase());

@@ -23,6 +23,9 @@ pub async fn open_node_with(
     database: Option<&str>,
 ) -> Result<(NodeConfig, Arc<Node>), String> {
     let config = NodeConfig::load(home)?;
+    for changed in crate::home::secure(home, &config) {
+        tracing::warn!(%changed, "made a node file private (it was readable by other users)");
+    }
     let agreement_path = home.join(&config.agreement);
     let text = std::fs::read_to_string(&agreement_path).map_err(|e| {
         format!(
@@ -37,7 +40,7 @@ pub async fn open_node_with(
         .map_err(|e| format!("cannot read the node key at {}: {e}", key_path.display()))?;
     let key =
         SecretKey::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", key_path.display()))?;
-    let location = config.database_location(home, database);
+    let location = config.database_location(home, database)?;
     let store = Store::open_at(&location, false)
         .await
         .map_err(|e| format!("cannot open the database {}: {e}", location.redacted()))?;

@@ -11,5 +11,6 @@ mod harness;
 mod indicators;
 mod interop;
 mod matching;
+mod operator;
 mod review;
 mod tamper;

@@ -104,6 +104,7 @@ pub async fn spawn_pair_with(options: PairOptions) -> Pair {
             party: party.clone(),
             listen: addr,
             database: "detente.db".into(),
+            database_password_file: None,
             key: "node.key".into(),
             agreement: AGREEMENT_FILE.into(),
             federation: FederationConfig {
@@ -117,7 +118,10 @@ pub async fn spawn_pair_with(options: PairOptions) -> Pair {
             configure(&home, &mut config);
         }
         std::fs::write(home.join(CONFIG_FILE), config.to_toml()).expect("writing detente.toml");
-        let store = Store::open_at(&config.database_location(&home, None), true)
+        let location = config
+            .database_location(&home, None)
+            .expect("the database location");
+        let store = Store::open_at(&location, true)
             .await
             .expect("creating the database");
         let mut tx = store.write().await.expect("a write transaction");

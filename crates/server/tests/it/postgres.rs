@@ -176,3 +176,56 @@ async fn two_node_processes_on_one_postgres_database_keep_one_log() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn init_keeps_the_postgres_password_out_of_the_configuration() {
+    // Regression: `init --database postgres://user:PASSWORD@...` wrote the password into a
+    // world-readable detente.toml.
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let mut with_password = url::Url::parse(&url).expect("a database URL");
+    with_password
+        .set_password(Some("s3cret-pw"))
+        .expect("a URL that takes a password");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let home = dir.path().join("us");
+    let spec = detente_server::home::HomeSpec {
+        party: "US".parse().expect("a party"),
+        name: "US-CERT".into(),
+        listen: "127.0.0.1:0".parse().expect("an address"),
+        url: "http://127.0.0.1:1".into(),
+        plain_http: true,
+        tls: None,
+        tls_ca: None,
+        database: Some(with_password.to_string()),
+    };
+
+    // Act
+    detente_server::home::create(&home, &spec)
+        .await
+        .expect("a home on PostgreSQL");
+
+    // Assert: the password is only in its own private file, and the node finds it there.
+    let config = std::fs::read_to_string(home.join("detente.toml")).expect("detente.toml");
+    assert!(!config.contains("s3cret-pw"), "{config}");
+    let file = home.join(detente_server::home::DATABASE_PASSWORD_FILE);
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("the password file"),
+        "s3cret-pw\n"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file)
+        .expect("its metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let loaded = detente_server::config::NodeConfig::load(&home).expect("the configuration");
+    let location = loaded
+        .database_location(&home, None)
+        .expect("the database location");
+    assert!(
+        matches!(&location, detente_store::Location::Postgres(u) if u.contains(":s3cret-pw@")),
+        "{location:?}"
+    );
+}
