@@ -25,6 +25,8 @@ pub use message::{
     ObservableType, PreservationDetails, Priority, RatingBody, Receipt, RequestBody, RequestKind,
     StixValue, Tlp, WIRE_VERSION, WithdrawalBody,
 };
-pub use request_auth::{PARTY_HEADER, SIGNATURE_HEADER, TIME_HEADER, read_request_message};
+pub use request_auth::{
+    NONCE_HEADER, PARTY_HEADER, RequestLine, SIGNATURE_HEADER, TIME_HEADER, is_nonce, new_nonce,
+};
 pub use signed::{Signable, Signed};
 pub use timestamp::Timestamp;

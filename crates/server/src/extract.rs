@@ -1,14 +1,18 @@
 //! Request extractors that answer in the node's error envelope, never the framework's.
 
+use std::collections::HashMap;
+
 use axum::{
-    body::Bytes,
-    extract::{FromRequest, FromRequestParts, Request},
+    body::{Body, Bytes},
+    extract::{FromRequest, FromRequestParts, Request, State},
     http::{header::AUTHORIZATION, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Response},
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use detente_protocol::{
-    PARTY_HEADER, PartyId, SIGNATURE_HEADER, TIME_HEADER, Timestamp, parse_strict,
-    read_request_message,
+    NONCE_HEADER, PARTY_HEADER, PartyId, RequestLine, SIGNATURE_HEADER, TIME_HEADER, Timestamp,
+    is_nonce, parse_strict,
 };
 use serde::de::DeserializeOwned;
 use sha2::{Digest as _, Sha256};
@@ -73,7 +77,7 @@ impl FromRequestParts<AppState> for User {
 }
 
 /// Who is reading the log: a user or auditor of this node (API token), or a partner node
-/// (a request signed with its pinned key; see `detente_protocol::read_request_message`).
+/// (a request signed with its pinned key, checked by [`verify_partner_request`]).
 pub enum Reader {
     /// Holder of one of this node's API tokens.
     User,
@@ -90,51 +94,164 @@ impl FromRequestParts<AppState> for Reader {
                 .await
                 .map(|_| Reader::User);
         }
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let unauthorized = |why: &str| {
-            ApiError::new(
+        match parts.extensions.get::<VerifiedPartner>() {
+            Some(VerifiedPartner(party)) => Ok(Reader::Partner(party.clone())),
+            None => Err(ApiError::new(
                 ErrorCode::Unauthorized,
-                format!("{why}: send an API token, or sign the request as a partner node"),
-            )
-        };
-        let (Some(party), Some(time), Some(sig)) = (
-            header(PARTY_HEADER),
-            header(TIME_HEADER),
-            header(SIGNATURE_HEADER),
-        ) else {
-            return Err(unauthorized("no credentials"));
-        };
-        let party = PartyId::parse(party).map_err(|_| unauthorized("bad party header"))?;
-        let time = Timestamp::parse(time).map_err(|_| unauthorized("bad time header"))?;
-        let sig: [u8; 64] = STANDARD
-            .decode(sig)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| unauthorized("bad signature header"))?;
-        let node = &state.node;
-        let skew = node.agreement().terms.clock_skew.duration();
-        let now = crate::node::now();
-        if time > now.add(skew) || time.add(skew) < now {
-            return Err(unauthorized(
-                "request time is outside the agreed clock skew",
-            ));
-        }
-        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let message = read_request_message(&party, time, path);
-        let keys = node
-            .agreement()
-            .party(&party)
-            .filter(|p| &p.id != node.party())
-            .map(|p| p.public_keys.as_slice())
-            .unwrap_or_default();
-        if keys.iter().any(|k| k.verify(&message, &sig).is_ok()) {
-            Ok(Reader::Partner(party))
-        } else {
-            Err(unauthorized(
-                "the signature does not verify under a partner's pinned key",
-            ))
+                "no credentials: send an API token, or sign the request as a partner node",
+            )),
         }
     }
+}
+
+/// A partner node whose signed request checked out; set by [`verify_partner_request`] only.
+#[derive(Debug, Clone)]
+pub struct VerifiedPartner(pub PartyId);
+
+/// Nonces of signed requests seen within the clock skew, per party: a request is good once.
+#[derive(Debug, Default)]
+pub struct Replays {
+    seen: std::sync::Mutex<HashMap<(PartyId, String), Timestamp>>,
+}
+
+/// Most nonces kept at once. Only partners with valid signatures add any, so this bounds
+/// what a partner's own bug (or a flood it signs) can cost the node's memory.
+const MAX_NONCES: usize = 1_000_000;
+
+impl Replays {
+    /// Records `nonce` of `party` as used until `until`; `false` if it was used already.
+    fn first_use(
+        &self,
+        party: &PartyId,
+        nonce: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, ApiError> {
+        let mut seen = self.seen.lock().expect("never poisoned");
+        if seen.len() >= MAX_NONCES / 2 {
+            seen.retain(|_, expiry| *expiry > now);
+        }
+        if seen.len() >= MAX_NONCES {
+            return Err(ApiError::new(
+                ErrorCode::RateLimited,
+                "too many signed requests within the clock skew; retry later",
+            ));
+        }
+        let key = (party.clone(), nonce.to_owned());
+        match seen.get(&key) {
+            Some(expiry) if *expiry > now => Ok(false),
+            _ => {
+                seen.insert(key, until);
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// Checks a request signed by a partner node (see `detente_protocol::RequestLine`): the
+/// signature covers the method, path, query and body, the time is within the agreed skew,
+/// and the nonce is new. A good one goes on with a [`VerifiedPartner`] extension; a bad one
+/// is refused here, before any handler. Requests without a signature pass untouched.
+pub async fn verify_partner_request(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !request.headers().contains_key(SIGNATURE_HEADER) {
+        return next.run(request).await;
+    }
+    match check_signed_request(&state, request).await {
+        Ok(request) => next.run(request).await,
+        Err(e) => {
+            tracing::warn!(code = %e.code, reason = %e.message, "refused a signed partner request");
+            e.into_response()
+        }
+    }
+}
+
+async fn check_signed_request(state: &AppState, request: Request) -> Result<Request, ApiError> {
+    let unauthorized = |why: &str| {
+        ApiError::new(
+            ErrorCode::Unauthorized,
+            format!(
+                "{why}: sign the request as a partner node (see the README), or send an API token"
+            ),
+        )
+    };
+    let (mut parts, body) = request.into_parts();
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let (Some(party), Some(time), Some(nonce), Some(sig)) = (
+        header(PARTY_HEADER),
+        header(TIME_HEADER),
+        header(NONCE_HEADER),
+        header(SIGNATURE_HEADER),
+    ) else {
+        return Err(unauthorized(
+            "a signed request needs the party, time, nonce and signature headers",
+        ));
+    };
+    let party = PartyId::parse(party).map_err(|_| unauthorized("bad party header"))?;
+    let time = Timestamp::parse(time).map_err(|_| unauthorized("bad time header"))?;
+    if !is_nonce(nonce) {
+        return Err(unauthorized("bad nonce header"));
+    }
+    let nonce = nonce.to_owned();
+    let sig: [u8; 64] = STANDARD
+        .decode(sig)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| unauthorized("bad signature header"))?;
+    let node = &state.node;
+    let skew = node.agreement().terms.clock_skew.duration();
+    let now = crate::node::now();
+    if time > now.add(skew) || time.add(skew) < now {
+        return Err(unauthorized(
+            "request time is outside the agreed clock skew",
+        ));
+    }
+    let keys = node
+        .agreement()
+        .party(&party)
+        .filter(|p| &p.id != node.party())
+        .map(|p| p.public_keys.as_slice())
+        .unwrap_or_default();
+    if keys.is_empty() {
+        return Err(unauthorized(
+            "the party is not a partner under this node's agreement",
+        ));
+    }
+    let body = axum::body::to_bytes(body, state.config.limits.max_body_bytes)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "the request body is larger than this node accepts",
+            )
+        })?;
+    let line = RequestLine {
+        party: &party,
+        time,
+        nonce: &nonce,
+        method: parts.method.as_str(),
+        path_and_query: parts.uri.path_and_query().map_or("/", |p| p.as_str()),
+        body: &body,
+    };
+    let message = line.message();
+    if !keys.iter().any(|k| k.verify(&message, &sig).is_ok()) {
+        return Err(unauthorized(
+            "the signature does not verify under a partner's pinned key",
+        ));
+    }
+    if !state
+        .replays
+        .first_use(&party, &nonce, time.add(skew), now)?
+    {
+        return Err(unauthorized(
+            "this signed request was already used (replay)",
+        ));
+    }
+    parts.extensions.insert(VerifiedPartner(party));
+    Ok(Request::from_parts(parts, Body::from(body)))
 }
 
 impl std::fmt::Display for Reader {

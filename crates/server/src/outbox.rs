@@ -4,7 +4,7 @@
 
 use std::{collections::BTreeMap, path::Path, sync::Arc, time::Duration};
 
-use detente_protocol::{PARTY_HEADER, PartyId, SIGNATURE_HEADER, TIME_HEADER};
+use detente_protocol::PartyId;
 use detente_store::OutboxItem;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -50,13 +50,10 @@ impl Partners {
             .clients
             .get(to)
             .ok_or_else(|| format!("{to} is not a partner"))?;
-        let time = now();
-        let signature = node.sign_read(time, path);
-        let request = client
-            .get(format!("{url}{path}"))
-            .header(PARTY_HEADER, node.party().as_str())
-            .header(TIME_HEADER, time.to_string())
-            .header(SIGNATURE_HEADER, signature);
+        let mut request = client.get(format!("{url}{path}"));
+        for (name, value) in node.sign_request("GET", path, b"") {
+            request = request.header(name, value);
+        }
         exchange(to, url, request).await
     }
 

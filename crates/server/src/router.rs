@@ -6,6 +6,7 @@ use axum::{
     Router,
     extract::DefaultBodyLimit,
     http::{HeaderValue, StatusCode, header::RETRY_AFTER},
+    middleware,
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -18,6 +19,7 @@ use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 use crate::{
     config::NodeConfig,
     error::{ApiError, ErrorCode},
+    extract::{Replays, verify_partner_request},
     node::Node,
     outbox::ENVELOPES_PATH,
     routes::{self, taxii},
@@ -33,6 +35,8 @@ pub struct AppState {
     pub config: Arc<NodeConfig>,
     /// What the scheduled TAXII pulls did, for the status.
     pub pulls: Arc<Pulls>,
+    /// Nonces of partners' signed requests, so that none is good twice.
+    pub replays: Arc<Replays>,
 }
 
 /// The node's HTTP application. Serve it with connect info (`SocketAddr`) for rate limiting.
@@ -46,6 +50,12 @@ pub fn router(node: Arc<Node>, config: &NodeConfig, pulls: Arc<Pulls>) -> Router
         .key_extractor(PeerIpKeyExtractor)
         .finish()
         .expect("rate and burst are positive");
+    let state = AppState {
+        node,
+        config: Arc::new(config.clone()),
+        pulls,
+        replays: Arc::default(),
+    };
     Router::new()
         .route("/healthz", get(routes::health::get_health))
         .route(ENVELOPES_PATH, post(routes::federation::receive_envelopes))
@@ -111,6 +121,12 @@ pub fn router(node: Arc<Node>, config: &NodeConfig, pulls: Arc<Pulls>) -> Router
                 "no such endpoint; see the README for the API",
             )
         })
+        // Partners' signed requests are checked once, here, for every route; handlers see
+        // only the verified party.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            verify_partner_request,
+        ))
         // The limit is enforced where bodies are read (`StrictJson`), so an oversized body
         // is refused in the node's error envelope; it also replaces axum's 2 MiB default.
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
@@ -120,11 +136,7 @@ pub fn router(node: Arc<Node>, config: &NodeConfig, pulls: Arc<Pulls>) -> Router
             Duration::from_secs(60),
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(AppState {
-            node,
-            config: Arc::new(config.clone()),
-            pulls,
-        })
+        .with_state(state)
 }
 
 /// The rate limiter's refusal in the node's error envelope (`rate_limited`), not the

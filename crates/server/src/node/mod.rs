@@ -127,11 +127,25 @@ impl Node {
         format!("detente/{}/{party}", self.agreement.id)
     }
 
-    /// Signs a read request to a partner node (see `detente_protocol::read_request_message`).
-    pub fn sign_read(&self, time: Timestamp, path_and_query: &str) -> String {
-        use base64::Engine as _;
-        let message = detente_protocol::read_request_message(&self.party, time, path_and_query);
-        base64::engine::general_purpose::STANDARD.encode(self.key.sign(&message))
+    /// The headers of a request to a partner node signed by this node: `method`,
+    /// `path_and_query` and `body` are bound by the signature, with the time and a fresh
+    /// nonce (see `detente_protocol::RequestLine`).
+    pub fn sign_request(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: &[u8],
+    ) -> [(&'static str, String); 4] {
+        let nonce = detente_protocol::new_nonce();
+        detente_protocol::RequestLine {
+            party: &self.party,
+            time: now(),
+            nonce: &nonce,
+            method,
+            path_and_query,
+            body,
+        }
+        .sign(&self.key)
     }
 
     /// This node's latest committed checkpoint.

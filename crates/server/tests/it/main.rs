@@ -16,5 +16,6 @@ mod pull;
 mod rate_limit;
 mod rebuild;
 mod review;
+mod signed;
 mod taxii;
 mod tls;

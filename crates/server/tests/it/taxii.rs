@@ -193,12 +193,11 @@ async fn tlp_decides_what_each_taxii_reader_gets_at_every_level() {
 
 /// `path` on `node`, signed as a read by the partner `signer`.
 fn signed(node: &TestNode, signer: &TestNode, path: &str) -> reqwest::RequestBuilder {
-    let time = detente_server::node::now();
-    node.anonymous(Method::GET, path)
-        .header("x-detente-party", signer.party.as_str())
-        .header("x-detente-time", time.to_string())
-        .header("x-detente-signature", signer.node().sign_read(time, path))
-        .header("accept", TAXII)
+    let mut request = node.anonymous(Method::GET, path).header("accept", TAXII);
+    for (name, value) in signer.node().sign_request("GET", path, b"") {
+        request = request.header(name, value);
+    }
+    request
 }
 
 #[tokio::test]
