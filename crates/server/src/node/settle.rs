@@ -14,7 +14,7 @@ use crate::error::ErrorCode;
 /// What settling does with one delivered envelope.
 enum Outcome {
     /// A verified receipt: the message is official.
-    Official(Signed<Receipt>),
+    Official(Box<Signed<Receipt>>),
     /// A final refusal: the message is rejected.
     Refused(NodeError),
     /// Nothing final (a transient refusal, a receipt that does not check out): try again.
@@ -46,7 +46,7 @@ impl Node {
             .zip(results)
             .map(|(item, delivery)| match delivery {
                 Delivery::Receipt(value) => match self.check_receipt(item, value) {
-                    Ok(receipt) => Outcome::Official(receipt),
+                    Ok(receipt) => Outcome::Official(Box::new(receipt)),
                     Err(e) => {
                         // A receipt that does not check out proves nothing: the envelope
                         // stays queued, so the partner's stored receipt is fetched again.

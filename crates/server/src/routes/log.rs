@@ -5,10 +5,11 @@ use axum::{
     Json,
     extract::{Query, State},
 };
-use detente_ledger::{LeafIndex, TreeSize};
+use detente_ledger::{LeafIndex, TreeSize, hash_leaf};
+use detente_protocol::{Digest, Envelope, PartyId, Receipt, Signed};
 use detente_store::StoreError;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json, value::RawValue};
 
 use crate::{
     error::{ApiError, ErrorCode},
@@ -91,29 +92,93 @@ pub struct EntriesQuery {
     end: u64,
 }
 
-/// Entries `start..end` (at most 1000), each the signed envelope or receipt as logged.
+/// Entries `start..end` (at most 1000), each the signed envelope or receipt exactly as
+/// logged. A partner node gets only the entries of exchanges it is party to; for any other
+/// entry it gets the entry's leaf hash (RFC 9162 §2.1.1), which is all that proofs need and
+/// says nothing of what another partner asked or answered.
 pub async fn get_entries(
     reader: Reader,
     State(state): State<AppState>,
     Query(q): Query<EntriesQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServedEntries>, ApiError> {
     if q.end < q.start || q.end - q.start > MAX_ENTRIES {
         return Err(ApiError::new(
             ErrorCode::InvalidMessage,
             format!("ask for start <= end and at most {MAX_ENTRIES} entries at a time"),
         ));
     }
+    within_log(&state, q.end).await?;
     tracing::info!(reader = %reader, start = q.start, end = q.end, "log entries read");
     let rows = state.node.store().entries(q.start, q.end).await?;
     let entries = rows
         .into_iter()
         .map(|(index, kind, direction, bytes)| {
-            let entry: Value = serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::from(StoreError::Corrupt(e.to_string())))?;
-            Ok(json!({"index": index, "kind": kind, "direction": direction, "entry": entry}))
+            if let Reader::Partner(partner) = &reader
+                && !exchange_parties(&kind, &bytes)?.contains(partner)
+            {
+                return Ok(ServedEntry::Withheld {
+                    index,
+                    withheld: true,
+                    leaf_hash: hash_leaf(&bytes),
+                });
+            }
+            // The logged bytes go out as they are: never parsed and re-serialised, which
+            // could change a number's form and break the signature over them.
+            let entry = RawValue::from_string(String::from_utf8(bytes).map_err(corrupt)?)
+                .map_err(corrupt)?;
+            Ok(ServedEntry::Logged {
+                index,
+                kind,
+                direction,
+                entry,
+            })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(Json(json!({ "entries": entries })))
+    Ok(Json(ServedEntries { entries }))
+}
+
+/// The answer of the entries range.
+#[derive(Serialize)]
+pub struct ServedEntries {
+    entries: Vec<ServedEntry>,
+}
+
+/// One entry as served.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ServedEntry {
+    /// The entry as logged.
+    Logged {
+        index: u64,
+        kind: String,
+        direction: String,
+        entry: Box<RawValue>,
+    },
+    /// An entry of another partner's exchange: its leaf hash only.
+    Withheld {
+        index: u64,
+        withheld: bool,
+        leaf_hash: Digest,
+    },
+}
+
+/// The two parties of the exchange an entry belongs to: an envelope's sender and addressee,
+/// a receipt's issuer and the envelope's sender.
+fn exchange_parties(kind: &str, bytes: &[u8]) -> Result<[PartyId; 2], ApiError> {
+    if kind == "envelope" {
+        let env = Signed::<Envelope>::parse(bytes, usize::MAX).map_err(corrupt)?;
+        let env = env.payload();
+        Ok([env.from.clone(), env.to.clone()])
+    } else {
+        let receipt = Signed::<Receipt>::parse(bytes, usize::MAX).map_err(corrupt)?;
+        let r = receipt.payload();
+        Ok([r.issuer.clone(), r.sender.clone()])
+    }
+}
+
+/// A logged entry the node cannot read back: its own database was changed.
+fn corrupt(e: impl std::fmt::Display) -> ApiError {
+    ApiError::from(StoreError::Corrupt(format!("a log entry: {e}")))
 }
 
 async fn within_log(state: &AppState, size: u64) -> Result<(), ApiError> {

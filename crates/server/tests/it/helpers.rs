@@ -73,6 +73,9 @@ pub struct PairOptions {
     pub configure: Option<Box<dyn Fn(&Path, &mut NodeConfig)>>,
     /// Serve HTTPS: the CA (PEM) the test clients trust for both nodes' certificates.
     pub https_ca: Option<String>,
+    /// A third party in the agreement (with a key, at an address where nothing listens),
+    /// for what a partner must not see of another partner's exchanges.
+    pub third_party: Option<&'static str>,
 }
 
 /// Two plain-HTTP nodes with default limits, running.
@@ -146,6 +149,15 @@ pub async fn spawn_pair_with(options: PairOptions) -> Pair {
             token,
             listener: Some(listener),
             running: None,
+        });
+    }
+    if let Some(code) = options.third_party {
+        parties.push(Party {
+            id: PartyId::parse(code).expect("a valid party code"),
+            name: format!("{code} (not running)"),
+            // Port 9 (discard): deliveries to it fail and stay queued.
+            node_url: format!("{scheme}://127.0.0.1:9"),
+            public_keys: vec![SecretKey::generate().public_key()],
         });
     }
     let agreement = Agreement {

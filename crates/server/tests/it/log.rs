@@ -10,7 +10,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::helpers::{
-    Forge, TestNode, error_code, eventually, request_body, seal, send, spawn_pair,
+    Forge, PairOptions, TestNode, error_code, eventually, request_body, seal, send, spawn_pair,
+    spawn_pair_with,
 };
 
 fn digests(v: &Value) -> Vec<Digest> {
@@ -208,4 +209,120 @@ async fn a_carried_checkpoint_not_signed_by_the_sender_is_refused() {
         "{body}"
     );
     assert_eq!(pair.cn.log_entries().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_reads_only_its_own_exchanges_and_proofs_still_verify() {
+    // Regression: in an agreement of three, any partner's signed read of the entries got
+    // every entry, including a TLP:RED request sent only to another partner.
+    // Arrange: US files one request to CN and one (TLP:RED) to GB, whose node is down.
+    let pair = spawn_pair_with(PairOptions {
+        third_party: Some("GB"),
+        ..PairOptions::default()
+    })
+    .await;
+    let (us, cn) = (&pair.us, &pair.cn);
+    let to_cn = us.file_request("CN", &request_body("For CN")).await;
+    cn.wait_for_status(&to_cn, "sent").await;
+    let mut secret = request_body("Only for GB: the informant's name");
+    secret.tlp = detente_protocol::Tlp::Red;
+    us.file_request("GB", &secret).await;
+    let size = us.log_entries().await;
+    let path = format!("/federation/v1/log/entries?start=0&end={size}");
+
+    // Act: CN reads US's whole log, as a partner.
+    let mut request = us.anonymous(Method::GET, &path);
+    for (name, value) in cn.node().sign_request("GET", &path, b"") {
+        request = request.header(name, value);
+    }
+    let (status, body) = send(request).await;
+
+    // Assert: CN's own exchange in full, the GB request as a leaf hash only.
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let text = body.to_string();
+    assert!(
+        !text.contains("informant"),
+        "a foreign request leaked: {text}"
+    );
+    let entries = body["entries"].as_array().expect("entries");
+    assert_eq!(entries.len() as u64, size);
+    let withheld: Vec<&Value> = entries.iter().filter(|e| e["withheld"] == true).collect();
+    assert_eq!(withheld.len(), 1, "{text}");
+    assert!(
+        entries
+            .iter()
+            .filter(|e| e["withheld"] != true)
+            .all(|e| e["entry"].to_string().contains("For CN")
+                || e["entry"]["receipt"].is_object()),
+        "{text}"
+    );
+    // A leaf hash is what a proof needs: it verifies against US's checkpoint.
+    let index = withheld[0]["index"].as_u64().expect("an index");
+    let leaf: Digest = serde_json::from_value(withheld[0]["leaf_hash"].clone()).expect("a hash");
+    let (_, head) = us.get("/federation/v1/log/checkpoint").await;
+    let root: Digest = serde_json::from_value(head["root"].clone()).expect("a root");
+    let (_, proof) = us
+        .get(&format!(
+            "/federation/v1/log/proof/inclusion?index={index}&size={size}"
+        ))
+        .await;
+    verify_inclusion(
+        &leaf,
+        LeafIndex::new(index),
+        TreeSize::new(size),
+        &digests(&proof),
+        &root,
+    )
+    .expect("the withheld entry's leaf hash is proven in US's log");
+}
+
+#[tokio::test]
+async fn entries_are_served_as_the_exact_bytes_logged() {
+    // Regression: entries were parsed and re-serialised, so a float like 1e20 came back as
+    // `1e20` where the signed, canonical bytes say `100000000000000000000`.
+    let pair = spawn_pair().await;
+    let us_identity = detente_server::objects::party_identity(&pair.us.party);
+    let serde_json::Value::Object(object) = serde_json::json!({
+        "type": "indicator", "spec_version": "2.1",
+        "id": "indicator--1c9a3a8e-0f6a-4e39-9f0e-5d8a9b7c6d21",
+        "created": "2026-03-02T08:00:00.000Z", "modified": "2026-03-02T08:00:00.000Z",
+        "created_by_ref": us_identity,
+        "pattern": "[ipv4-addr:value = '203.0.113.7']", "pattern_type": "stix",
+        "valid_from": "2026-03-02T08:00:00Z", "x_detente_weight": 1e20
+    }) else {
+        unreachable!("an object literal")
+    };
+    let mut request = request_body("Bytes");
+    request.objects = vec![object];
+    let case = pair.us.file_request("CN", &request).await;
+    pair.cn.wait_for_status(&case, "sent").await;
+
+    // Act: the raw answer, not re-parsed.
+    let text = pair
+        .us
+        .request(Method::GET, "/federation/v1/log/entries?start=0&end=1")
+        .send()
+        .await
+        .expect("an answer")
+        .text()
+        .await
+        .expect("a body");
+
+    // Assert: the logged bytes appear verbatim.
+    let rows = pair.us.node().store().entries(0, 1).await.expect("entry 0");
+    let logged = String::from_utf8(rows[0].3.clone()).expect("JSON");
+    assert!(logged.contains("100000000000000000000"), "{logged}");
+    assert!(text.contains(&logged), "served {text}\nlogged {logged}");
+}
+
+#[tokio::test]
+async fn an_entry_range_beyond_the_log_is_a_coded_error() {
+    // Regression: start=9223372036854775808 gave 500 and "stored data is corrupt".
+    let pair = spawn_pair().await;
+    let (status, body) = pair
+        .us
+        .get("/federation/v1/log/entries?start=9223372036854775808&end=9223372036854775808")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(error_code(&body), Some("not_found"));
 }

@@ -100,6 +100,7 @@ async fn spawn_https_pair(configure: impl Fn(&Path, &mut NodeConfig) + 'static) 
     spawn_pair_with(PairOptions {
         configure: Some(Box::new(tls)),
         https_ca: Some(bundle),
+        ..PairOptions::default()
     })
     .await
 }
