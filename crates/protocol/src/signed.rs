@@ -148,7 +148,9 @@ impl<T: Signable> Signed<T> {
 /// RFC 8785 writes every number as an IEEE-754 double, so above 2^53 two integers can share
 /// one canonical form: a relay could then change what the receiver reads (say, 2^53 + 1 for
 /// 2^53) without breaking the signature. Integers outside +-(2^53 - 1), the I-JSON range of
-/// RFC 7493, are therefore refused both when sealing and on arrival.
+/// RFC 7493, are therefore refused both when sealing and on arrival. So are whole-number
+/// floats between 2^53 and 10^21 (a STIX property of `1e16`, say): RFC 8785 writes them as
+/// integer literals (`10000000000000000`), which the receiver would have to refuse.
 fn exact_value<T: Signable>(payload: &T) -> Result<Value, ProtocolError> {
     let value = serde_json::to_value(payload).map_err(|e| ProtocolError::Invalid(e.to_string()))?;
     if has_unsafe_integer(&value) {
@@ -166,6 +168,12 @@ fn has_unsafe_integer(value: &Value) -> bool {
             n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER)
                 || n.as_i64()
                     .is_some_and(|i| i.unsigned_abs() > MAX_SAFE_INTEGER)
+                || (n.is_f64()
+                    && n.as_f64().is_some_and(|f| {
+                        // Beyond 1e21 RFC 8785 switches to exponent form, which reads back
+                        // as the same double.
+                        f.fract() == 0.0 && f.abs() > MAX_SAFE_INTEGER as f64 && f.abs() < 1e21
+                    }))
         }
         Value::Array(items) => items.iter().any(has_unsafe_integer),
         Value::Object(map) => map.values().any(has_unsafe_integer),

@@ -137,6 +137,28 @@ pub struct Limits {
     pub requests_per_second: u32,
     /// Burst allowance above the sustained rate.
     pub burst: u32,
+    /// Open connections allowed from one client address.
+    #[serde(default = "max_connections_per_address")]
+    pub max_connections_per_address: u32,
+    /// Open connections allowed in all.
+    #[serde(default = "max_connections")]
+    pub max_connections: u32,
+    /// Seconds a client has to send a request's headers (and between requests on a kept-alive
+    /// connection) before it is disconnected.
+    #[serde(default = "header_read_timeout_secs")]
+    pub header_read_timeout_secs: u64,
+}
+
+fn max_connections_per_address() -> u32 {
+    128
+}
+
+fn max_connections() -> u32 {
+    4096
+}
+
+fn header_read_timeout_secs() -> u64 {
+    10
 }
 
 impl Default for Limits {
@@ -145,6 +167,9 @@ impl Default for Limits {
             max_body_bytes: 8 * 1024 * 1024,
             requests_per_second: 200,
             burst: 2000,
+            max_connections_per_address: max_connections_per_address(),
+            max_connections: max_connections(),
+            header_read_timeout_secs: header_read_timeout_secs(),
         }
     }
 }

@@ -6,7 +6,12 @@
 
 use axum::{
     Json,
-    http::StatusCode,
+    extract::Request,
+    http::{
+        StatusCode,
+        header::{CONTENT_LENGTH, CONTENT_TYPE},
+    },
+    middleware::Next,
     response::{IntoResponse, Response},
 };
 use detente_protocol::ProtocolError;
@@ -59,6 +64,14 @@ pub enum ErrorCode {
     OutsideTerms,
     /// Nothing found at that path or id.
     NotFound,
+    /// The query string or path cannot be read (a missing or malformed parameter).
+    BadRequest,
+    /// The path exists, but not for this HTTP method.
+    MethodNotAllowed,
+    /// The request took longer than the node allows.
+    Timeout,
+    /// The body's media type is not one the endpoint reads.
+    UnsupportedMediaType,
     /// An object's TLP marking does not allow the recipient to see it.
     TlpDenied,
     /// Too many requests; retry later.
@@ -86,6 +99,10 @@ impl ErrorCode {
             Self::IllegalTransition => "illegal_transition",
             Self::OutsideTerms => "outside_terms",
             Self::NotFound => "not_found",
+            Self::BadRequest => "bad_request",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Timeout => "timeout",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TlpDenied => "tlp_denied",
             Self::RateLimited => "rate_limited",
             Self::Internal => "internal",
@@ -95,7 +112,10 @@ impl ErrorCode {
     /// The HTTP status that goes with the code.
     pub fn status(self) -> StatusCode {
         match self {
-            Self::MalformedJson => StatusCode::BAD_REQUEST,
+            Self::MalformedJson | Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidMessage | Self::OutsideTerms | Self::ClockSkew => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -116,7 +136,7 @@ impl ErrorCode {
     pub fn is_transient(self) -> bool {
         matches!(
             self,
-            Self::RateLimited | Self::Internal | Self::PayloadTooLarge
+            Self::RateLimited | Self::Internal | Self::PayloadTooLarge | Self::Timeout
         )
     }
 }
@@ -189,4 +209,62 @@ impl From<ApiError> for NodeError {
             code => NodeError::refused(code, e.message),
         }
     }
+}
+
+/// Puts every error the framework or a middleware answers by itself (a query string or path
+/// that does not parse, a method not allowed, a timeout) into the node's error envelope, so a
+/// client always gets `{"error": {"code", "message"}}`. Errors already in a JSON shape (the
+/// node's own, TAXII's) pass untouched.
+pub async fn ensure_envelope(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json"));
+    if is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // Framework rejections are one short line; anything longer is cut, not trusted.
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::Timeout,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::InvalidMessage,
+        StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
+        s if s.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::BadRequest,
+    };
+    let message = match code {
+        ErrorCode::MethodNotAllowed => {
+            "this path does not take that HTTP method; see the README for the API".to_owned()
+        }
+        ErrorCode::Timeout => "the request took too long; retry later".to_owned(),
+        ErrorCode::Internal => "the node could not complete the operation".to_owned(),
+        _ if text.is_empty() => status
+            .canonical_reason()
+            .unwrap_or("bad request")
+            .to_lowercase(),
+        _ => text,
+    };
+    let mut enveloped = ApiError::new(code, message).into_response();
+    *enveloped.status_mut() = status;
+    // Keep what the framework said beside the body (Allow, Retry-After, ...).
+    for (name, value) in &parts.headers {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
+            enveloped.headers_mut().insert(name, value.clone());
+        }
+    }
+    enveloped
 }

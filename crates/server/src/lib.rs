@@ -6,6 +6,7 @@
 
 mod checkpoints;
 pub mod config;
+mod connections;
 pub mod error;
 mod extract;
 pub mod home;

@@ -18,7 +18,7 @@ use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 
 use crate::{
     config::NodeConfig,
-    error::{ApiError, ErrorCode},
+    error::{ApiError, ErrorCode, ensure_envelope},
     extract::{Replays, verify_partner_request},
     node::Node,
     outbox::ENVELOPES_PATH,
@@ -135,6 +135,7 @@ pub fn router(node: Arc<Node>, config: &NodeConfig, pulls: Arc<Pulls>) -> Router
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
+        .layer(middleware::from_fn(ensure_envelope))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

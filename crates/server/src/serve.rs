@@ -7,8 +7,11 @@ use detente_domain::Agreement;
 use detente_protocol::SecretKey;
 use detente_store::Store;
 
+use axum_server::tls_rustls::RustlsAcceptor;
+
 use crate::{
-    checkpoints, config::NodeConfig, log_check, node::Node, outbox, router::router, taxii_pull,
+    checkpoints, config::NodeConfig, connections::LimitAcceptor, log_check, node::Node, outbox,
+    router::router, taxii_pull,
 };
 
 /// Opens the node in `home`: configuration, agreement, key and database.
@@ -109,6 +112,8 @@ pub async fn serve(
         h.graceful_shutdown(Some(Duration::from_secs(10)));
     });
     let fed = &config.federation;
+    let limits = LimitAcceptor::new(&config.limits);
+    let header_timeout = Duration::from_secs(config.limits.header_read_timeout_secs.max(1));
     let result = match (&fed.tls_cert, &fed.tls_key) {
         (Some(cert), Some(key)) => {
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(
@@ -118,19 +123,24 @@ pub async fn serve(
             .await
             .map_err(|e| format!("cannot load the TLS certificate or key: {e}"))?;
             tracing::info!(%addr, party = %node.party(), "serving HTTPS");
-            axum_server::from_tcp_rustls(listener, tls)
+            let acceptor = RustlsAcceptor::new(tls)
+                .handshake_timeout(header_timeout)
+                .acceptor(limits);
+            let mut server = axum_server::from_tcp(listener)
                 .map_err(|e| e.to_string())?
-                .handle(handle)
-                .serve(app)
-                .await
+                .acceptor(acceptor)
+                .handle(handle);
+            bound_headers(&mut server, header_timeout);
+            server.serve(app).await
         }
         (None, None) if fed.allow_plain_http => {
             tracing::info!(%addr, party = %node.party(), "serving plain HTTP (federation.allow_plain_http)");
-            axum_server::from_tcp(listener)
+            let mut server = axum_server::from_tcp(listener)
                 .map_err(|e| e.to_string())?
-                .handle(handle)
-                .serve(app)
-                .await
+                .acceptor(limits)
+                .handle(handle);
+            bound_headers(&mut server, header_timeout);
+            server.serve(app).await
         }
         _ => {
             return Err(
@@ -147,4 +157,17 @@ pub async fn serve(
     node.store().close().await;
     tracing::info!(party = %node.party(), "node stopped");
     result.map_err(|e| format!("server error: {e}"))
+}
+
+/// A client must send each request's headers within `timeout`, the first one included, or
+/// lose the connection: slow or idle clients cannot hold connections open.
+fn bound_headers<A: axum_server::Address, Acc>(
+    server: &mut axum_server::Server<A, Acc>,
+    timeout: Duration,
+) {
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout);
 }

@@ -626,6 +626,38 @@ fn an_attachment_size_up_to_2_pow_53_minus_1_can_be_sealed_and_no_more() {
 }
 
 #[test]
+fn a_whole_float_between_2_pow_53_and_1e21_is_refused_when_sealing() {
+    // Regression: a STIX property of 1e16 was sealed as `10000000000000000`, an integer
+    // literal beyond 2^53 that the node itself then could not read back (HTTP 500).
+    for (weight, ok) in [
+        (json!(1e15), true),
+        (json!(1e16), false),
+        (json!(1.5e20), false),
+        (json!(1e21), true),
+        (json!(0.5), true),
+    ] {
+        let mut envelope = request_envelope();
+        let Body::Request(request) = &mut envelope.body else {
+            unreachable!("a request")
+        };
+        let Value::Object(object) = json!({"type": "note", "id": "note--1c9a3a8e-0f6a-4e39-9f0e-5d8a9b7c6d21", "x_weight": weight})
+        else {
+            unreachable!("an object literal")
+        };
+        request.objects = vec![object];
+
+        let sealed = Signed::seal(envelope, &cn_key());
+
+        assert_eq!(sealed.is_ok(), ok, "{weight}: {:?}", sealed.as_ref().err());
+        if let Ok(sealed) = sealed {
+            // JSON has one number type: what comes back is the same canonical bytes.
+            let received = parse(&sealed.to_bytes()).expect("what was sealed parses back");
+            assert_eq!(received.to_bytes(), sealed.to_bytes());
+        }
+    }
+}
+
+#[test]
 fn an_envelope_is_not_a_receipt() {
     let wire = sealed_request().to_bytes();
 

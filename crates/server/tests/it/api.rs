@@ -166,3 +166,72 @@ async fn unknown_cases_routes_and_parties_and_bad_bodies_get_the_error_envelope(
     );
     assert_eq!(us.log_entries().await, 0, "a refused filing was logged");
 }
+
+#[tokio::test]
+async fn errors_the_framework_answers_come_in_the_error_envelope() {
+    // Regression: query-string errors were plain-text 400s and a 405 had an empty body.
+    let pair = spawn_pair().await;
+    let us = &pair.us;
+    let cases = [
+        (
+            us.request(Method::GET, "/federation/v1/log/entries?start=zero&end=1"),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            us.request(Method::GET, "/api/v1/requests?limit=many"),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            us.request(Method::GET, "/api/v1/requests/%FF%FE"),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            us.request(Method::DELETE, "/api/v1/requests"),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ];
+    for (request, status, code) in cases {
+        // Act
+        let (got, body) = send(request).await;
+
+        // Assert
+        assert_eq!(got, status, "{body}");
+        assert_eq!(error_code(&body), Some(code), "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stix_float_canonical_json_cannot_carry_is_refused_not_a_500() {
+    // Regression: a STIX object with a custom float of 1e16 was sealed and logged, then could
+    // not be read back by the node itself: HTTP 500.
+    let pair = spawn_pair().await;
+    let us = &pair.us;
+    let id = detente_server::objects::party_identity(&us.party);
+    let object = json!({"type": "indicator", "spec_version": "2.1",
+        "id": "indicator--1c9a3a8e-0f6a-4e39-9f0e-5d8a9b7c6d21",
+        "created": "2026-03-02T08:00:00.000Z", "modified": "2026-03-02T08:00:00.000Z",
+        "created_by_ref": id, "pattern": "[ipv4-addr:value = '203.0.113.7']",
+        "pattern_type": "stix", "valid_from": "2026-03-02T08:00:00Z", "x_detente_weight": 1e16});
+    let mut request = serde_json::to_value(request_body("Float")).expect("JSON");
+    request["objects"] = json!([object]);
+
+    // Act
+    let (status, body) = us
+        .post("/api/v1/requests", &json!({"to": "CN", "request": request}))
+        .await;
+
+    // Assert
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(error_code(&body), Some("invalid_message"), "{body}");
+    assert_eq!(us.log_entries().await, 0);
+}

@@ -4,6 +4,7 @@
 
 mod api;
 mod concurrency;
+mod connections;
 mod federation;
 mod helpers;
 mod inclusion;
