@@ -304,3 +304,39 @@ async fn a_body_over_the_default_limit_is_refused_in_the_error_envelope() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
     assert_eq!(error_code(&answer), Some("payload_too_large"), "{answer}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_forgeries_is_refused_without_waiting_for_the_writer() {
+    // Regression: unauthenticated batches took the node's single writer before any signature
+    // was checked, so a few junk batches a second held up the officers' own filings.
+    // Arrange: 256 envelopes signed by a key nobody pinned, and CN's writer held by a test.
+    let pair = spawn_pair_with(PairOptions::default()).await;
+    let forge = Forge::new(&pair);
+    let stranger = SecretKey::generate();
+    let junk: Vec<Value> = (1..=256)
+        .map(|seq| {
+            let case = Forge::case("US", u32::try_from(seq).expect("small"));
+            seal(
+                forge.envelope("US", "CN", seq, &case, Body::Request(request_body("junk"))),
+                &stranger,
+            )
+        })
+        .collect();
+    let held = pair.cn.node().store().write().await.expect("the writer");
+
+    // Act: deliver while the writer is held.
+    let answer =
+        tokio::time::timeout(std::time::Duration::from_secs(5), pair.cn.deliver(junk)).await;
+    drop(held);
+
+    // Assert: answered at once, each refused for its signature.
+    let (status, body) = answer.expect("the forgeries were answered while the writer was busy");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results = body["results"].as_array().expect("results");
+    assert_eq!(results.len(), 256);
+    assert!(
+        results
+            .iter()
+            .all(|r| error_code(r) == Some("bad_signature"))
+    );
+}
