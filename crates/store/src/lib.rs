@@ -11,6 +11,7 @@
 
 mod backend;
 mod decode;
+mod delivery;
 mod error;
 pub mod postgres;
 mod rows;
@@ -20,6 +21,7 @@ mod stix;
 mod tests;
 
 pub use backend::{Location, Store, WriteTx};
+pub use delivery::DeliveryState;
 pub use error::StoreError;
 pub use rows::{
     Alert, CaseFilter, CaseRow, CheckpointState, Direction, EntryKind, MessageRow, MessageState,
