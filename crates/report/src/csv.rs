@@ -120,6 +120,10 @@ pub fn figures(review: &Review<'_>) -> String {
             "rated",
             "rated_percent_of_final_answers",
             "mean_rating",
+            "pending_open",
+            "pending_overdue",
+            "pending_age_median_ms",
+            "pending_age_max_ms",
             "open_at_start",
             "open_at_end",
             "carried_over_open_at_end",
@@ -210,6 +214,10 @@ fn figures_row(out: &mut String, req: &str, resp: &str, dim: &str, value: &str, 
         .mean
         .value()
         .map_or(String::new(), |m| format!("{m:.2}")));
+    n(f.pending.open.to_string());
+    n(f.pending.overdue.to_string());
+    n(opt(f.pending.age.median_ms));
+    n(opt(f.pending.age.max_ms));
     n(f.at_end.open_at_start.to_string());
     n(f.at_end.open.to_string());
     n(f.at_end.carried_over.to_string());

@@ -32,7 +32,8 @@ pub use metrics::{DirectionSection, Figures, Group, Section};
 pub use period::{Period, PeriodError};
 pub use review::{
     AgreementInfo, Appendix, AppendixRow, CaseRecord, DirectionHeadline, FORMAT, Headline,
-    Redaction, Review, ReviewError, ReviewOptions, Scope, TrendPoint, appendix_columns, compute,
+    MAX_TREND_PERIODS, Redaction, Review, ReviewError, ReviewOptions, Scope, TrendPoint,
+    appendix_columns, compute,
 };
 pub use stats::{Durations, Fraction, Mean, Share};
 pub use summary::{DirectionSummary, Summarizer, summarize};

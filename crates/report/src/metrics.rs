@@ -59,8 +59,23 @@ pub struct Figures {
     pub clarification: Clarification,
     /// The requesters' ratings of final answers.
     pub quality: Quality,
+    /// Of those filed, the ones still awaiting the responder at `as_of`.
+    pub pending: Pending,
     /// The backlog at the period's edges (includes cases filed earlier).
     pub at_end: Backlog,
+}
+
+/// The requests filed in the period that are still open at the review's instant: what a
+/// review taken after the period's end shows as pending rather than leaving out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Pending {
+    /// Still awaiting the responder (sent, acknowledged, partially answered, or waiting for
+    /// a clarification).
+    pub open: u64,
+    /// Of those, past a deadline they have not met.
+    pub overdue: u64,
+    /// Age (wall time since filing) at the review's instant.
+    pub age: Durations,
 }
 
 /// Answers given.
@@ -245,6 +260,11 @@ struct Filed {
     rounds: u16,
     paused_ms: i64,
     rating: Option<u8>,
+    /// Still open at `as_of`, and overdue then.
+    open: bool,
+    overdue: bool,
+    /// Wall time from filing to `as_of`.
+    age_ms: i64,
 }
 
 /// In [`Filed::times`]: the milestone was not met. Met times are never negative.
@@ -449,13 +469,8 @@ pub(crate) fn observe<'c>(
         let open_at = |t: Timestamp| c.filed_at < t && finished.is_none_or(|f| f >= t);
         let open_at_start = open_at(window.start);
         let open_at_end = open_at(edge);
-        let mut overdue = false;
-        if open_at_end {
-            let v = view::as_of(c, edge);
-            overdue = v
-                .timeliness(universe.deadlines(c.priority), edge)
-                .is_overdue();
-        }
+        let overdue =
+            open_at_end && view::as_of(c, edge).is_overdue(universe.deadlines(c.priority), edge);
         if open_at_start || open_at_end {
             held.push(Held {
                 at,
@@ -493,8 +508,8 @@ fn observe_filed(v: &Case, at: Coords, deadlines: &Deadlines, window: Window) ->
             within_deadline: true,
             ..
         } => Due::InTime,
-        MilestoneState::Met { .. } | MilestoneState::Pending { overdue: true, .. } => Due::Missed,
-        MilestoneState::Pending { .. } | MilestoneState::Moot => Due::NotYet,
+        m if m.is_missed() => Due::Missed,
+        _ => Due::NotYet,
     };
     let milestones = [t.acknowledge, t.first_answer, t.final_answer];
     Filed {
@@ -514,6 +529,9 @@ fn observe_filed(v: &Case, at: Coords, deadlines: &Deadlines, window: Window) ->
         rounds: u16::try_from(v.pauses.len()).unwrap_or(u16::MAX),
         paused_ms: millis(v.paused_until(window.as_of)),
         rating: v.rating,
+        open: v.is_open(),
+        overdue: v.is_overdue(deadlines, window.as_of),
+        age_ms: millis(window.as_of.since(v.filed_at)),
     }
 }
 
@@ -528,6 +546,7 @@ struct Scratch {
     paused: Vec<i64>,
     age: Vec<i64>,
     overdue_age: Vec<i64>,
+    pending_age: Vec<i64>,
 }
 
 fn figures<'o>(
@@ -541,6 +560,7 @@ fn figures<'o>(
     s.paused.clear();
     s.age.clear();
     s.overdue_age.clear();
+    s.pending_age.clear();
     let mut f = Figures {
         filed: 0,
         acknowledged: 0,
@@ -553,6 +573,7 @@ fn figures<'o>(
         within_deadline: WithinDeadline::default(),
         clarification: Clarification::default(),
         quality: Quality::default(),
+        pending: Pending::default(),
         at_end: Backlog::default(),
     };
     let mut d = Distribution::default();
@@ -592,6 +613,11 @@ fn figures<'o>(
             f.quality.mean.sum += u64::from(r);
             f.quality.mean.count += 1;
         }
+        if o.open {
+            f.pending.open += 1;
+            f.pending.overdue += u64::from(o.overdue);
+            s.pending_age.push(o.age_ms);
+        }
     }
     for h in held {
         f.at_end.open_at_start += u64::from(h.open_at_start);
@@ -624,6 +650,7 @@ fn figures<'o>(
     f.clarification.paused = Durations::of_slice(&mut s.paused);
     f.at_end.age = Durations::of_slice(&mut s.age);
     f.at_end.overdue_age = Durations::of_slice(&mut s.overdue_age);
+    f.pending.age = Durations::of_slice(&mut s.pending_age);
     f.within_deadline = WithinDeadline {
         acknowledge: shares[0],
         first_answer: shares[1],

@@ -23,7 +23,11 @@ use crate::{
 };
 
 /// The version of the review's JSON document; bumped when a field changes meaning.
-pub const FORMAT: &str = "detente-review/1";
+pub const FORMAT: &str = "detente-review/2";
+
+/// The most earlier periods a trend shows: the API and the CLI refuse more, and no review
+/// allocates for a number it was handed.
+pub const MAX_TREND_PERIODS: usize = 20;
 
 /// One case as the caller derived it from the log, with the log index of its request entry.
 /// The index is the request envelope's in the *responder's* log, which the requester holds
@@ -54,12 +58,14 @@ pub enum Redaction {
 pub struct ReviewOptions {
     /// The period reviewed.
     pub period: Period,
-    /// The instant the figures are measured at; `None` means the end of the period. An
-    /// earlier instant reviews a period still under way; a later one follows the period's
-    /// requests up (their milestones until then count), while the backlog is still taken at
-    /// the period's end.
+    /// The instant the figures are measured at: what was officially recorded strictly before
+    /// it counts. `None` means the end of the period. An earlier instant reviews a period
+    /// still under way; a later one (the meeting date) follows the period's requests up
+    /// (their milestones until then count, what is still open is pending), while the
+    /// backlog is still taken at the period's end. [`ReviewOptions::measured`] checks it.
     pub as_of: Option<Timestamp>,
-    /// How many previous periods the trend shows besides this one.
+    /// How many previous periods the trend shows besides this one, at most
+    /// [`MAX_TREND_PERIODS`].
     pub trend_periods: usize,
     /// What the review may show of each case.
     pub redaction: Redaction,
@@ -75,6 +81,30 @@ impl ReviewOptions {
             redaction: Redaction::Full,
         }
     }
+
+    /// A review of `period` measured at `as_of`, or at `now` when none is given, with the
+    /// four periods before it. Refuses an instant before the period starts (it would count
+    /// nothing) and one after `now` (the document would change when made again).
+    pub fn measured(
+        period: Period,
+        as_of: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<Self, ReviewError> {
+        let at = as_of.unwrap_or(now);
+        if at < period.start() {
+            return Err(ReviewError::AsOfBeforePeriod {
+                period: period.to_string(),
+                as_of: at,
+            });
+        }
+        if at > now {
+            return Err(ReviewError::AsOfInFuture { as_of: at, now });
+        }
+        Ok(Self {
+            as_of: Some(at),
+            ..Self::new(period)
+        })
+    }
 }
 
 /// Why a review could not be computed or rendered.
@@ -84,13 +114,30 @@ pub enum ReviewError {
     #[error("case {0} was given more than once; pass each case once")]
     DuplicateCase(CaseId),
     /// The review was asked for at an instant before its period starts.
-    #[error("the review of {period} cannot be measured at {as_of}, before the period starts")]
+    #[error(
+        "the review of {period} cannot be measured at {as_of}, before the period starts: \
+         it would count nothing; give an instant at or after its start"
+    )]
     AsOfBeforePeriod {
         /// The period.
         period: String,
         /// The instant asked for.
         as_of: Timestamp,
     },
+    /// The review was asked for at an instant that has not come yet.
+    #[error(
+        "the review cannot be measured at {as_of}, which is in the future (it is now {now}): \
+         the figures would change when it is made again; give an instant that has passed"
+    )]
+    AsOfInFuture {
+        /// The instant asked for.
+        as_of: Timestamp,
+        /// The time it was asked at.
+        now: Timestamp,
+    },
+    /// The trend was asked for more earlier periods than a review shows.
+    #[error("a trend shows at most {MAX_TREND_PERIODS} earlier periods, not {0}")]
+    TrendTooLong(usize),
     /// A chart could not be drawn.
     #[error("drawing the chart {chart:?} failed: {reason}")]
     Chart {
@@ -211,6 +258,8 @@ pub struct AppendixRow<'a> {
     pub open_at_end: bool,
     /// Whether it was overdue at the period's end.
     pub overdue_at_end: bool,
+    /// Whether it was overdue at the review's instant.
+    pub overdue_as_of: bool,
     /// Clarification rounds before the review's instant.
     pub clarification_rounds: u16,
     /// Time the responder's clock was paused, until the review's instant.
@@ -314,6 +363,9 @@ pub fn compute<'a>(
     options: &ReviewOptions,
 ) -> Result<Review<'a>, ReviewError> {
     let period = options.period;
+    if options.trend_periods > MAX_TREND_PERIODS {
+        return Err(ReviewError::TrendTooLong(options.trend_periods));
+    }
     let as_of = options.as_of.unwrap_or_else(|| period.end());
     if as_of < period.start() {
         return Err(ReviewError::AsOfBeforePeriod {
@@ -348,7 +400,10 @@ pub fn compute<'a>(
         records[..n].iter().map(|r| r.case),
         &coords[..n],
         window,
-        |i, outcome, seen| rows.push(row(&records[i], outcome, seen, as_of)),
+        |i, outcome, seen| {
+            let deadlines = agreement.deadlines(records[i].case.priority);
+            rows.push(row(&records[i], outcome, seen, as_of, &deadlines));
+        },
     );
     let figures = metrics::group(&universe, &obs, true);
     drop(obs);
@@ -465,6 +520,7 @@ fn row<'a>(
     outcome: CaseOutcome,
     seen: Option<&Case>,
     as_of: Timestamp,
+    deadlines: &detente_domain::Deadlines,
 ) -> AppendixRow<'a> {
     let owned;
     let v = match seen {
@@ -485,6 +541,7 @@ fn row<'a>(
         status: v.status,
         open_at_end: outcome.open_at_end,
         overdue_at_end: outcome.overdue_at_end,
+        overdue_as_of: v.is_overdue(deadlines, as_of),
         clarification_rounds: u16::try_from(v.pauses.len()).unwrap_or(u16::MAX),
         paused_ms: i64::try_from(v.paused_until(as_of).whole_milliseconds()).unwrap_or(i64::MAX),
         seen: [
@@ -667,6 +724,7 @@ pub fn appendix_columns(redaction: Redaction) -> Vec<&'static str> {
         "paused_ms",
         "open_at_end",
         "overdue_at_end",
+        "overdue_as_of",
         "scope",
         "log_index",
     ];
@@ -743,6 +801,7 @@ impl<'a> AppendixRow<'a> {
         f(Cell::Int(self.paused_ms))?;
         f(Cell::Bool(self.open_at_end))?;
         f(Cell::Bool(self.overdue_at_end))?;
+        f(Cell::Bool(self.overdue_as_of))?;
         f(Cell::Raw(self.scope.as_str()))?;
         f(Cell::Int(i64::try_from(self.log_index).unwrap_or(i64::MAX)))
     }

@@ -77,7 +77,9 @@ impl Share {
                 self.due += 1;
                 self.met += usize::from(within_deadline);
             }
-            MilestoneState::Pending { overdue: true, .. } => self.due += 1,
+            MilestoneState::Pending { overdue: true, .. } | MilestoneState::Missed { .. } => {
+                self.due += 1;
+            }
             MilestoneState::Pending { .. } | MilestoneState::Moot => {}
         }
     }
@@ -300,7 +302,7 @@ mod tests {
     }
 
     #[test]
-    fn shares_count_met_and_overdue_but_not_pending_in_time() {
+    fn shares_count_met_overdue_and_missed_but_not_pending_in_time_or_moot() {
         let mut s = Share::default();
         let at = Timestamp::from_unix_millis(0).expect("epoch");
         s.count(MilestoneState::Met {
@@ -322,7 +324,8 @@ mod tests {
             overdue: false,
         });
         s.count(MilestoneState::Moot);
-        assert_eq!(s, Share { met: 1, due: 3 });
+        s.count(MilestoneState::Missed { due: at });
+        assert_eq!(s, Share { met: 1, due: 4 });
         assert_eq!(Share::default().ratio(), None);
     }
 

@@ -9,7 +9,7 @@ use std::{
 };
 
 use detente_audit::CaseCollector;
-use detente_domain::{Agreement, Case, MilestoneState, OfficialMessage, derive_case};
+use detente_domain::{Agreement, Case, OfficialMessage, derive_case};
 use detente_ledger::{Checkpoint, SignedCheckpoint};
 use detente_protocol::{
     Body, CaseId, Digest, Envelope, MessageId, PartyId, PublicKey, Receipt, RequestBody, SecretKey,
@@ -1013,18 +1013,8 @@ impl Node {
         .unwrap_or(u32::MAX);
         let row = match official_case(&self.agreement, rows)? {
             Some(c) => {
-                let timeliness = c.timeliness(&self.agreement.deadlines(c.priority), now);
-                let overdue_at = [
-                    timeliness.acknowledge,
-                    timeliness.first_answer,
-                    timeliness.final_answer,
-                ]
-                .into_iter()
-                .filter_map(|m| match m {
-                    MilestoneState::Pending { due, .. } => due,
-                    _ => None,
-                })
-                .min();
+                // The domain's one definition of overdue: listed as overdue from this instant.
+                let overdue_at = c.overdue_from(&self.agreement.deadlines(c.priority));
                 CaseRow {
                     id: c.id.clone(),
                     requester: c.requester.clone(),

@@ -114,6 +114,7 @@ fn the_json_has_the_documented_fields_in_a_fixed_order() {
             "within_deadline",
             "clarification",
             "quality",
+            "pending",
             "at_end"
         ])
     );
@@ -176,6 +177,7 @@ fn the_json_has_the_documented_fields_in_a_fixed_order() {
             0,
             false,
             false,
+            false,
             "filed",
             93
         ])
@@ -231,7 +233,7 @@ fn the_csv_tables_have_a_header_and_one_row_per_item() {
         lines[8],
         "CN-2026-0001,CN,US,investigation,botnet,critical,TLP:AMBER,Request 1 <TLP:AMBER>,\
          2026-05-01T00:00:00.000Z,2026-05-01T00:30:00.000Z,2026-05-03T00:00:00.000Z,\
-         2026-05-03T00:00:00.000Z,,closed,,5,0,0,false,false,filed,93"
+         2026-05-03T00:00:00.000Z,,closed,,5,0,0,false,false,false,filed,93"
     );
     let figures = csv::figures(&r);
     let lines: Vec<&str> = figures.split_terminator("\r\n").collect();
@@ -321,7 +323,7 @@ fn the_page_is_well_formed_self_contained_and_every_chart_has_drawn_elements() {
     let summary = &page[..page.find("id=\"charts\"").expect("charts section")];
     for quoted in [
         "66.7 %",
-        "57.1 %",
+        "50.0 %",
         "5 d 0 h",
         "4.50",
         "All directions",
