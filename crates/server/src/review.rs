@@ -48,15 +48,16 @@ pub struct ReviewRequest {
     pub format: ReviewFormat,
     /// Leave out titles and TLP markings.
     pub redacted: bool,
-    /// Earlier periods in the trend.
+    /// Earlier periods in the trend (at most `detente_report::MAX_TREND_PERIODS`).
     pub trend: usize,
-    /// Review a period still under way as of this instant instead of now, so that two nodes
-    /// (and an auditor) can produce the same document at different times.
+    /// Measure the review at this instant instead of now (at or after the period's start, not
+    /// in the future; after the period's end it follows the period's requests up), so that
+    /// two nodes (and an auditor) can produce the same document at different times.
     pub as_of: Option<Timestamp>,
 }
 
-/// Renders the review of `request.period` from the cases in `store`, as of `now` for a period
-/// still under way.
+/// Renders the review of `request.period` from the cases in `store`, measured at
+/// `request.as_of` or, without one, at `now`.
 pub async fn render_review(
     store: &Store,
     agreement: &Agreement,
@@ -84,19 +85,14 @@ pub fn render_cases(
             log_index: *log_index,
         })
         .collect();
-    let mut options = ReviewOptions::new(period);
+    let mut options =
+        ReviewOptions::measured(period, request.as_of, now).map_err(|e| invalid(e.to_string()))?;
     options.trend_periods = request.trend;
     options.redaction = if request.redacted {
         Redaction::Redacted
     } else {
         Redaction::Full
     };
-    // A period still under way is reviewed as of now (or the instant asked for), not as of
-    // its (future) end.
-    let at = request.as_of.unwrap_or(now);
-    if at < period.end() {
-        options.as_of = Some(at.max(period.start()));
-    }
     let review = compute(agreement, &records, &options).map_err(|e| invalid(e.to_string()))?;
     let rendered = match request.format {
         ReviewFormat::Html if request.bulletin => html::bulletin_page(&review),
