@@ -149,57 +149,11 @@ fn render(review: &Review<'_>, bulletin: bool) -> Result<String, ReviewError> {
         cards,
         charts,
         tables,
-        definitions: DEFINITIONS.to_vec(),
+        definitions: crate::rules::RULES.to_vec(),
     };
     page.render()
         .map_err(|e| ReviewError::Template(e.to_string()))
 }
-
-const DEFINITIONS: [(&str, &str); 8] = [
-    (
-        "Filed in the period",
-        "Requests whose official filing time (the receipt time of the request) falls in the \
-         period. All counts, times, shares and ratings are about these requests and what had \
-         officially happened to them before the review's instant.",
-    ),
-    (
-        "Acknowledged",
-        "Any first reply of the responder counts: an acknowledgement, a clarification question, \
-         an answer or a decline.",
-    ),
-    (
-        "Times",
-        "Responder time from filing to the milestone, with clarification pauses taken out. \
-         Median is the lower middle value, p90 the nearest rank: every time shown was observed.",
-    ),
-    (
-        "Final answer",
-        "The final answer or a decline; declines are also counted by reason.",
-    ),
-    (
-        "Within deadline",
-        "Of the requests whose deadline (per the agreement, for their priority) was met or has \
-         passed, the share met in time. Requests still inside their deadline are not yet \
-         measured; a withdrawal makes unmet deadlines moot.",
-    ),
-    (
-        "Open, overdue, carried over",
-        "Open: the responder still owes a reply (sent, acknowledged, partially answered, or \
-         waiting for a clarification). Counted at the period's end over every request filed \
-         before it; carried over are those filed before the period. Overdue: past an unmet \
-         deadline. Age: time since filing.",
-    ),
-    (
-        "Quality",
-        "The requester's rating (1 to 5) of final answers; the share rated is of final answers \
-         given (declines excluded).",
-    ),
-    (
-        "Rounding",
-        "Percentages are rounded half up to one decimal, mean ratings to two, from integer \
-         counts, so both parties' pages show the same digits.",
-    ),
-];
 
 fn card(title: &str, f: &Figures) -> Card {
     Card {

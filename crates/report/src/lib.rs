@@ -22,6 +22,7 @@ pub mod html;
 pub mod metrics;
 mod period;
 mod review;
+pub mod rules;
 mod stats;
 mod summary;
 pub mod view;
