@@ -396,3 +396,37 @@ fn the_fast_json_writer_matches_serde_byte_for_byte() {
         }
     }
 }
+
+/// The HTML of the table with `id`.
+fn table<'p>(page: &'p str, id: &str) -> &'p str {
+    let start = page
+        .find(&format!("id=\"table-{id}\""))
+        .unwrap_or_else(|| panic!("a table {id}"));
+    let end = start + page[start..].find("</table>").expect("closed");
+    &page[start..end]
+}
+
+#[test]
+fn the_page_leaves_out_empty_values_and_says_its_jargon_in_plain_words() {
+    // Regression: every category, priority and decline reason was listed even when all its
+    // figures were zero; "p90", "backlog at", "Scope: filed" and a bare 64-hex digest were
+    // left to the reader.
+    let cases = scenario::cases();
+    let r = review(&cases, "2026-H1", Redaction::Full);
+    let page = html::review_page(&r).expect("renders");
+    let by_priority = table(&page, "by-priority");
+    assert!(by_priority.contains("<td>critical</td>"));
+    assert!(
+        !by_priority.contains("<td>low</td>"),
+        "no low-priority request"
+    );
+    let declines = table(&page, "declines");
+    assert!(declines.contains("no jurisdiction"));
+    assert!(!declines.contains("political offence"));
+    assert!(!page.contains("p90") && page.contains("90th percentile"));
+    assert!(!page.contains("backlog at"));
+    assert!(table(&page, "appendix").contains("filed earlier, still open"));
+    let digest = r.agreement.digest.to_string();
+    assert!(page.contains(&format!("title=\"SHA-256")));
+    assert!(page.contains(&digest[..4]) && page.contains(&digest));
+}
