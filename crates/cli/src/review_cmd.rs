@@ -14,7 +14,7 @@ use detente_protocol::Timestamp;
 use detente_server::{
     config::NodeConfig,
     node::now,
-    review::{ReviewFormat, ReviewRequest, render_cases, render_review},
+    review::{ReviewFormat, ReviewRequest, render_bundle, render_review},
 };
 
 /// Output formats of the review.
@@ -102,13 +102,7 @@ pub async fn run(home: &Path, database: Option<&str>, args: &ReviewArgs) -> anyh
         as_of: args.as_of,
     };
     let output = match &args.bundle {
-        Some(bundle) => {
-            let file = std::fs::File::open(bundle)
-                .with_context(|| format!("opening {}", bundle.display()))?;
-            let derived = detente_audit::bundle_cases(std::io::BufReader::new(file))
-                .with_context(|| format!("reading {}", bundle.display()))?;
-            render_cases(&derived.cases, &derived.header.agreement, &request, now())
-        }
+        Some(bundle) => render_bundle(bundle, &request, now()),
         None => node_review(home, database, &request).await?,
     }
     .map_err(|e| anyhow::anyhow!("{}", e.message))?;

@@ -256,6 +256,7 @@ pub fn trend(review: &Review<'_>) -> String {
             "start",
             "end",
             "as_of",
+            "in_force",
             "requester",
             "responder",
             "filed",
@@ -277,11 +278,12 @@ pub fn trend(review: &Review<'_>) -> String {
         for (req, resp, h) in rows {
             let _ = write!(
                 out,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
                 p.period,
                 p.period.start(),
                 p.period.end(),
                 p.as_of,
+                p.in_force,
                 req,
                 resp,
                 h.filed,

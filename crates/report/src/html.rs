@@ -32,6 +32,7 @@ struct Page {
     fingerprint: String,
     as_of: String,
     backlog_at: String,
+    checkpoints: Vec<String>,
     redacted: bool,
     scope_note: String,
     cards: Vec<Card>,
@@ -119,6 +120,13 @@ fn render(review: &Review<'_>, bulletin: bool) -> Result<String, ReviewError> {
         .filter(|r| r.scope == Scope::Filed)
         .count();
     let carried = review.appendix.rows.len() - filed;
+    let not_in_force = match review.agreement.in_force_from {
+        Some(from) if review.trend.last().is_some_and(|p| !p.in_force) => format!(
+            " The agreement was not yet in force in this period: it is in force from {}.",
+            when(from)
+        ),
+        _ => String::new(),
+    };
     let follow_up = if review.as_of > review.period.end() {
         format!(
             " Requests are followed up to {}; the backlog is taken at the period's end.",
@@ -140,11 +148,16 @@ fn render(review: &Review<'_>, bulletin: bool) -> Result<String, ReviewError> {
         fingerprint: fingerprint(&review.agreement.digest.to_string()),
         as_of: when(review.as_of),
         backlog_at: when(review.backlog_at),
+        checkpoints: review
+            .checkpoints
+            .iter()
+            .map(|c| format!("{} log: {} entries, root {}", c.party, c.size, c.root))
+            .collect(),
         redacted: review.redaction == Redaction::Redacted,
         scope_note: format!(
             "{filed} requests filed from {} to {}, and {carried} filed earlier that were \
              open at its start or end. Every figure is computed from the official (receipt) \
-             times in the log.{follow_up}",
+             times in the log.{follow_up}{not_in_force}",
             when(review.period.start()),
             when(review.period.end()),
         ),
@@ -241,7 +254,13 @@ fn charts(review: &Review<'_>, directions: &[String]) -> Result<Vec<Figure>, Rev
                 values: review
                     .trend
                     .iter()
-                    .map(|p| p.directions.get(i).and_then(|d| value(&d.headline)))
+                    // A period before the agreement came into force is a gap, not a zero.
+                    .map(|p| {
+                        p.directions
+                            .get(i)
+                            .filter(|_| p.in_force)
+                            .and_then(|d| value(&d.headline))
+                    })
                     .collect(),
             })
             .collect()
@@ -640,6 +659,13 @@ fn trend_table(review: &Review<'_>, directions: &[String]) -> Table {
                 .zip(p.directions.iter().map(|d| &d.headline)),
         );
         for (name, h) in all {
+            if !p.in_force {
+                let mut row = vec![p.period.to_string(), name.to_owned()];
+                row.push("not in force".into());
+                row.extend(std::iter::repeat_n("—".to_owned(), 6));
+                rows.push(row);
+                continue;
+            }
             rows.push(vec![
                 p.period.to_string(),
                 name.to_owned(),
@@ -656,7 +682,10 @@ fn trend_table(review: &Review<'_>, directions: &[String]) -> Table {
     Table {
         id: "trend".into(),
         title: "Trend over the previous periods".into(),
-        note: String::new(),
+        note: match review.agreement.in_force_from {
+            Some(from) => format!("The agreement is in force from {}.", when(from)),
+            None => String::new(),
+        },
         head,
         rows,
     }

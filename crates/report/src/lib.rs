@@ -23,6 +23,7 @@ pub mod metrics;
 mod period;
 mod review;
 pub mod rules;
+mod sources;
 mod stats;
 mod summary;
 pub mod view;
@@ -36,6 +37,7 @@ pub use review::{
     MAX_TREND_PERIODS, Redaction, Review, ReviewError, ReviewOptions, Scope, TrendPoint,
     appendix_columns, compute,
 };
+pub use sources::{CitedCheckpoint, Sources};
 pub use stats::{Durations, Fraction, Mean, Share};
 pub use summary::{DirectionSummary, Summarizer, summarize};
 

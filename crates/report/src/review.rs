@@ -163,6 +163,8 @@ pub struct AgreementInfo {
     pub title: String,
     /// SHA-256 of its canonical JSON, as envelopes name it.
     pub digest: Digest,
+    /// When it came into force, if it says.
+    pub in_force_from: Option<Timestamp>,
 }
 
 /// The headline figures of one period of the trend.
@@ -217,6 +219,9 @@ pub struct TrendPoint {
     pub period: Period,
     /// The instant it was measured at: its end plus the review's follow-up, if any.
     pub as_of: Timestamp,
+    /// Whether the agreement was in force in any of it: a period that ended before the
+    /// agreement came into force had no requests to count, which is not the same as none.
+    pub in_force: bool,
     /// Overall.
     pub overall: Headline,
     /// Per direction, in the order of the review's directions.
@@ -341,6 +346,9 @@ pub struct Review<'a> {
     pub as_of: Timestamp,
     /// The instant the backlog is measured at (the period's end, or `as_of` if earlier).
     pub backlog_at: Timestamp,
+    /// The log checkpoints the figures' messages carried (see [`crate::Sources`]); empty
+    /// until the caller, who holds the receipts, sets them.
+    pub checkpoints: Vec<crate::CitedCheckpoint>,
     /// What the review shows of each case.
     pub redaction: Redaction,
     /// The labels of the histogram buckets.
@@ -426,11 +434,18 @@ pub fn compute<'a>(
             |_, _, _| {},
         );
         let f = metrics::group(&universe, &obs, false);
-        trend.push(trend_point(p, window.as_of, &f.overall, &f.directions));
+        trend.push(trend_point(
+            p,
+            window.as_of,
+            agreement.in_force_from,
+            &f.overall,
+            &f.directions,
+        ));
     }
     trend.push(trend_point(
         period,
         as_of,
+        agreement.in_force_from,
         &figures.overall,
         &figures.directions,
     ));
@@ -440,10 +455,12 @@ pub fn compute<'a>(
             id: agreement.id.clone(),
             title: agreement.title.clone(),
             digest: agreement.digest(),
+            in_force_from: agreement.in_force_from,
         },
         period,
         as_of,
         backlog_at: window.edge(),
+        checkpoints: Vec::new(),
         redaction: options.redaction,
         buckets: Buckets::default(),
         overall: figures.overall,
@@ -560,12 +577,14 @@ fn row<'a>(
 fn trend_point(
     period: Period,
     as_of: Timestamp,
+    in_force_from: Option<Timestamp>,
     overall: &Section,
     directions: &[DirectionSection],
 ) -> TrendPoint {
     TrendPoint {
         period,
         as_of,
+        in_force: in_force_from.is_none_or(|from| period.end() > from),
         overall: Headline::of(&overall.figures),
         directions: directions
             .iter()
@@ -633,6 +652,7 @@ impl Review<'_> {
         st.serialize_field("period", &self.period)?;
         st.serialize_field("as_of", &self.as_of)?;
         st.serialize_field("backlog_at", &self.backlog_at)?;
+        st.serialize_field("checkpoints", &self.checkpoints)?;
         st.serialize_field("redaction", &self.redaction)?;
         st.serialize_field("buckets", &self.buckets)?;
         st.serialize_field("overall", &self.overall)?;
@@ -643,7 +663,7 @@ impl Review<'_> {
 
 impl Serialize for Review<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Review", 11)?;
+        let mut st = s.serialize_struct("Review", 12)?;
         self.serialize_fields(&mut st)?;
         st.serialize_field("appendix", &self.appendix)?;
         st.end()
@@ -655,7 +675,7 @@ struct Head<'r, 'a>(&'r Review<'a>);
 
 impl Serialize for Head<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Review", 10)?;
+        let mut st = s.serialize_struct("Review", 11)?;
         self.0.serialize_fields(&mut st)?;
         st.end()
     }

@@ -1075,15 +1075,28 @@ pub async fn derived_cases(
     store: &Store,
     agreement: &Agreement,
 ) -> Result<Vec<(Case, u64)>, ApiError> {
+    let mut out = Vec::new();
+    each_derived_case(store, agreement, |_| {}, |case| out.push(case)).await?;
+    Ok(out)
+}
+
+/// [`derived_cases`] one case at a time, so a caller can fold each into what it keeps and
+/// drop it; `on_receipt` hears every receipt that made a message official (the review cites
+/// the checkpoints they carry).
+pub async fn each_derived_case(
+    store: &Store,
+    agreement: &Agreement,
+    mut on_receipt: impl FnMut(&Receipt),
+    mut on_case: impl FnMut((Case, u64)),
+) -> Result<(), ApiError> {
     // Cases per page: a few thousand rows of envelopes in memory at a time, and one query
     // per page instead of one per case (which took minutes at a million cases).
     const PAGE: u32 = 1024;
-    let mut out = Vec::new();
     let mut after: Option<CaseId> = None;
     loop {
         let rows = store.case_messages_page(after.as_ref(), PAGE).await?;
         let Some(last) = rows.last() else {
-            return Ok(out);
+            return Ok(());
         };
         after = Some(last.case_id.clone());
         for case in rows.chunk_by(|a, b| a.case_id == b.case_id) {
@@ -1100,8 +1113,11 @@ pub async fn derived_cases(
                     parse_envelope(&m.envelope)?.payload().clone(),
                 );
                 collector.receipt(receipt.payload());
+                on_receipt(receipt.payload());
             }
-            out.extend(collector.finish(agreement).map_err(|e| internal(&e))?);
+            for derived in collector.finish(agreement).map_err(|e| internal(&e))? {
+                on_case(derived);
+            }
         }
     }
 }

@@ -1,14 +1,20 @@
-//! The review document (HTML, JSON or CSV) computed from this node's log: shared by
-//! `detente review` and `GET /api/v1/review`.
+//! The review document (HTML, JSON or CSV) computed from this node's log, or from a log
+//! bundle: shared by `detente review` and `GET /api/v1/review`.
 
+use std::{io::BufRead, path::Path};
+
+use detente_audit::BundleLine;
 use detente_domain::{Agreement, Case};
 use detente_protocol::Timestamp;
-use detente_report::{CaseRecord, Period, Redaction, ReviewOptions, compute, csv, html};
+use detente_protocol::{Receipt, Signed};
+use detente_report::{
+    CaseRecord, CitedCheckpoint, Period, Redaction, ReviewOptions, Sources, compute, csv, html,
+};
 use detente_store::Store;
 
 use crate::{
     error::{ApiError, ErrorCode},
-    node::derived_cases,
+    node::each_derived_case,
 };
 
 /// What to render.
@@ -64,27 +70,70 @@ pub async fn render_review(
     request: &ReviewRequest,
     now: Timestamp,
 ) -> Result<String, ApiError> {
-    let cases = derived_cases(store, agreement).await?;
-    render_cases(&cases, agreement, request, now)
+    let mut sources = Sources::new(measured_at(request, now)?);
+    let mut cases = Vec::new();
+    each_derived_case(
+        store,
+        agreement,
+        |r| sources.receipt(r),
+        |case| cases.push(case),
+    )
+    .await?;
+    render_cases(&cases, &sources.finish(), agreement, request, now)
 }
 
-/// Renders the review of `request.period` from cases already derived, each with the index of
-/// its request in the responder's log: from a node's store or from a log bundle.
-pub fn render_cases(
-    cases: &[(Case, u64)],
-    agreement: &Agreement,
+/// The instant a review of `request` is measured at, or why it cannot be.
+pub fn measured_at(request: &ReviewRequest, now: Timestamp) -> Result<Timestamp, ApiError> {
+    let options = options(request, now)?;
+    Ok(options.as_of.unwrap_or(now))
+}
+
+/// Renders the review from the log bundle at `path` (`detente log export`), as the party's
+/// node would: from the cases its entries record and the checkpoints its receipts carry. The
+/// bundle is read twice: once to derive the cases (checking every signature), once for the
+/// receipts' checkpoints.
+pub fn render_bundle(
+    path: &Path,
     request: &ReviewRequest,
     now: Timestamp,
 ) -> Result<String, ApiError> {
-    let invalid = |e: String| ApiError::new(ErrorCode::InvalidMessage, e);
+    let unreadable = |e: &dyn std::fmt::Display| {
+        ApiError::new(
+            ErrorCode::InvalidMessage,
+            format!("reading the bundle {}: {e}", path.display()),
+        )
+    };
+    let open = || {
+        std::fs::File::open(path)
+            .map(std::io::BufReader::new)
+            .map_err(|e| unreadable(&e))
+    };
+    let derived = detente_audit::bundle_cases(open()?).map_err(|e| unreadable(&e))?;
+    let mut sources = Sources::new(measured_at(request, now)?);
+    for line in open()?.lines() {
+        let line = line.map_err(|e| unreadable(&e))?;
+        if let Ok(BundleLine::Entry { kind, data, .. }) = serde_json::from_str(&line)
+            && kind == "receipt"
+        {
+            let receipt = Signed::<Receipt>::from_value(data).map_err(|e| unreadable(&e))?;
+            sources.receipt(receipt.payload());
+        }
+    }
+    render_cases(
+        &derived.cases,
+        &sources.finish(),
+        &derived.header.agreement,
+        request,
+        now,
+    )
+}
+
+fn invalid(e: String) -> ApiError {
+    ApiError::new(ErrorCode::InvalidMessage, e)
+}
+
+fn options(request: &ReviewRequest, now: Timestamp) -> Result<ReviewOptions, ApiError> {
     let period = Period::parse(&request.period).map_err(|e| invalid(e.to_string()))?;
-    let records: Vec<CaseRecord<'_>> = cases
-        .iter()
-        .map(|(case, log_index)| CaseRecord {
-            case,
-            log_index: *log_index,
-        })
-        .collect();
     let mut options =
         ReviewOptions::measured(period, request.as_of, now).map_err(|e| invalid(e.to_string()))?;
     options.trend_periods = request.trend;
@@ -93,7 +142,29 @@ pub fn render_cases(
     } else {
         Redaction::Full
     };
-    let review = compute(agreement, &records, &options).map_err(|e| invalid(e.to_string()))?;
+    Ok(options)
+}
+
+/// Renders the review of `request.period` from cases already derived, each with the index of
+/// its request in the responder's log, citing `checkpoints`: from a node's store or from a
+/// log bundle.
+pub fn render_cases(
+    cases: &[(Case, u64)],
+    checkpoints: &[CitedCheckpoint],
+    agreement: &Agreement,
+    request: &ReviewRequest,
+    now: Timestamp,
+) -> Result<String, ApiError> {
+    let records: Vec<CaseRecord<'_>> = cases
+        .iter()
+        .map(|(case, log_index)| CaseRecord {
+            case,
+            log_index: *log_index,
+        })
+        .collect();
+    let options = options(request, now)?;
+    let mut review = compute(agreement, &records, &options).map_err(|e| invalid(e.to_string()))?;
+    review.checkpoints = checkpoints.to_vec();
     let rendered = match request.format {
         ReviewFormat::Html if request.bulletin => html::bulletin_page(&review),
         ReviewFormat::Html => html::review_page(&review),

@@ -79,6 +79,7 @@ fn the_json_has_the_documented_fields_in_a_fixed_order() {
             "period",
             "as_of",
             "backlog_at",
+            "checkpoints",
             "redaction",
             "buckets",
             "overall",
@@ -429,4 +430,44 @@ fn the_page_leaves_out_empty_values_and_says_its_jargon_in_plain_words() {
     let digest = r.agreement.digest.to_string();
     assert!(page.contains(&format!("title=\"SHA-256")));
     assert!(page.contains(&digest[..4]) && page.contains(&digest));
+}
+
+#[test]
+fn periods_before_the_agreement_came_into_force_read_not_in_force_not_zero() {
+    // Regression: periods before the agreement's start read as "0 requests".
+    let cases = scenario::cases();
+    let mut agreement = agreement();
+    agreement.in_force_from = Some(crate::fixtures::t(-200 * crate::fixtures::DAY));
+    let r = compute(
+        &agreement,
+        &scenario::records(&cases),
+        &ReviewOptions::new(Period::parse("2026-H1").expect("valid")),
+    )
+    .expect("computable");
+    let in_force: Vec<(String, bool)> = r
+        .trend
+        .iter()
+        .map(|p| (p.period.to_string(), p.in_force))
+        .collect();
+    // In force from 2025-06-15: 2025-H1 ends after it, so it was in force for part of it.
+    assert_eq!(
+        in_force,
+        [
+            ("2024-H1".into(), false),
+            ("2024-H2".into(), false),
+            ("2025-H1".into(), true),
+            ("2025-H2".into(), true),
+            ("2026-H1".into(), true),
+        ]
+    );
+    let page = html::review_page(&r).expect("renders");
+    let trend = table(&page, "trend");
+    assert_eq!(
+        trend.matches("not in force").count(),
+        2 * 3,
+        "two periods, three rows each"
+    );
+    assert!(csv::trend(&r).contains(",2024-07-01T00:00:00.000Z,false,"));
+    let v: Value = serde_json::from_str(&r.to_json().expect("ok")).expect("valid");
+    assert_eq!(v["agreement"]["in_force_from"], "2025-06-15T00:00:00.000Z");
 }
