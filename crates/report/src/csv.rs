@@ -9,8 +9,9 @@ use std::fmt::Write as _;
 use detente_protocol::DeclineReason;
 
 use crate::{
-    Durations, Figures, Fraction, Review, appendix_columns, decline_reason_name, review::Cell,
-    stats::TimestampText,
+    Durations, Figures, Fraction, Review, appendix_columns, decline_reason_name,
+    review::Cell,
+    stats::{CaseIdText, TimestampText},
 };
 
 /// The per-case appendix, one row per case, ordered by filing time, then case id.
@@ -35,9 +36,7 @@ pub fn appendix(review: &Review<'_>) -> String {
                 first = false;
                 match cell {
                     Cell::Raw(t) | Cell::Text(t) => field(&mut out, t),
-                    Cell::Id(id) => {
-                        let _ = write!(out, "{id}");
-                    }
+                    Cell::Id(id) => out.push_str(CaseIdText::of(id).as_str()),
                     Cell::Time(t) => match TimestampText::of(t) {
                         Some(text) => out.push_str(text.as_str()),
                         None => {

@@ -1,6 +1,7 @@
 //! The figures of one period: what counts, for which figure, and how it is computed.
 //!
-//! Two sets of cases feed a period `[start, end)` measured at `as_of` (normally `end`):
+//! Two sets of cases feed a period `[start, end)` measured at `as_of` (which may lie before
+//! or after `end`):
 //!
 //! - **Filed in the period** (the cohort): cases whose official filing time (the receipt time
 //!   of the request) falls in `[start, end)`. Every throughput, timeliness and quality figure
@@ -13,13 +14,15 @@
 //!   acknowledged, partially answered, or waiting for a clarification. Cases filed before
 //!   `start` and still open at `end` are the `carried_over` ones.
 //!
-//! Rules, all from the domain's deadline clock ([`detente_domain::Case::timeliness`]):
-//! times are responder time with clarification pauses excluded; any first reply counts as
-//! the acknowledgement; a decline counts as the first and the final answer for timeliness
-//! (and is also counted by reason); a withdrawal makes unmet milestones moot. A share within
-//! deadline counts a case once its deadline was met (in time or late) or has passed unmet;
-//! a case still inside its deadline is not yet measured. Medians are the lower middle value
-//! and p90 the nearest rank, so every time shown was observed in some case.
+//! Rules, all from the domain's deadline clock ([`detente_domain::Case::timeliness`] and
+//! [`detente_domain::Case::is_overdue`]), and stated in full in [`crate::rules`]: times are
+//! responder time with clarification pauses excluded; any first reply counts as the
+//! acknowledgement; a decline counts as the first and the final answer for timeliness (and is
+//! also counted by reason); a deadline that passed before a withdrawal stays missed, one still
+//! running becomes moot. A share within deadline counts a case once its deadline was met (in
+//! time or late), has passed unmet, or was missed before a withdrawal; a case still inside its
+//! deadline is not yet measured. Medians are the lower middle value and p90 the nearest rank,
+//! so every time shown was observed in some case.
 
 use std::collections::BTreeMap;
 

@@ -18,7 +18,7 @@ use serde::{
 use crate::{
     Fraction, Mean, Period,
     metrics::{self, Buckets, CaseOutcome, DirectionSection, Figures, Section, Universe, Window},
-    stats::TimestampText,
+    stats::{CaseIdText, TimestampText},
     view,
 };
 
@@ -702,7 +702,11 @@ fn write_row_json(
                 out.push(b'"');
             }
             Cell::Text(t) => serde_json::to_writer(&mut *out, t)?,
-            Cell::Id(id) => write!(out, "\"{id}\"").map_err(serde_json::Error::io)?,
+            Cell::Id(id) => {
+                out.push(b'"');
+                out.extend_from_slice(CaseIdText::of(id).as_str().as_bytes());
+                out.push(b'"');
+            }
             Cell::Time(t) => match TimestampText::of(t) {
                 Some(text) => {
                     out.push(b'"');
