@@ -1,12 +1,12 @@
 //! Both parties and an auditor get byte-identical review documents: US's node, CN's node and
 //! each party's exported log bundle, reviewed for the same period as of the same instant.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use detente_server::review::{ReviewFormat, ReviewRequest, render_bundle, render_review};
 use serde_json::Value;
 
-use crate::harness::{detente, eventually, pair, request_body, work_cases};
+use crate::harness::{NodeProc, detente, eventually, pair, request_body, work_cases};
 
 fn review(args: &[&str], home: Option<&Path>) -> String {
     let mut cmd = detente();
@@ -22,14 +22,13 @@ fn review(args: &[&str], home: Option<&Path>) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_and_both_bundles_give_byte_identical_reviews() {
-    // Arrange: cases in both directions, one left open.
-    let dir = tempfile::tempdir().unwrap();
-    let (mut us, mut cn) = pair(dir.path());
+/// Two nodes that worked `n` cases from US to CN and left one from CN to US open, stopped,
+/// with their exported bundles.
+async fn worked_pair(dir: &Path, n: usize) -> (NodeProc, NodeProc, Vec<PathBuf>) {
+    let (mut us, mut cn) = pair(dir);
     us.start().await;
     cn.start().await;
-    work_cases(&us, &cn, 3).await;
+    work_cases(&us, &cn, n).await;
     let open = cn
         .post("/api/v1/requests", &request_body("US", "still open"))
         .await
@@ -58,6 +57,14 @@ async fn two_nodes_and_both_bundles_give_byte_identical_reviews() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         bundles.push(path);
     }
+    (us, cn, bundles)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_and_both_bundles_give_byte_identical_reviews() {
+    // Arrange: cases in both directions, one left open.
+    let dir = tempfile::tempdir().unwrap();
+    let (us, cn, bundles) = worked_pair(dir.path(), 3).await;
     let now = detente_server::node::now();
     let year = now.datetime().year().to_string();
     let as_of = now.to_string();
@@ -104,25 +111,7 @@ async fn two_nodes_and_both_bundles_give_byte_identical_reviews() {
 async fn a_period_measured_after_its_end_is_byte_identical_on_both_nodes_and_bundles() {
     // Arrange: today's cases, one left open, and both logs exported.
     let dir = tempfile::tempdir().unwrap();
-    let (mut us, mut cn) = pair(dir.path());
-    us.start().await;
-    cn.start().await;
-    work_cases(&us, &cn, 2).await;
-    let open = us
-        .post("/api/v1/requests", &request_body("CN", "still open"))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["case"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    eventually(20, "CN has the open request", || async {
-        cn.case_status(&open).await.as_deref() == Some("sent")
-    })
-    .await;
-    us.terminate();
-    cn.terminate();
+    let (us, cn, bundles) = worked_pair(dir.path(), 2).await;
     // The node reads the system clock, so the period is today and the review is made as if
     // tomorrow at noon: measured after the period's end, and not in the future then.
     let today = detente_server::node::now().datetime().date();
@@ -151,7 +140,7 @@ async fn a_period_measured_after_its_end_is_byte_identical_on_both_nodes_and_bun
         };
         // Act
         let mut from = Vec::new();
-        for node in [&us, &cn] {
+        for (node, bundle) in [&us, &cn].into_iter().zip(&bundles) {
             let store = detente_store::Store::open(&node.home.join("detente.db"), false)
                 .await
                 .unwrap();
@@ -161,16 +150,7 @@ async fn a_period_measured_after_its_end_is_byte_identical_on_both_nodes_and_bun
             .unwrap();
             from.push(render_review(&store, &agreement, &request, tomorrow_noon).await);
             store.close().await;
-            let bundle = node.home.with_extension("after-end.bundle");
-            let o = detente()
-                .arg("--home")
-                .arg(&node.home)
-                .args(["log", "export", "--out"])
-                .arg(&bundle)
-                .output()
-                .unwrap();
-            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-            from.push(render_bundle(&bundle, &request, tomorrow_noon));
+            from.push(render_bundle(bundle, &request, tomorrow_noon));
         }
         let mut from: Vec<String> = from
             .into_iter()

@@ -428,7 +428,7 @@ fn the_page_leaves_out_empty_values_and_says_its_jargon_in_plain_words() {
     assert!(!page.contains("backlog at"));
     assert!(table(&page, "appendix").contains("filed earlier, still open"));
     let digest = r.agreement.digest.to_string();
-    assert!(page.contains(&format!("title=\"SHA-256")));
+    assert!(page.contains("title=\"SHA-256"));
     assert!(page.contains(&digest[..4]) && page.contains(&digest));
 }
 
