@@ -330,7 +330,13 @@ pub enum Milestone {
         /// Whether the deadline has passed.
         overdue: bool,
     },
-    /// Never to be reached.
+    /// Never reached: the case was withdrawn after the deadline had passed, so the miss
+    /// stands.
+    Missed {
+        /// When the deadline fell.
+        due: Timestamp,
+    },
+    /// Never to be reached: withdrawn while the deadline was still running.
     Moot,
 }
 
@@ -347,6 +353,7 @@ impl From<MilestoneState> for Milestone {
                 within_deadline,
             },
             MilestoneState::Pending { due, overdue } => Self::Pending { due, overdue },
+            MilestoneState::Missed { due } => Self::Missed { due },
             MilestoneState::Moot => Self::Moot,
         }
     }

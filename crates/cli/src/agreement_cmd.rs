@@ -99,6 +99,7 @@ pub fn run(home: &Path, cmd: AgreementCommand, json: bool) -> anyhow::Result<()>
                 title,
                 parties,
                 terms: recommended_terms(),
+                in_force_from: None,
             };
             agreement.validate()?;
             fs::write(&path, agreement.to_toml())

@@ -449,14 +449,14 @@ fn print_list(list: &Value) {
         "priority",
         "status",
         "filed",
-        "next deadline",
+        "overdue from",
         "title",
     ]);
     for r in list["requests"].as_array().into_iter().flatten() {
         let deadline = if r["overdue"] == Value::Bool(true) {
-            format!("OVERDUE {}", text(&r["next_deadline"]))
+            format!("OVERDUE since {}", text(&r["overdue_from"]))
         } else {
-            text(&r["next_deadline"])
+            text(&r["overdue_from"])
         };
         table.add_row([
             text(&r["case"]),
@@ -486,6 +486,9 @@ fn print_case(case: &Value) {
         text(&s["tlp"]),
         text(&s["status"])
     );
+    if s["overdue"] == Value::Bool(true) {
+        println!("OVERDUE since {}", text(&s["overdue_from"]));
+    }
     if let Some(t) = case["timeliness"].as_object() {
         for (name, m) in t {
             let line = match m["state"].as_str() {
@@ -508,7 +511,11 @@ fn print_case(case: &Value) {
                         ""
                     }
                 ),
-                _ => "moot".into(),
+                Some("missed") => format!(
+                    "MISSED: its deadline ({}) passed before the withdrawal",
+                    text(&m["due"])
+                ),
+                _ => "moot: withdrawn while the deadline was still running".into(),
             };
             println!("  {name:<13} {line}");
         }

@@ -14,7 +14,7 @@ use detente_protocol::Timestamp;
 use detente_server::{
     config::NodeConfig,
     node::now,
-    review::{ReviewFormat, ReviewRequest, render_cases, render_review},
+    review::{ReviewFormat, ReviewRequest, render_bundle, render_review},
 };
 
 /// Output formats of the review.
@@ -56,14 +56,20 @@ pub struct ReviewArgs {
     /// Leave out titles and TLP markings, keeping only what the figures need, for an auditor.
     #[arg(long)]
     redacted: bool,
-    /// How many earlier periods the trend shows.
-    #[arg(long, default_value_t = 4)]
-    trend: usize,
+    /// How many earlier periods the trend shows (0 to 20).
+    #[arg(
+        long,
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u64).range(0..=detente_report::MAX_TREND_PERIODS as u64)
+    )]
+    trend: u64,
     /// Write here instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Review a period still under way as of this instant (e.g. 2026-11-27T00:00:00.000Z)
-    /// instead of now: two nodes, or a node and an auditor, then get the same document.
+    /// Measure the review at this instant (e.g. 2026-11-27T00:00:00.000Z) instead of now:
+    /// the meeting date after the period's end, or an instant within it. Not before the
+    /// period's start, not in the future. Two nodes, or a node and an auditor, then get the
+    /// same document.
     #[arg(long, value_parser = Timestamp::parse)]
     as_of: Option<Timestamp>,
     /// Compute the review from a log bundle (`detente log export`) instead of a node: an
@@ -91,17 +97,12 @@ pub async fn run(home: &Path, database: Option<&str>, args: &ReviewArgs) -> anyh
         bulletin,
         format,
         redacted: args.redacted,
-        trend: args.trend,
+        // Within 0..=20 by the parser.
+        trend: usize::try_from(args.trend).unwrap_or(usize::MAX),
         as_of: args.as_of,
     };
     let output = match &args.bundle {
-        Some(bundle) => {
-            let file = std::fs::File::open(bundle)
-                .with_context(|| format!("opening {}", bundle.display()))?;
-            let derived = detente_audit::bundle_cases(std::io::BufReader::new(file))
-                .with_context(|| format!("reading {}", bundle.display()))?;
-            render_cases(&derived.cases, &derived.header.agreement, &request, now())
-        }
+        Some(bundle) => render_bundle(bundle, &request, now()),
         None => node_review(home, database, &request).await?,
     }
     .map_err(|e| anyhow::anyhow!("{}", e.message))?;

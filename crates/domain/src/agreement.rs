@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use detente_protocol::{Digest, PartyId, Priority, PublicKey, RequestKind, canonical_bytes};
+use detente_protocol::{
+    Digest, PartyId, Priority, PublicKey, RequestKind, Timestamp, canonical_bytes,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{AgreementError, Span};
@@ -22,6 +24,11 @@ pub struct Agreement {
     pub parties: Vec<Party>,
     /// What was agreed.
     pub terms: Terms,
+    /// When the agreement came into force, if it says: the review marks periods that end
+    /// before it as not in force rather than as periods without requests. Left out of the
+    /// document (and so of its digest) when absent, so agreements without it keep theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_force_from: Option<Timestamp>,
 }
 
 /// One party and how to reach it.
@@ -181,6 +188,24 @@ mod tests {
             Agreement::from_toml(&a.to_toml()).expect("valid").digest(),
             a.digest()
         );
+    }
+
+    #[test]
+    fn an_agreement_may_say_when_it_came_into_force_without_changing_others_digests() {
+        let a = Agreement::from_toml(SAMPLE).expect("valid");
+        assert_eq!(a.in_force_from, None);
+        assert!(!a.to_toml().contains("in_force_from"));
+        let dated = Agreement::from_toml(&format!(
+            "in_force_from = \"2015-09-25T00:00:00.000Z\"\n{SAMPLE}"
+        ))
+        .expect("valid");
+        assert_eq!(
+            dated.in_force_from.map(|t| t.to_string()).as_deref(),
+            Some("2015-09-25T00:00:00.000Z")
+        );
+        assert_ne!(dated.digest(), a.digest());
+        let round_trip = Agreement::from_toml(&dated.to_toml()).expect("valid");
+        assert_eq!(round_trip.digest(), dated.digest());
     }
 
     #[test]

@@ -1,5 +1,14 @@
 //! The deadline clock: how long the responder took, or has been taking, against the
-//! agreement's deadlines, with clarification pauses taken out.
+//! agreement's deadlines, with clarification pauses taken out, and the one definition of
+//! "overdue" that the case list, the case view, the review and alerts all use.
+//!
+//! Every instant is an official (receipt) time, to the millisecond. A deadline is met in time
+//! when the responder's time at the milestone is at most the deadline (exactly at it is in
+//! time); a case is overdue from the first millisecond its responder time exceeds a deadline
+//! it has not met, for as long as it stays open. A clarification pause stops the responder's
+//! time, so a case paused before its deadline does not fall overdue and one paused after it
+//! stays overdue. A withdrawal ends the case: a deadline that had already passed unmet stays
+//! missed, one still running becomes moot.
 
 use detente_protocol::Timestamp;
 use serde::Serialize;
@@ -22,13 +31,35 @@ pub enum MilestoneState {
     },
     /// Not reached yet.
     Pending {
-        /// When it falls due; `None` while the clock is paused.
+        /// When the deadline falls (the instant the responder's time reaches it); `None`
+        /// while the clock is paused short of it.
         due: Option<Timestamp>,
         /// Whether the deadline has passed.
         overdue: bool,
     },
-    /// Never to be reached: the case was withdrawn first.
+    /// Never reached: the case was withdrawn after the deadline had passed, so the miss
+    /// stands.
+    Missed {
+        /// When the deadline fell.
+        due: Timestamp,
+    },
+    /// Never to be reached: the case was withdrawn while the deadline was still running.
     Moot,
+}
+
+impl MilestoneState {
+    /// Whether the deadline was missed: met late, passed while still pending, or passed
+    /// before a withdrawal. The review counts these against the responder.
+    pub fn is_missed(self) -> bool {
+        matches!(
+            self,
+            Self::Met {
+                within_deadline: false,
+                ..
+            } | Self::Pending { overdue: true, .. }
+                | Self::Missed { .. }
+        )
+    }
 }
 
 /// A case against its three deadlines at one moment.
@@ -43,7 +74,8 @@ pub struct Timeliness {
 }
 
 impl Timeliness {
-    /// Whether any deadline has passed unmet.
+    /// Whether any deadline has passed unmet while the case is still open: the same answer
+    /// as [`Case::is_overdue`] at the same instant.
     pub fn is_overdue(&self) -> bool {
         [self.acknowledge, self.first_answer, self.final_answer]
             .iter()
@@ -64,12 +96,19 @@ impl Case {
                     within_deadline: elapsed <= limit,
                 };
             }
+            if let Some(withdrawn) = self.withdrawn_at {
+                return match self.reaches(limit) {
+                    Some(due) if self.responder_time(withdrawn) > limit => {
+                        MilestoneState::Missed { due }
+                    }
+                    _ => MilestoneState::Moot,
+                };
+            }
             if self.status.is_terminal() {
                 return MilestoneState::Moot;
             }
-            let paused = self.status == CaseStatus::ClarificationNeeded;
             MilestoneState::Pending {
-                due: (!paused).then(|| self.filed_at.add(limit + self.paused_until(now))),
+                due: self.reaches(limit),
                 overdue: self.responder_time(now) > limit,
             }
         };
@@ -80,9 +119,67 @@ impl Case {
         }
     }
 
+    /// The first instant at which the case is overdue, given the messages it holds: `None`
+    /// when it is not open (answered, declined, withdrawn or closed) or when its clock is
+    /// paused short of every deadline it has not met. The case list stores this, and every
+    /// view of a case calls a case overdue at `t` exactly when this is at or before `t`.
+    pub fn overdue_from(&self, deadlines: &Deadlines) -> Option<Timestamp> {
+        if !self.is_open() {
+            return None;
+        }
+        // Deadlines grow from acknowledgement to final answer, so the earliest unmet one is
+        // the first to pass.
+        let limit = [
+            (self.acknowledged_at, deadlines.acknowledge),
+            (self.first_answer_at, deadlines.first_answer),
+            (self.final_answer_at, deadlines.final_answer),
+        ]
+        .into_iter()
+        .filter(|(reached, _)| reached.is_none())
+        .map(|(_, limit)| limit.duration())
+        .min()?;
+        self.reaches(limit + Duration::milliseconds(1))
+    }
+
+    /// Whether the case is overdue at `at`: open, with a deadline it has not met already
+    /// passed (its responder time beyond it).
+    pub fn is_overdue(&self, deadlines: &Deadlines, at: Timestamp) -> bool {
+        self.overdue_from(deadlines).is_some_and(|from| from <= at)
+    }
+
+    /// Whether the responder still owes the requester a reply: the case is neither answered,
+    /// declined, withdrawn nor closed.
+    pub fn is_open(&self) -> bool {
+        self.status.awaits_responder() || self.status == CaseStatus::ClarificationNeeded
+    }
+
     /// The responder's time from filing to `t`, clarification pauses excluded.
     pub fn responder_time(&self, t: Timestamp) -> Duration {
         (t.since(self.filed_at) - self.paused_until(t)).max(Duration::ZERO)
+    }
+
+    /// The first instant at which the responder's time reaches `r`, or `None` if the clock
+    /// is paused (waiting for a clarification) before it does. Walks the same pauses, clamped
+    /// the same way, as [`Case::paused_until`], so `responder_time(t) >= r` exactly when `t`
+    /// is at or after the answer.
+    fn reaches(&self, r: Duration) -> Option<Timestamp> {
+        // Counted pauses are disjoint and in order: each starts at or after the end of the
+        // last one counted, and an empty one counts nothing.
+        let mut cursor = self.filed_at;
+        let mut elapsed = Duration::ZERO;
+        for p in &self.pauses {
+            let start = p.from.max(cursor);
+            if p.until.is_some_and(|end| end <= start) {
+                continue;
+            }
+            let running = start.since(cursor);
+            if elapsed + running >= r {
+                return Some(cursor.add(r - elapsed));
+            }
+            elapsed += running;
+            cursor = p.until?;
+        }
+        Some(cursor.add(r - elapsed))
     }
 }
 
@@ -107,6 +204,11 @@ mod tests {
 
     fn ms(seconds: i64) -> i64 {
         seconds * 1_000
+    }
+
+    /// `n` milliseconds, for the edges of deadlines.
+    fn msec(n: i64) -> Duration {
+        Duration::milliseconds(n)
     }
 
     #[test]
@@ -263,10 +365,11 @@ mod tests {
         assert_eq!(
             timeliness.first_answer,
             MilestoneState::Pending {
-                due: None,
+                due: Some(t(7 * DAY)),
                 overdue: true,
             }
         );
+        assert!(case.is_overdue(&normal(), t(9 * DAY)));
     }
 
     #[test]
@@ -346,8 +449,10 @@ mod tests {
     }
 
     #[test]
-    fn withdrawal_makes_unmet_milestones_moot() {
-        // Arrange: acknowledged at 1h, withdrawn long after every deadline.
+    fn a_deadline_missed_before_a_withdrawal_stays_missed() {
+        // Regression: a withdrawal made every unmet milestone moot, so a responder who
+        // ignored a request until the requester gave up showed no miss.
+        // Arrange: acknowledged at 1h, withdrawn long after the first and final deadlines.
         let mut case = case_in(CaseStatus::Acknowledged);
         case.apply(&from_requester(withdrawal()).build(), t(40 * DAY))
             .expect("legal");
@@ -355,9 +460,118 @@ mod tests {
         let timeliness = case.timeliness(&normal(), t(41 * DAY));
         // Assert
         assert!(matches!(timeliness.acknowledge, MilestoneState::Met { .. }));
-        assert_eq!(timeliness.first_answer, MilestoneState::Moot);
-        assert_eq!(timeliness.final_answer, MilestoneState::Moot);
-        assert!(!timeliness.is_overdue());
+        assert_eq!(
+            timeliness.first_answer,
+            MilestoneState::Missed { due: t(7 * DAY) }
+        );
+        assert_eq!(
+            timeliness.final_answer,
+            MilestoneState::Missed { due: t(30 * DAY) }
+        );
+        assert!(timeliness.first_answer.is_missed());
+        assert!(
+            !timeliness.is_overdue(),
+            "a withdrawn case is no longer open"
+        );
+    }
+
+    #[test]
+    fn a_withdrawal_one_millisecond_after_a_deadline_leaves_it_missed_and_at_it_moot() {
+        // The acknowledgement deadline (1 d) of an unanswered request.
+        let withdrawn_at = |at: Timestamp| {
+            let mut case = open_case();
+            case.apply(&from_requester(withdrawal()).build(), at)
+                .expect("legal");
+            case.timeliness(&normal(), t(100 * DAY)).acknowledge
+        };
+        assert_eq!(withdrawn_at(t(DAY).add(msec(-1))), MilestoneState::Moot);
+        assert_eq!(
+            withdrawn_at(t(DAY)),
+            MilestoneState::Moot,
+            "at the deadline"
+        );
+        assert_eq!(
+            withdrawn_at(t(DAY).add(msec(1))),
+            MilestoneState::Missed { due: t(DAY) }
+        );
+    }
+
+    #[test]
+    fn a_late_decline_counts_as_a_late_answer_not_a_moot_one() {
+        let mut case = open_case();
+        case.apply(&from_responder(decline()).build(), t(8 * DAY))
+            .expect("legal");
+        let timeliness = case.timeliness(&normal(), t(9 * DAY));
+        assert!(timeliness.acknowledge.is_missed());
+        assert!(timeliness.first_answer.is_missed());
+        assert!(!timeliness.final_answer.is_missed(), "30 d: in time");
+    }
+
+    #[test]
+    fn a_case_is_overdue_from_the_first_millisecond_after_its_deadline() {
+        let case = open_case();
+        assert_eq!(case.overdue_from(&normal()), Some(t(DAY).add(msec(1))));
+        assert!(!case.is_overdue(&normal(), t(DAY)));
+        assert!(case.is_overdue(&normal(), t(DAY).add(msec(1))));
+        assert_eq!(
+            case.timeliness(&normal(), t(DAY)).is_overdue(),
+            case.is_overdue(&normal(), t(DAY))
+        );
+    }
+
+    #[test]
+    fn a_question_one_millisecond_after_the_deadline_leaves_the_case_overdue_while_paused() {
+        // Regression: the case list called such a case not overdue (its pending milestones
+        // had no due date while paused) while the review counted it overdue.
+        let asked_at = |at: Timestamp| {
+            let mut case = case_in(CaseStatus::Acknowledged);
+            case.apply(&from_responder(question()).build(), at)
+                .expect("legal");
+            case
+        };
+        let late = asked_at(t(7 * DAY).add(msec(1)));
+        assert_eq!(late.overdue_from(&normal()), Some(t(7 * DAY).add(msec(1))));
+        assert!(late.is_overdue(&normal(), t(60 * DAY)));
+        assert!(late.timeliness(&normal(), t(60 * DAY)).is_overdue());
+        let at_deadline = asked_at(t(7 * DAY));
+        assert_eq!(at_deadline.overdue_from(&normal()), None);
+        assert!(!at_deadline.is_overdue(&normal(), t(60 * DAY)));
+        assert!(!at_deadline.timeliness(&normal(), t(60 * DAY)).is_overdue());
+    }
+
+    #[test]
+    fn a_pause_after_the_deadline_does_not_move_the_deadline() {
+        // Arrange: first answer due at 7 d; paused from 8 d to 9 d.
+        let mut case = case_in(CaseStatus::Acknowledged);
+        case.apply(&from_responder(question()).build(), t(8 * DAY))
+            .expect("legal");
+        case.apply(&from_requester(clarification()).build(), t(9 * DAY))
+            .expect("legal");
+        // Act
+        let timeliness = case.timeliness(&normal(), t(10 * DAY));
+        // Assert
+        assert_eq!(
+            timeliness.first_answer,
+            MilestoneState::Pending {
+                due: Some(t(7 * DAY)),
+                overdue: true,
+            }
+        );
+        assert_eq!(case.overdue_from(&normal()), Some(t(7 * DAY).add(msec(1))));
+    }
+
+    #[test]
+    fn a_case_that_is_not_open_is_never_overdue() {
+        for status in [
+            CaseStatus::Answered,
+            CaseStatus::Declined,
+            CaseStatus::Withdrawn,
+            CaseStatus::Closed,
+        ] {
+            let case = case_in(status);
+            assert!(!case.is_open());
+            assert_eq!(case.overdue_from(&normal()), None, "{status}");
+        }
     }
 
     #[test]

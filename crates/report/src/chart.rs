@@ -69,6 +69,17 @@ impl Chart {
         nice_ceiling(max * 1.12)
     }
 
+    /// How many y labels to ask for: counts get a tick per whole number up to six, so no
+    /// axis of requests reads 0.5; the axis maximum is 1, 2 or 5 × 10ⁿ, so plotters' steps of
+    /// 1, 2 or 5 × 10ᵏ then fall on whole numbers too.
+    fn y_label_count(&self) -> usize {
+        if self.percent {
+            return 6;
+        }
+        // y_max is a whole number between 1 and 10¹⁵ or so; the cast cannot lose it.
+        (self.y_max() as usize).saturating_add(1).min(6)
+    }
+
     fn label(&self, v: f64) -> String {
         if self.percent {
             format!("{v:.0}%")
@@ -204,12 +215,45 @@ pub(crate) fn lines(c: &Chart) -> Result<String, ReviewError> {
                 runs.push(run);
             }
             for run in runs {
-                chart
-                    .draw_series(LineSeries::new(run.iter().copied(), colour.stroke_width(2)))
-                    .map_err(|e| err(format!("{e:?}")))?;
-                chart
-                    .draw_series(run.iter().map(|p| Circle::new(*p, 3, colour.filled())))
-                    .map_err(|e| err(format!("{e:?}")))?;
+                // Lines of equal values would hide each other: the first series is drawn
+                // wide and solid with round dots, the others narrower and dashed with
+                // triangles, so each stays visible on top of the one before.
+                if si == 0 {
+                    chart
+                        .draw_series(LineSeries::new(run.iter().copied(), colour.stroke_width(4)))
+                        .map_err(|e| err(format!("{e:?}")))?;
+                    chart
+                        .draw_series(run.iter().map(|p| Circle::new(*p, 5, colour.filled())))
+                        .map_err(|e| err(format!("{e:?}")))?;
+                } else {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            run.iter().copied(),
+                            9,
+                            5,
+                            colour.stroke_width(2),
+                        ))
+                        .map_err(|e| err(format!("{e:?}")))?;
+                    chart
+                        .draw_series(
+                            run.iter()
+                                .map(|p| TriangleMarker::new(*p, 5, colour.filled())),
+                        )
+                        .map_err(|e| err(format!("{e:?}")))?;
+                }
+                // A point standing alone has no line to read it by: it gets its value.
+                if let [(x, v)] = run.as_slice() {
+                    chart
+                        .draw_series(std::iter::once(Text::new(
+                            c.label(*v),
+                            (*x, *v),
+                            (FONT, 16)
+                                .into_font()
+                                .color(&RGBColor(0x33, 0x33, 0x33))
+                                .pos(Pos::new(HPos::Center, VPos::Bottom)),
+                        )))
+                        .map_err(|e| err(format!("{e:?}")))?;
+                }
             }
         }
         root.present().map_err(|e| err(format!("{e:?}")))?;
@@ -231,7 +275,7 @@ fn axes(chart: &mut Plot<'_, '_>, c: &Chart) -> Result<(), String> {
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(0)
-        .y_labels(6)
+        .y_labels(c.y_label_count())
         .y_label_formatter(&y_fmt)
         .y_desc(c.y_label.as_str())
         .label_style((FONT, 17))
@@ -365,6 +409,64 @@ mod tests {
         // A share of 0 % is a finding, not an absence of data.
         let svg = bars(&chart(vec![Some(0.0), None], true)).expect("drawn");
         assert!(!svg.contains("No data"));
+    }
+
+    #[test]
+    fn equal_lines_both_stay_visible_and_a_lone_point_is_labelled() {
+        // Regression: with both directions at the same count one line hid the other, and a
+        // series with a single value showed an unlabelled dot.
+        let c = Chart {
+            title: "Requests filed, by period".into(),
+            x_labels: vec!["2026-H1".into(), "2026-H2".into(), "2027-H1".into()],
+            series: vec![
+                Series {
+                    name: "CN → US".into(),
+                    values: vec![Some(3.0), Some(3.0), None],
+                },
+                Series {
+                    name: "US → CN".into(),
+                    values: vec![Some(3.0), Some(3.0), None],
+                },
+                Series {
+                    name: "GB → US".into(),
+                    values: vec![None, Some(7.0), None],
+                },
+            ],
+            y_label: "requests".into(),
+            percent: false,
+        };
+        let svg = lines(&c).expect("drawn");
+        assert!(svg.contains("stroke=\"#0072B2\"") && svg.contains("stroke-width=\"4\""));
+        assert!(
+            svg.contains("stroke=\"#E69F00\""),
+            "the second line is drawn: {svg}"
+        );
+        assert!(
+            svg.contains("<polygon") || svg.contains("<path"),
+            "triangles mark it"
+        );
+        assert!(
+            svg.contains(">7<") || svg.contains("\n7\n"),
+            "the lone point is labelled: {svg}"
+        );
+    }
+
+    #[test]
+    fn count_axes_have_whole_number_ticks() {
+        // Regression: a chart of one request had ticks at 0.2, 0.4, ...
+        for max in [1.0, 2.0, 3.0, 7.0, 12.0, 40.0] {
+            let svg = bars(&chart(vec![Some(max), Some(1.0)], false)).expect("drawn");
+            let texts: Vec<&str> = svg
+                .split("<text")
+                .skip(1)
+                .filter_map(|t| t.split('>').nth(1))
+                .map(|t| t.split('<').next().unwrap_or_default().trim())
+                .collect();
+            assert!(
+                texts.iter().all(|t| !t.contains('.')),
+                "fractional tick at max {max}: {texts:?}"
+            );
+        }
     }
 
     #[test]

@@ -9,8 +9,9 @@ use std::fmt::Write as _;
 use detente_protocol::DeclineReason;
 
 use crate::{
-    Durations, Figures, Fraction, Review, appendix_columns, decline_reason_name, review::Cell,
-    stats::TimestampText,
+    Durations, Figures, Fraction, Review, appendix_columns, decline_reason_name,
+    review::Cell,
+    stats::{CaseIdText, TimestampText},
 };
 
 /// The per-case appendix, one row per case, ordered by filing time, then case id.
@@ -35,9 +36,7 @@ pub fn appendix(review: &Review<'_>) -> String {
                 first = false;
                 match cell {
                     Cell::Raw(t) | Cell::Text(t) => field(&mut out, t),
-                    Cell::Id(id) => {
-                        let _ = write!(out, "{id}");
-                    }
+                    Cell::Id(id) => out.push_str(CaseIdText::of(id).as_str()),
                     Cell::Time(t) => match TimestampText::of(t) {
                         Some(text) => out.push_str(text.as_str()),
                         None => {
@@ -120,6 +119,10 @@ pub fn figures(review: &Review<'_>) -> String {
             "rated",
             "rated_percent_of_final_answers",
             "mean_rating",
+            "pending_open",
+            "pending_overdue",
+            "pending_age_median_ms",
+            "pending_age_max_ms",
             "open_at_start",
             "open_at_end",
             "carried_over_open_at_end",
@@ -210,6 +213,10 @@ fn figures_row(out: &mut String, req: &str, resp: &str, dim: &str, value: &str, 
         .mean
         .value()
         .map_or(String::new(), |m| format!("{m:.2}")));
+    n(f.pending.open.to_string());
+    n(f.pending.overdue.to_string());
+    n(opt(f.pending.age.median_ms));
+    n(opt(f.pending.age.max_ms));
     n(f.at_end.open_at_start.to_string());
     n(f.at_end.open.to_string());
     n(f.at_end.carried_over.to_string());
@@ -248,6 +255,7 @@ pub fn trend(review: &Review<'_>) -> String {
             "start",
             "end",
             "as_of",
+            "in_force",
             "requester",
             "responder",
             "filed",
@@ -269,11 +277,12 @@ pub fn trend(review: &Review<'_>) -> String {
         for (req, resp, h) in rows {
             let _ = write!(
                 out,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
                 p.period,
                 p.period.start(),
                 p.period.end(),
                 p.as_of,
+                p.in_force,
                 req,
                 resp,
                 h.filed,

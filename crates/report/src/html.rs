@@ -29,8 +29,10 @@ struct Page {
     period: String,
     agreement: String,
     digest: String,
+    fingerprint: String,
     as_of: String,
     backlog_at: String,
+    checkpoints: Vec<String>,
     redacted: bool,
     scope_note: String,
     cards: Vec<Card>,
@@ -118,6 +120,13 @@ fn render(review: &Review<'_>, bulletin: bool) -> Result<String, ReviewError> {
         .filter(|r| r.scope == Scope::Filed)
         .count();
     let carried = review.appendix.rows.len() - filed;
+    let not_in_force = match review.agreement.in_force_from {
+        Some(from) if review.trend.last().is_some_and(|p| !p.in_force) => format!(
+            " The agreement was not yet in force in this period: it is in force from {}.",
+            when(from)
+        ),
+        _ => String::new(),
+    };
     let follow_up = if review.as_of > review.period.end() {
         format!(
             " Requests are followed up to {}; the backlog is taken at the period's end.",
@@ -136,70 +145,30 @@ fn render(review: &Review<'_>, bulletin: bool) -> Result<String, ReviewError> {
         period: review.period.to_string(),
         agreement: format!("{} ({})", review.agreement.title, review.agreement.id),
         digest: review.agreement.digest.to_string(),
+        fingerprint: fingerprint(&review.agreement.digest.to_string()),
         as_of: when(review.as_of),
         backlog_at: when(review.backlog_at),
+        checkpoints: review
+            .checkpoints
+            .iter()
+            .map(|c| format!("{} log: {} entries, root {}", c.party, c.size, c.root))
+            .collect(),
         redacted: review.redaction == Redaction::Redacted,
         scope_note: format!(
             "{filed} requests filed from {} to {}, and {carried} filed earlier that were \
              open at its start or end. Every figure is computed from the official (receipt) \
-             times in the log.{follow_up}",
+             times in the log.{follow_up}{not_in_force}",
             when(review.period.start()),
             when(review.period.end()),
         ),
         cards,
         charts,
         tables,
-        definitions: DEFINITIONS.to_vec(),
+        definitions: crate::rules::RULES.to_vec(),
     };
     page.render()
         .map_err(|e| ReviewError::Template(e.to_string()))
 }
-
-const DEFINITIONS: [(&str, &str); 8] = [
-    (
-        "Filed in the period",
-        "Requests whose official filing time (the receipt time of the request) falls in the \
-         period. All counts, times, shares and ratings are about these requests and what had \
-         officially happened to them before the review's instant.",
-    ),
-    (
-        "Acknowledged",
-        "Any first reply of the responder counts: an acknowledgement, a clarification question, \
-         an answer or a decline.",
-    ),
-    (
-        "Times",
-        "Responder time from filing to the milestone, with clarification pauses taken out. \
-         Median is the lower middle value, p90 the nearest rank: every time shown was observed.",
-    ),
-    (
-        "Final answer",
-        "The final answer or a decline; declines are also counted by reason.",
-    ),
-    (
-        "Within deadline",
-        "Of the requests whose deadline (per the agreement, for their priority) was met or has \
-         passed, the share met in time. Requests still inside their deadline are not yet \
-         measured; a withdrawal makes unmet deadlines moot.",
-    ),
-    (
-        "Open, overdue, carried over",
-        "Open: the responder still owes a reply (sent, acknowledged, partially answered, or \
-         waiting for a clarification). Counted at the period's end over every request filed \
-         before it; carried over are those filed before the period. Overdue: past an unmet \
-         deadline. Age: time since filing.",
-    ),
-    (
-        "Quality",
-        "The requester's rating (1 to 5) of final answers; the share rated is of final answers \
-         given (declines excluded).",
-    ),
-    (
-        "Rounding",
-        "Percentages are rounded half up to one decimal, mean ratings to two, from integer \
-         counts, so both parties' pages show the same digits.",
-    ),
-];
 
 fn card(title: &str, f: &Figures) -> Card {
     Card {
@@ -227,7 +196,7 @@ fn card(title: &str, f: &Figures) -> Card {
                 label: "Median time to final answer",
                 value: ms(f.time_to_final_answer.median_ms),
                 detail: format!(
-                    "p90 {}, of {}",
+                    "90th percentile {}, of {}",
                     ms(f.time_to_final_answer.p90_ms),
                     f.time_to_final_answer.count
                 ),
@@ -285,7 +254,13 @@ fn charts(review: &Review<'_>, directions: &[String]) -> Result<Vec<Figure>, Rev
                 values: review
                     .trend
                     .iter()
-                    .map(|p| p.directions.get(i).and_then(|d| value(&d.headline)))
+                    // A period before the agreement came into force is a gap, not a zero.
+                    .map(|p| {
+                        p.directions
+                            .get(i)
+                            .filter(|_| p.in_force)
+                            .and_then(|d| value(&d.headline))
+                    })
                     .collect(),
             })
             .collect()
@@ -458,15 +433,18 @@ fn direction_table(review: &Review<'_>, directions: &[String]) -> Table {
         ("Answered finally", |f| f.answered.finally.to_string()),
         ("Declined", |f| f.declined.total.to_string()),
         ("Withdrawn", |f| f.withdrawn.to_string()),
-        ("Time to acknowledge (median / p90 / max)", |f| {
-            durations(f.time_to_acknowledge)
-        }),
-        ("Time to first answer (median / p90 / max)", |f| {
-            durations(f.time_to_first_answer)
-        }),
-        ("Time to final answer (median / p90 / max)", |f| {
-            durations(f.time_to_final_answer)
-        }),
+        (
+            "Time to acknowledge (median / 90th percentile / max)",
+            |f| durations(f.time_to_acknowledge),
+        ),
+        (
+            "Time to first answer (median / 90th percentile / max)",
+            |f| durations(f.time_to_first_answer),
+        ),
+        (
+            "Time to final answer (median / 90th percentile / max)",
+            |f| durations(f.time_to_final_answer),
+        ),
         ("Acknowledged in time", |f| {
             frac(f.within_deadline.acknowledge)
         }),
@@ -556,8 +534,10 @@ fn declines_table(review: &Review<'_>, directions: &[String]) -> Table {
             .unwrap_or(0)
             .to_string()
     };
-    let rows = REASONS
+    // Reasons no request was declined for are left out: the JSON and CSV list them all.
+    let rows: Vec<Vec<String>> = REASONS
         .iter()
+        .filter(|r| review.overall.figures.declined.by_reason.contains_key(r))
         .map(|r| {
             let mut row = vec![decline_reason_name(*r).replace('_', " ")];
             row.push(count(&review.overall.figures, *r));
@@ -573,7 +553,11 @@ fn declines_table(review: &Review<'_>, directions: &[String]) -> Table {
     Table {
         id: "declines".into(),
         title: "Declines by reason".into(),
-        note: String::new(),
+        note: if rows.is_empty() {
+            "No request was declined.".into()
+        } else {
+            "Reasons no request was declined for are left out.".into()
+        },
         head,
         rows,
     }
@@ -615,7 +599,9 @@ fn breakdown_table(
             1 => &s.by_category,
             _ => &s.by_priority,
         };
-        for g in groups {
+        // A value with nothing in it (no request filed, none open at the edges) says nothing:
+        // the JSON and CSV list every value, the page only those with something to show.
+        for g in groups.iter().filter(|g| !is_empty(&g.figures)) {
             let f = &g.figures;
             rows.push(vec![
                 name.to_owned(),
@@ -638,10 +624,15 @@ fn breakdown_table(
     Table {
         id: id.to_owned(),
         title: title.to_owned(),
-        note: String::new(),
+        note: "Values without any request filed or open are left out.".into(),
         head,
         rows,
     }
+}
+
+/// Whether a group of figures counts nothing at all.
+fn is_empty(f: &Figures) -> bool {
+    f.filed == 0 && f.at_end.open_at_start == 0 && f.at_end.open == 0
 }
 
 fn trend_table(review: &Review<'_>, directions: &[String]) -> Table {
@@ -668,6 +659,13 @@ fn trend_table(review: &Review<'_>, directions: &[String]) -> Table {
                 .zip(p.directions.iter().map(|d| &d.headline)),
         );
         for (name, h) in all {
+            if !p.in_force {
+                let mut row = vec![p.period.to_string(), name.to_owned()];
+                row.push("not in force".into());
+                row.extend(std::iter::repeat_n("—".to_owned(), 6));
+                rows.push(row);
+                continue;
+            }
             rows.push(vec![
                 p.period.to_string(),
                 name.to_owned(),
@@ -684,7 +682,10 @@ fn trend_table(review: &Review<'_>, directions: &[String]) -> Table {
     Table {
         id: "trend".into(),
         title: "Trend over the previous periods".into(),
-        note: String::new(),
+        note: match review.agreement.in_force_from {
+            Some(from) => format!("The agreement is in force from {}.", when(from)),
+            None => String::new(),
+        },
         head,
         rows,
     }
@@ -782,7 +783,7 @@ fn appendix_table(review: &Review<'_>) -> Table {
         "Final answer",
         "Status",
         "Rating",
-        "Scope",
+        "Why listed",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -810,7 +811,10 @@ fn appendix_table(review: &Review<'_>) -> Table {
                 r.final_answer_at().map_or("—".into(), when),
                 r.status.as_str().replace('_', " "),
                 r.rating().map_or("—".into(), |x| x.to_string()),
-                r.scope.as_str().replace('_', " "),
+                match r.scope {
+                    Scope::Filed => "filed in the period".to_owned(),
+                    Scope::CarriedOver => "filed earlier, still open".to_owned(),
+                },
             ];
             if full {
                 row.push(format!("[{}] {}", c.tlp.label(), c.title));
@@ -845,22 +849,34 @@ fn when(t: Timestamp) -> String {
 }
 
 /// A duration for people: `850 ms`, `42 s`, `12 min`, `5 h 12 min`, `3 d 4 h`; `—` for none.
+/// Rounded half up to the last unit shown (2,785 ms reads `3 s`, not `2 s`), carrying into
+/// the next unit where rounding reaches it (59,600 ms reads `1 min`).
 pub(crate) fn ms(v: Option<i64>) -> String {
     let Some(v) = v else {
         return "—".into();
     };
-    let (s, m, h, d) = (1_000, 60_000, 3_600_000, 86_400_000);
+    let (s, m, h) = (1_000, 60_000, 3_600_000);
+    let round = |unit: i64| (v + unit / 2) / unit;
     if v < s {
         format!("{v} ms")
-    } else if v < m {
-        format!("{} s", v / s)
-    } else if v < h {
-        format!("{} min", v / m)
-    } else if v < d {
-        format!("{} h {} min", v / h, v % h / m)
+    } else if round(s) < 60 {
+        format!("{} s", round(s))
+    } else if round(m) < 60 {
+        format!("{} min", round(m))
+    } else if round(m) < 24 * 60 {
+        let minutes = round(m);
+        format!("{} h {} min", minutes / 60, minutes % 60)
     } else {
-        format!("{} d {} h", v / d, v % d / h)
+        let hours = round(h);
+        format!("{} d {} h", hours / 24, hours % 24)
     }
+}
+
+/// The first 16 hex digits of a digest in groups of four, short enough to read aloud; the
+/// page gives the whole digest in a tooltip.
+fn fingerprint(hex: &str) -> String {
+    let head: Vec<&str> = (0..4).filter_map(|i| hex.get(4 * i..4 * i + 4)).collect();
+    head.join(" ")
 }
 
 fn durations(d: Durations) -> String {
@@ -900,6 +916,20 @@ mod tests {
         assert_eq!(ms(Some(12 * 60_000)), "12 min");
         assert_eq!(ms(Some(5 * 3_600_000 + 12 * 60_000)), "5 h 12 min");
         assert_eq!(ms(Some(3 * 86_400_000 + 4 * 3_600_000)), "3 d 4 h");
+    }
+
+    #[test]
+    fn durations_are_rounded_half_up_not_truncated() {
+        // Regression: 2,785 ms read "2 s".
+        assert_eq!(ms(Some(2_785)), "3 s");
+        assert_eq!(ms(Some(2_499)), "2 s");
+        assert_eq!(ms(Some(59_600)), "1 min", "carried into minutes");
+        assert_eq!(ms(Some(5 * 3_600_000 + 12 * 60_000 + 30_000)), "5 h 13 min");
+        assert_eq!(ms(Some(86_400_000 - 20_000)), "1 d 0 h");
+        assert_eq!(
+            ms(Some(3 * 86_400_000 + 4 * 3_600_000 + 1_800_000)),
+            "3 d 5 h"
+        );
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub mod html;
 pub mod metrics;
 mod period;
 mod review;
+pub mod rules;
+mod sources;
 mod stats;
 mod summary;
 pub mod view;
@@ -32,8 +34,10 @@ pub use metrics::{DirectionSection, Figures, Group, Section};
 pub use period::{Period, PeriodError};
 pub use review::{
     AgreementInfo, Appendix, AppendixRow, CaseRecord, DirectionHeadline, FORMAT, Headline,
-    Redaction, Review, ReviewError, ReviewOptions, Scope, TrendPoint, appendix_columns, compute,
+    MAX_TREND_PERIODS, Redaction, Review, ReviewError, ReviewOptions, Scope, TrendPoint,
+    appendix_columns, compute,
 };
+pub use sources::{CitedCheckpoint, Sources};
 pub use stats::{Durations, Fraction, Mean, Share};
 pub use summary::{DirectionSummary, Summarizer, summarize};
 

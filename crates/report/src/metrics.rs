@@ -1,6 +1,7 @@
 //! The figures of one period: what counts, for which figure, and how it is computed.
 //!
-//! Two sets of cases feed a period `[start, end)` measured at `as_of` (normally `end`):
+//! Two sets of cases feed a period `[start, end)` measured at `as_of` (which may lie before
+//! or after `end`):
 //!
 //! - **Filed in the period** (the cohort): cases whose official filing time (the receipt time
 //!   of the request) falls in `[start, end)`. Every throughput, timeliness and quality figure
@@ -13,13 +14,15 @@
 //!   acknowledged, partially answered, or waiting for a clarification. Cases filed before
 //!   `start` and still open at `end` are the `carried_over` ones.
 //!
-//! Rules, all from the domain's deadline clock ([`detente_domain::Case::timeliness`]):
-//! times are responder time with clarification pauses excluded; any first reply counts as
-//! the acknowledgement; a decline counts as the first and the final answer for timeliness
-//! (and is also counted by reason); a withdrawal makes unmet milestones moot. A share within
-//! deadline counts a case once its deadline was met (in time or late) or has passed unmet;
-//! a case still inside its deadline is not yet measured. Medians are the lower middle value
-//! and p90 the nearest rank, so every time shown was observed in some case.
+//! Rules, all from the domain's deadline clock ([`detente_domain::Case::timeliness`] and
+//! [`detente_domain::Case::is_overdue`]), and stated in full in [`crate::rules`]: times are
+//! responder time with clarification pauses excluded; any first reply counts as the
+//! acknowledgement; a decline counts as the first and the final answer for timeliness (and is
+//! also counted by reason); a deadline that passed before a withdrawal stays missed, one still
+//! running becomes moot. A share within deadline counts a case once its deadline was met (in
+//! time or late), has passed unmet, or was missed before a withdrawal; a case still inside its
+//! deadline is not yet measured. Medians are the lower middle value and p90 the nearest rank,
+//! so every time shown was observed in some case.
 
 use std::collections::BTreeMap;
 
@@ -59,8 +62,23 @@ pub struct Figures {
     pub clarification: Clarification,
     /// The requesters' ratings of final answers.
     pub quality: Quality,
+    /// Of those filed, the ones still awaiting the responder at `as_of`.
+    pub pending: Pending,
     /// The backlog at the period's edges (includes cases filed earlier).
     pub at_end: Backlog,
+}
+
+/// The requests filed in the period that are still open at the review's instant: what a
+/// review taken after the period's end shows as pending rather than leaving out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Pending {
+    /// Still awaiting the responder (sent, acknowledged, partially answered, or waiting for
+    /// a clarification).
+    pub open: u64,
+    /// Of those, past a deadline they have not met.
+    pub overdue: u64,
+    /// Age (wall time since filing) at the review's instant.
+    pub age: Durations,
 }
 
 /// Answers given.
@@ -245,6 +263,11 @@ struct Filed {
     rounds: u16,
     paused_ms: i64,
     rating: Option<u8>,
+    /// Still open at `as_of`, and overdue then.
+    open: bool,
+    overdue: bool,
+    /// Wall time from filing to `as_of`.
+    age_ms: i64,
 }
 
 /// In [`Filed::times`]: the milestone was not met. Met times are never negative.
@@ -449,13 +472,8 @@ pub(crate) fn observe<'c>(
         let open_at = |t: Timestamp| c.filed_at < t && finished.is_none_or(|f| f >= t);
         let open_at_start = open_at(window.start);
         let open_at_end = open_at(edge);
-        let mut overdue = false;
-        if open_at_end {
-            let v = view::as_of(c, edge);
-            overdue = v
-                .timeliness(universe.deadlines(c.priority), edge)
-                .is_overdue();
-        }
+        let overdue =
+            open_at_end && view::as_of(c, edge).is_overdue(universe.deadlines(c.priority), edge);
         if open_at_start || open_at_end {
             held.push(Held {
                 at,
@@ -493,8 +511,8 @@ fn observe_filed(v: &Case, at: Coords, deadlines: &Deadlines, window: Window) ->
             within_deadline: true,
             ..
         } => Due::InTime,
-        MilestoneState::Met { .. } | MilestoneState::Pending { overdue: true, .. } => Due::Missed,
-        MilestoneState::Pending { .. } | MilestoneState::Moot => Due::NotYet,
+        m if m.is_missed() => Due::Missed,
+        _ => Due::NotYet,
     };
     let milestones = [t.acknowledge, t.first_answer, t.final_answer];
     Filed {
@@ -514,6 +532,9 @@ fn observe_filed(v: &Case, at: Coords, deadlines: &Deadlines, window: Window) ->
         rounds: u16::try_from(v.pauses.len()).unwrap_or(u16::MAX),
         paused_ms: millis(v.paused_until(window.as_of)),
         rating: v.rating,
+        open: v.is_open(),
+        overdue: v.is_overdue(deadlines, window.as_of),
+        age_ms: millis(window.as_of.since(v.filed_at)),
     }
 }
 
@@ -528,6 +549,7 @@ struct Scratch {
     paused: Vec<i64>,
     age: Vec<i64>,
     overdue_age: Vec<i64>,
+    pending_age: Vec<i64>,
 }
 
 fn figures<'o>(
@@ -541,6 +563,7 @@ fn figures<'o>(
     s.paused.clear();
     s.age.clear();
     s.overdue_age.clear();
+    s.pending_age.clear();
     let mut f = Figures {
         filed: 0,
         acknowledged: 0,
@@ -553,6 +576,7 @@ fn figures<'o>(
         within_deadline: WithinDeadline::default(),
         clarification: Clarification::default(),
         quality: Quality::default(),
+        pending: Pending::default(),
         at_end: Backlog::default(),
     };
     let mut d = Distribution::default();
@@ -592,6 +616,11 @@ fn figures<'o>(
             f.quality.mean.sum += u64::from(r);
             f.quality.mean.count += 1;
         }
+        if o.open {
+            f.pending.open += 1;
+            f.pending.overdue += u64::from(o.overdue);
+            s.pending_age.push(o.age_ms);
+        }
     }
     for h in held {
         f.at_end.open_at_start += u64::from(h.open_at_start);
@@ -624,6 +653,7 @@ fn figures<'o>(
     f.clarification.paused = Durations::of_slice(&mut s.paused);
     f.at_end.age = Durations::of_slice(&mut s.age);
     f.at_end.overdue_age = Durations::of_slice(&mut s.overdue_age);
+    f.pending.age = Durations::of_slice(&mut s.pending_age);
     f.within_deadline = WithinDeadline {
         acknowledge: shares[0],
         first_answer: shares[1],

@@ -186,7 +186,8 @@ impl Period {
 
     /// The `n` periods before this one, oldest first (fewer if they would start before 1970).
     pub fn previous_n(&self, n: usize) -> Vec<Self> {
-        let mut out = Vec::with_capacity(n);
+        // Grown as it goes, not reserved for `n`: the walk stops at 1970 whatever `n` is.
+        let mut out = Vec::new();
         let mut p = *self;
         for _ in 0..n {
             match p.previous() {

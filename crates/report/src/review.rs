@@ -18,12 +18,16 @@ use serde::{
 use crate::{
     Fraction, Mean, Period,
     metrics::{self, Buckets, CaseOutcome, DirectionSection, Figures, Section, Universe, Window},
-    stats::TimestampText,
+    stats::{CaseIdText, TimestampText},
     view,
 };
 
 /// The version of the review's JSON document; bumped when a field changes meaning.
-pub const FORMAT: &str = "detente-review/1";
+pub const FORMAT: &str = "detente-review/2";
+
+/// The most earlier periods a trend shows: the API and the CLI refuse more, and no review
+/// allocates for a number it was handed.
+pub const MAX_TREND_PERIODS: usize = 20;
 
 /// One case as the caller derived it from the log, with the log index of its request entry.
 /// The index is the request envelope's in the *responder's* log, which the requester holds
@@ -54,12 +58,14 @@ pub enum Redaction {
 pub struct ReviewOptions {
     /// The period reviewed.
     pub period: Period,
-    /// The instant the figures are measured at; `None` means the end of the period. An
-    /// earlier instant reviews a period still under way; a later one follows the period's
-    /// requests up (their milestones until then count), while the backlog is still taken at
-    /// the period's end.
+    /// The instant the figures are measured at: what was officially recorded strictly before
+    /// it counts. `None` means the end of the period. An earlier instant reviews a period
+    /// still under way; a later one (the meeting date) follows the period's requests up
+    /// (their milestones until then count, what is still open is pending), while the
+    /// backlog is still taken at the period's end. [`ReviewOptions::measured`] checks it.
     pub as_of: Option<Timestamp>,
-    /// How many previous periods the trend shows besides this one.
+    /// How many previous periods the trend shows besides this one, at most
+    /// [`MAX_TREND_PERIODS`].
     pub trend_periods: usize,
     /// What the review may show of each case.
     pub redaction: Redaction,
@@ -75,6 +81,30 @@ impl ReviewOptions {
             redaction: Redaction::Full,
         }
     }
+
+    /// A review of `period` measured at `as_of`, or at `now` when none is given, with the
+    /// four periods before it. Refuses an instant before the period starts (it would count
+    /// nothing) and one after `now` (the document would change when made again).
+    pub fn measured(
+        period: Period,
+        as_of: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<Self, ReviewError> {
+        let at = as_of.unwrap_or(now);
+        if at < period.start() {
+            return Err(ReviewError::AsOfBeforePeriod {
+                period: period.to_string(),
+                as_of: at,
+            });
+        }
+        if at > now {
+            return Err(ReviewError::AsOfInFuture { as_of: at, now });
+        }
+        Ok(Self {
+            as_of: Some(at),
+            ..Self::new(period)
+        })
+    }
 }
 
 /// Why a review could not be computed or rendered.
@@ -84,13 +114,30 @@ pub enum ReviewError {
     #[error("case {0} was given more than once; pass each case once")]
     DuplicateCase(CaseId),
     /// The review was asked for at an instant before its period starts.
-    #[error("the review of {period} cannot be measured at {as_of}, before the period starts")]
+    #[error(
+        "the review of {period} cannot be measured at {as_of}, before the period starts: \
+         it would count nothing; give an instant at or after its start"
+    )]
     AsOfBeforePeriod {
         /// The period.
         period: String,
         /// The instant asked for.
         as_of: Timestamp,
     },
+    /// The review was asked for at an instant that has not come yet.
+    #[error(
+        "the review cannot be measured at {as_of}, which is in the future (it is now {now}): \
+         the figures would change when it is made again; give an instant that has passed"
+    )]
+    AsOfInFuture {
+        /// The instant asked for.
+        as_of: Timestamp,
+        /// The time it was asked at.
+        now: Timestamp,
+    },
+    /// The trend was asked for more earlier periods than a review shows.
+    #[error("a trend shows at most {MAX_TREND_PERIODS} earlier periods, not {0}")]
+    TrendTooLong(usize),
     /// A chart could not be drawn.
     #[error("drawing the chart {chart:?} failed: {reason}")]
     Chart {
@@ -116,6 +163,8 @@ pub struct AgreementInfo {
     pub title: String,
     /// SHA-256 of its canonical JSON, as envelopes name it.
     pub digest: Digest,
+    /// When it came into force, if it says.
+    pub in_force_from: Option<Timestamp>,
 }
 
 /// The headline figures of one period of the trend.
@@ -170,6 +219,9 @@ pub struct TrendPoint {
     pub period: Period,
     /// The instant it was measured at: its end plus the review's follow-up, if any.
     pub as_of: Timestamp,
+    /// Whether the agreement was in force in any of it: a period that ended before the
+    /// agreement came into force had no requests to count, which is not the same as none.
+    pub in_force: bool,
     /// Overall.
     pub overall: Headline,
     /// Per direction, in the order of the review's directions.
@@ -211,6 +263,8 @@ pub struct AppendixRow<'a> {
     pub open_at_end: bool,
     /// Whether it was overdue at the period's end.
     pub overdue_at_end: bool,
+    /// Whether it was overdue at the review's instant.
+    pub overdue_as_of: bool,
     /// Clarification rounds before the review's instant.
     pub clarification_rounds: u16,
     /// Time the responder's clock was paused, until the review's instant.
@@ -292,6 +346,9 @@ pub struct Review<'a> {
     pub as_of: Timestamp,
     /// The instant the backlog is measured at (the period's end, or `as_of` if earlier).
     pub backlog_at: Timestamp,
+    /// The log checkpoints the figures' messages carried (see [`crate::Sources`]); empty
+    /// until the caller, who holds the receipts, sets them.
+    pub checkpoints: Vec<crate::CitedCheckpoint>,
     /// What the review shows of each case.
     pub redaction: Redaction,
     /// The labels of the histogram buckets.
@@ -314,6 +371,9 @@ pub fn compute<'a>(
     options: &ReviewOptions,
 ) -> Result<Review<'a>, ReviewError> {
     let period = options.period;
+    if options.trend_periods > MAX_TREND_PERIODS {
+        return Err(ReviewError::TrendTooLong(options.trend_periods));
+    }
     let as_of = options.as_of.unwrap_or_else(|| period.end());
     if as_of < period.start() {
         return Err(ReviewError::AsOfBeforePeriod {
@@ -348,7 +408,10 @@ pub fn compute<'a>(
         records[..n].iter().map(|r| r.case),
         &coords[..n],
         window,
-        |i, outcome, seen| rows.push(row(&records[i], outcome, seen, as_of)),
+        |i, outcome, seen| {
+            let deadlines = agreement.deadlines(records[i].case.priority);
+            rows.push(row(&records[i], outcome, seen, as_of, &deadlines));
+        },
     );
     let figures = metrics::group(&universe, &obs, true);
     drop(obs);
@@ -371,11 +434,18 @@ pub fn compute<'a>(
             |_, _, _| {},
         );
         let f = metrics::group(&universe, &obs, false);
-        trend.push(trend_point(p, window.as_of, &f.overall, &f.directions));
+        trend.push(trend_point(
+            p,
+            window.as_of,
+            agreement.in_force_from,
+            &f.overall,
+            &f.directions,
+        ));
     }
     trend.push(trend_point(
         period,
         as_of,
+        agreement.in_force_from,
         &figures.overall,
         &figures.directions,
     ));
@@ -385,10 +455,12 @@ pub fn compute<'a>(
             id: agreement.id.clone(),
             title: agreement.title.clone(),
             digest: agreement.digest(),
+            in_force_from: agreement.in_force_from,
         },
         period,
         as_of,
         backlog_at: window.edge(),
+        checkpoints: Vec::new(),
         redaction: options.redaction,
         buckets: Buckets::default(),
         overall: figures.overall,
@@ -465,6 +537,7 @@ fn row<'a>(
     outcome: CaseOutcome,
     seen: Option<&Case>,
     as_of: Timestamp,
+    deadlines: &detente_domain::Deadlines,
 ) -> AppendixRow<'a> {
     let owned;
     let v = match seen {
@@ -485,6 +558,7 @@ fn row<'a>(
         status: v.status,
         open_at_end: outcome.open_at_end,
         overdue_at_end: outcome.overdue_at_end,
+        overdue_as_of: v.is_overdue(deadlines, as_of),
         clarification_rounds: u16::try_from(v.pauses.len()).unwrap_or(u16::MAX),
         paused_ms: i64::try_from(v.paused_until(as_of).whole_milliseconds()).unwrap_or(i64::MAX),
         seen: [
@@ -503,12 +577,14 @@ fn row<'a>(
 fn trend_point(
     period: Period,
     as_of: Timestamp,
+    in_force_from: Option<Timestamp>,
     overall: &Section,
     directions: &[DirectionSection],
 ) -> TrendPoint {
     TrendPoint {
         period,
         as_of,
+        in_force: in_force_from.is_none_or(|from| period.end() > from),
         overall: Headline::of(&overall.figures),
         directions: directions
             .iter()
@@ -576,6 +652,7 @@ impl Review<'_> {
         st.serialize_field("period", &self.period)?;
         st.serialize_field("as_of", &self.as_of)?;
         st.serialize_field("backlog_at", &self.backlog_at)?;
+        st.serialize_field("checkpoints", &self.checkpoints)?;
         st.serialize_field("redaction", &self.redaction)?;
         st.serialize_field("buckets", &self.buckets)?;
         st.serialize_field("overall", &self.overall)?;
@@ -586,7 +663,7 @@ impl Review<'_> {
 
 impl Serialize for Review<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Review", 11)?;
+        let mut st = s.serialize_struct("Review", 12)?;
         self.serialize_fields(&mut st)?;
         st.serialize_field("appendix", &self.appendix)?;
         st.end()
@@ -598,7 +675,7 @@ struct Head<'r, 'a>(&'r Review<'a>);
 
 impl Serialize for Head<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Review", 10)?;
+        let mut st = s.serialize_struct("Review", 11)?;
         self.0.serialize_fields(&mut st)?;
         st.end()
     }
@@ -625,7 +702,11 @@ fn write_row_json(
                 out.push(b'"');
             }
             Cell::Text(t) => serde_json::to_writer(&mut *out, t)?,
-            Cell::Id(id) => write!(out, "\"{id}\"").map_err(serde_json::Error::io)?,
+            Cell::Id(id) => {
+                out.push(b'"');
+                out.extend_from_slice(CaseIdText::of(id).as_str().as_bytes());
+                out.push(b'"');
+            }
             Cell::Time(t) => match TimestampText::of(t) {
                 Some(text) => {
                     out.push(b'"');
@@ -667,6 +748,7 @@ pub fn appendix_columns(redaction: Redaction) -> Vec<&'static str> {
         "paused_ms",
         "open_at_end",
         "overdue_at_end",
+        "overdue_as_of",
         "scope",
         "log_index",
     ];
@@ -743,6 +825,7 @@ impl<'a> AppendixRow<'a> {
         f(Cell::Int(self.paused_ms))?;
         f(Cell::Bool(self.open_at_end))?;
         f(Cell::Bool(self.overdue_at_end))?;
+        f(Cell::Bool(self.overdue_as_of))?;
         f(Cell::Raw(self.scope.as_str()))?;
         f(Cell::Int(i64::try_from(self.log_index).unwrap_or(i64::MAX)))
     }

@@ -72,15 +72,9 @@ fn status_from_milestones(c: &Case) -> CaseStatus {
     }
 }
 
-/// Whether the responder still owed the requester something at the case's status: the case
-/// is neither answered, declined, withdrawn nor closed.
-pub fn is_open(status: CaseStatus) -> bool {
-    status.awaits_responder() || status == CaseStatus::ClarificationNeeded
-}
-
 /// The official time the case stopped being open: the earliest of its final answer (or
 /// decline), withdrawal and rating. The case is open at `t` exactly when it was filed before
-/// `t` and this is `None` or not before `t`, which is what [`as_of`] and [`is_open`] say too.
+/// `t` and this is `None` or not before `t`, which is what [`as_of`] and `Case::is_open` say too.
 pub fn finished_at(case: &Case) -> Option<Timestamp> {
     [case.final_answer_at, case.withdrawn_at, case.closed_at]
         .into_iter()

@@ -80,6 +80,7 @@ impl LocalPair {
             title: title.into(),
             parties: made.iter().map(|(_, _, m)| m.party.clone()).collect(),
             terms,
+            in_force_from: None,
         };
         agreement.validate().map_err(|e| e.to_string())?;
         let (stop, stop_rx) = watch::channel(false);

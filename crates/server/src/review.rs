@@ -1,14 +1,20 @@
-//! The review document (HTML, JSON or CSV) computed from this node's log: shared by
-//! `detente review` and `GET /api/v1/review`.
+//! The review document (HTML, JSON or CSV) computed from this node's log, or from a log
+//! bundle: shared by `detente review` and `GET /api/v1/review`.
 
+use std::{io::BufRead, path::Path};
+
+use detente_audit::BundleLine;
 use detente_domain::{Agreement, Case};
 use detente_protocol::Timestamp;
-use detente_report::{CaseRecord, Period, Redaction, ReviewOptions, compute, csv, html};
+use detente_protocol::{Receipt, Signed};
+use detente_report::{
+    CaseRecord, CitedCheckpoint, Period, Redaction, ReviewOptions, Sources, compute, csv, html,
+};
 use detente_store::Store;
 
 use crate::{
     error::{ApiError, ErrorCode},
-    node::derived_cases,
+    node::each_derived_case,
 };
 
 /// What to render.
@@ -48,35 +54,107 @@ pub struct ReviewRequest {
     pub format: ReviewFormat,
     /// Leave out titles and TLP markings.
     pub redacted: bool,
-    /// Earlier periods in the trend.
+    /// Earlier periods in the trend (at most `detente_report::MAX_TREND_PERIODS`).
     pub trend: usize,
-    /// Review a period still under way as of this instant instead of now, so that two nodes
-    /// (and an auditor) can produce the same document at different times.
+    /// Measure the review at this instant instead of now (at or after the period's start, not
+    /// in the future; after the period's end it follows the period's requests up), so that
+    /// two nodes (and an auditor) can produce the same document at different times.
     pub as_of: Option<Timestamp>,
 }
 
-/// Renders the review of `request.period` from the cases in `store`, as of `now` for a period
-/// still under way.
+/// Renders the review of `request.period` from the cases in `store`, measured at
+/// `request.as_of` or, without one, at `now`.
 pub async fn render_review(
     store: &Store,
     agreement: &Agreement,
     request: &ReviewRequest,
     now: Timestamp,
 ) -> Result<String, ApiError> {
-    let cases = derived_cases(store, agreement).await?;
-    render_cases(&cases, agreement, request, now)
+    let mut sources = Sources::new(measured_at(request, now)?);
+    let mut cases = Vec::new();
+    each_derived_case(
+        store,
+        agreement,
+        |r| sources.receipt(r),
+        |case| cases.push(case),
+    )
+    .await?;
+    render_cases(&cases, &sources.finish(), agreement, request, now)
+}
+
+/// The instant a review of `request` is measured at, or why it cannot be.
+pub fn measured_at(request: &ReviewRequest, now: Timestamp) -> Result<Timestamp, ApiError> {
+    let options = options(request, now)?;
+    Ok(options.as_of.unwrap_or(now))
+}
+
+/// Renders the review from the log bundle at `path` (`detente log export`), as the party's
+/// node would: from the cases its entries record and the checkpoints its receipts carry. The
+/// bundle is read twice: once to derive the cases (checking every signature), once for the
+/// receipts' checkpoints.
+pub fn render_bundle(
+    path: &Path,
+    request: &ReviewRequest,
+    now: Timestamp,
+) -> Result<String, ApiError> {
+    let unreadable = |e: &dyn std::fmt::Display| {
+        ApiError::new(
+            ErrorCode::InvalidMessage,
+            format!("reading the bundle {}: {e}", path.display()),
+        )
+    };
+    let open = || {
+        std::fs::File::open(path)
+            .map(std::io::BufReader::new)
+            .map_err(|e| unreadable(&e))
+    };
+    let derived = detente_audit::bundle_cases(open()?).map_err(|e| unreadable(&e))?;
+    let mut sources = Sources::new(measured_at(request, now)?);
+    for line in open()?.lines() {
+        let line = line.map_err(|e| unreadable(&e))?;
+        if let Ok(BundleLine::Entry { kind, data, .. }) = serde_json::from_str(&line)
+            && kind == "receipt"
+        {
+            let receipt = Signed::<Receipt>::from_value(data).map_err(|e| unreadable(&e))?;
+            sources.receipt(receipt.payload());
+        }
+    }
+    render_cases(
+        &derived.cases,
+        &sources.finish(),
+        &derived.header.agreement,
+        request,
+        now,
+    )
+}
+
+fn invalid(e: String) -> ApiError {
+    ApiError::new(ErrorCode::InvalidMessage, e)
+}
+
+fn options(request: &ReviewRequest, now: Timestamp) -> Result<ReviewOptions, ApiError> {
+    let period = Period::parse(&request.period).map_err(|e| invalid(e.to_string()))?;
+    let mut options =
+        ReviewOptions::measured(period, request.as_of, now).map_err(|e| invalid(e.to_string()))?;
+    options.trend_periods = request.trend;
+    options.redaction = if request.redacted {
+        Redaction::Redacted
+    } else {
+        Redaction::Full
+    };
+    Ok(options)
 }
 
 /// Renders the review of `request.period` from cases already derived, each with the index of
-/// its request in the responder's log: from a node's store or from a log bundle.
+/// its request in the responder's log, citing `checkpoints`: from a node's store or from a
+/// log bundle.
 pub fn render_cases(
     cases: &[(Case, u64)],
+    checkpoints: &[CitedCheckpoint],
     agreement: &Agreement,
     request: &ReviewRequest,
     now: Timestamp,
 ) -> Result<String, ApiError> {
-    let invalid = |e: String| ApiError::new(ErrorCode::InvalidMessage, e);
-    let period = Period::parse(&request.period).map_err(|e| invalid(e.to_string()))?;
     let records: Vec<CaseRecord<'_>> = cases
         .iter()
         .map(|(case, log_index)| CaseRecord {
@@ -84,20 +162,9 @@ pub fn render_cases(
             log_index: *log_index,
         })
         .collect();
-    let mut options = ReviewOptions::new(period);
-    options.trend_periods = request.trend;
-    options.redaction = if request.redacted {
-        Redaction::Redacted
-    } else {
-        Redaction::Full
-    };
-    // A period still under way is reviewed as of now (or the instant asked for), not as of
-    // its (future) end.
-    let at = request.as_of.unwrap_or(now);
-    if at < period.end() {
-        options.as_of = Some(at.max(period.start()));
-    }
-    let review = compute(agreement, &records, &options).map_err(|e| invalid(e.to_string()))?;
+    let options = options(request, now)?;
+    let mut review = compute(agreement, &records, &options).map_err(|e| invalid(e.to_string()))?;
+    review.checkpoints = checkpoints.to_vec();
     let rendered = match request.format {
         ReviewFormat::Html if request.bulletin => html::bulletin_page(&review),
         ReviewFormat::Html => html::review_page(&review),

@@ -115,6 +115,7 @@ fn generate(cases: u64, dir: &std::path::Path) -> anyhow::Result<()> {
             deadlines: Priority::ALL.iter().map(|p| (*p, d)).collect(),
             clock_skew: Span::from_secs(300),
         },
+        in_force_from: None,
     };
     let digest = agreement.digest();
     let mut a = Log {

@@ -129,6 +129,7 @@ fn check_clock(agreement: &Agreement, case: &Case) {
         .map(|s| i64::try_from(s.as_secs() * 1_000).expect("spans fit"));
         let mut previous_time = Duration::ZERO;
         let mut previous_overdue = [false; 3];
+        let mut previous_missed = [false; 3];
         for now in &moments {
             let wall = now.since(case.filed_at).max(Duration::ZERO);
             let paused = case.paused_until(*now);
@@ -163,22 +164,46 @@ fn check_clock(agreement: &Agreement, case: &Case) {
                     }
                     MilestoneState::Pending { due, overdue } => {
                         assert!(!case.status.is_terminal());
-                        assert_eq!(
-                            due.is_none(),
-                            case.status == CaseStatus::ClarificationNeeded
-                        );
-                        if let Some(due) = due {
-                            assert_eq!(overdue, *now > due, "due {due}, now {now}");
+                        if due.is_none() {
+                            assert_eq!(case.status, CaseStatus::ClarificationNeeded);
+                        }
+                        let limit = Duration::milliseconds(limits[i]);
+                        assert_eq!(overdue, case.responder_time(*now) > limit);
+                        if let (true, Some(due)) = (overdue, due) {
+                            assert!(*now > due, "overdue before its due date {due} at {now}");
                         }
                         assert!(overdue || !previous_overdue[i], "overdue, then not");
                         previous_overdue[i] = overdue;
                     }
-                    MilestoneState::Moot => assert_eq!(case.status, CaseStatus::Withdrawn),
+                    MilestoneState::Missed { due } => {
+                        let withdrawn = case.withdrawn_at.expect("only a withdrawal ends a miss");
+                        assert!(case.responder_time(withdrawn) > Duration::milliseconds(limits[i]));
+                        assert!(due < withdrawn);
+                    }
+                    MilestoneState::Moot => {
+                        assert_eq!(case.status, CaseStatus::Withdrawn);
+                        let withdrawn = case.withdrawn_at.expect("withdrawn");
+                        assert!(
+                            case.responder_time(withdrawn) <= Duration::milliseconds(limits[i])
+                        );
+                    }
                 }
+                assert!(
+                    state.is_missed() || !previous_missed[i],
+                    "a miss was un-counted"
+                );
+                previous_missed[i] = state.is_missed();
             }
             let any_overdue = states
                 .iter()
                 .any(|s| matches!(s, MilestoneState::Pending { overdue: true, .. }));
+            // One definition of overdue: the instant the case list stores says the same.
+            assert_eq!(
+                case.is_overdue(&deadlines, *now),
+                any_overdue,
+                "overdue from {:?} at {now}",
+                case.overdue_from(&deadlines)
+            );
             assert_eq!(timeliness.is_overdue(), any_overdue);
         }
     }
@@ -264,7 +289,8 @@ proptest! {
     }
 
     /// (c) The clock never counts negative time, never more pause than the time that passed,
-    /// never runs backwards, and says overdue exactly when the due date has passed.
+    /// never runs backwards, says overdue exactly when the responder's time is past a deadline
+    /// (as the case list's `overdue_from` does), and never un-counts a miss.
     #[test]
     fn the_clock_never_runs_backwards_or_counts_too_much_pause(script in script(60)) {
         let agreement = agreement();

@@ -4,8 +4,8 @@
 use detente_domain::CaseStatus;
 use detente_protocol::{DeclineReason, Priority, RequestKind};
 use detente_report::{
-    Durations, Fraction, Period, Redaction, Review, ReviewError, ReviewOptions, Scope, compute,
-    view,
+    CaseRecord, Durations, Fraction, MAX_TREND_PERIODS, Period, Redaction, Review, ReviewError,
+    ReviewOptions, Scope, compute, view,
 };
 
 use crate::{
@@ -71,16 +71,18 @@ fn times_exclude_pauses_and_count_a_decline_as_an_answer() {
 }
 
 #[test]
-fn shares_within_deadline_count_met_and_overdue_but_not_pending_or_moot() {
+fn shares_within_deadline_count_met_overdue_and_missed_but_not_pending_or_moot() {
     let cases = scenario::cases();
     let w = review_of(&cases, "2026-H1", None)
         .overall
         .figures
         .within_deadline;
-    // In time: A C F J; late: B, D (high: 4 h); overdue: G. E is moot, K not yet due.
-    assert_eq!(w.acknowledge, Fraction::new(4, 7));
-    assert_eq!(w.acknowledge.percent(), Some(57.1));
-    // In time: A B D; late: C (10 d 2 h > 7 d), J (2 d > 24 h); overdue: G. F not yet due.
+    // In time: A C F J; late: B, D (high: 4 h); overdue: G; missed before its withdrawal at
+    // +2 d: E (regression: E's miss was moot, 4 of 7); K not yet due.
+    assert_eq!(w.acknowledge, Fraction::new(4, 8));
+    assert_eq!(w.acknowledge.percent(), Some(50.0));
+    // In time: A B D; late: C (10 d 2 h > 7 d), J (2 d > 24 h); overdue: G. F not yet due,
+    // E's 7 d deadline still running at its withdrawal: moot.
     assert_eq!(w.first_answer, Fraction::new(3, 6));
     // In time: A C D J; late: B; overdue: G (32 d > 30 d).
     assert_eq!(w.final_answer, Fraction::new(4, 6));
@@ -383,4 +385,141 @@ fn an_empty_log_gives_zeros_not_errors() {
     );
     assert_eq!(r.directions.len(), 2, "the agreement's two directions");
     assert!(r.appendix.rows.is_empty());
+}
+
+#[test]
+fn a_review_after_the_period_counts_outcomes_recorded_strictly_before_its_instant() {
+    // Regression: a request filed late in a period and answered after its end counted in no
+    // review, and `--as-of` after the end was ignored. K was filed at d181 − 1 h and
+    // acknowledged at d181 + 1 h.
+    let cases = scenario::cases();
+    let ack = 181 * DAY + HOUR;
+    let at_the_ack = review_of(&cases, "2026-H1", Some(ack));
+    let just_after = review_of(&cases, "2026-H1", Some(ack + 1));
+    assert_eq!(at_the_ack.overall.figures.acknowledged, 6, "not yet K's");
+    assert_eq!(just_after.overall.figures.acknowledged, 7, "K's too");
+    assert_eq!(just_after.as_of, t(ack + 1));
+    // K's 1 d deadline ran 2 h: acknowledged in time.
+    assert_eq!(
+        just_after.overall.figures.within_deadline.acknowledge,
+        Fraction::new(5, 9)
+    );
+    // Still pending at the instant, with their ages then: F (answered at d189) and K, both
+    // in time, and G, overdue since d180.
+    let pending = just_after.overall.figures.pending;
+    assert_eq!((pending.open, pending.overdue), (3, 1));
+    assert_eq!(pending.age.max_ms, Some(ack + 1 - 149 * DAY), "G's age");
+    let g = just_after
+        .appendix
+        .rows
+        .iter()
+        .find(|r| r.case.id.to_string() == "US-2026-0007")
+        .expect("G is in the appendix");
+    assert!(g.overdue_as_of && g.overdue_at_end);
+}
+
+#[test]
+fn a_review_is_measured_between_its_periods_start_and_now() {
+    let h1 = Period::parse("2026-H1").expect("valid");
+    let now = t(200 * DAY);
+    let measured = |as_of: Option<i64>| ReviewOptions::measured(h1, as_of.map(t), now);
+    assert!(matches!(
+        measured(Some(-1)),
+        Err(ReviewError::AsOfBeforePeriod { .. })
+    ));
+    assert_eq!(measured(Some(0)).expect("the start").as_of, Some(t(0)));
+    assert_eq!(
+        measured(Some(200 * DAY)).expect("now").as_of,
+        Some(now),
+        "after the period's end: a follow-up"
+    );
+    let future = measured(Some(200 * DAY + 1)).expect_err("the future");
+    assert!(matches!(future, ReviewError::AsOfInFuture { .. }));
+    assert!(future.to_string().contains("in the future"), "{future}");
+    assert_eq!(measured(None).expect("now").as_of, Some(now));
+    let h2 = Period::parse("2026-H2").expect("valid");
+    assert!(matches!(
+        ReviewOptions::measured(h2, None, t(100 * DAY)),
+        Err(ReviewError::AsOfBeforePeriod { .. })
+    ));
+}
+
+#[test]
+fn a_trend_longer_than_twenty_periods_is_refused_without_allocating_for_it() {
+    // Regression: `detente review --trend 100000000000000` aborted on a huge allocation.
+    let cases = scenario::cases();
+    let options = |trend_periods| ReviewOptions {
+        trend_periods,
+        ..ReviewOptions::new(Period::parse("2026-H1").expect("valid"))
+    };
+    let records = scenario::records(&cases);
+    let twenty = compute(&agreement(), &records, &options(MAX_TREND_PERIODS)).expect("20");
+    assert_eq!(twenty.trend.len(), 21);
+    assert_eq!(
+        compute(&agreement(), &records, &options(100_000_000_000_000)).err(),
+        Some(ReviewError::TrendTooLong(100_000_000_000_000))
+    );
+    assert_eq!(
+        Period::parse("1971-H1")
+            .expect("valid")
+            .previous_n(usize::MAX)
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn a_cohort_reviewed_at_later_instants_never_uncounts_a_miss() {
+    // Property: for random cohorts, the misses of every share (measured minus in time) in
+    // every section and breakdown never fall as the review's instant moves on, across the
+    // period's end and through withdrawals.
+    let agreement = agreement();
+    for seed in 1..=6 {
+        let cases = crate::fixtures::synthetic(300, seed);
+        let records: Vec<CaseRecord<'_>> = cases
+            .iter()
+            .zip(0u64..)
+            .map(|(case, log_index)| CaseRecord { case, log_index })
+            .collect();
+        let period = Period::parse("2026-Q1").expect("valid");
+        let mut previous: Option<Vec<u64>> = None;
+        let mut instant = 0;
+        while instant < 200 * DAY {
+            let options = ReviewOptions {
+                as_of: Some(t(instant)),
+                trend_periods: 0,
+                ..ReviewOptions::new(period)
+            };
+            let r = compute(&agreement, &records, &options).expect("computable");
+            let misses = misses(&r);
+            if let Some(before) = &previous {
+                for (i, (b, a)) in before.iter().zip(&misses).enumerate() {
+                    assert!(
+                        a >= b,
+                        "seed {seed}, at {instant} ms: miss {i} fell {b} -> {a}"
+                    );
+                }
+            }
+            previous = Some(misses);
+            instant += 3 * DAY + 7 * HOUR + 1;
+        }
+    }
+}
+
+/// Every share's misses (measured minus in time), in a fixed order.
+fn misses(r: &Review<'_>) -> Vec<u64> {
+    let sections = std::iter::once(&r.overall).chain(r.directions.iter().map(|d| &d.section));
+    let mut out = Vec::new();
+    for s in sections {
+        let groups = [&s.by_kind, &s.by_category, &s.by_priority];
+        let figures =
+            std::iter::once(&s.figures).chain(groups.into_iter().flatten().map(|g| &g.figures));
+        for f in figures {
+            let w = f.within_deadline;
+            for share in [w.acknowledge, w.first_answer, w.final_answer] {
+                out.push(share.whole - share.part);
+            }
+        }
+    }
+    out
 }

@@ -5,4 +5,5 @@ mod determinism;
 mod figures;
 mod fixtures;
 mod output;
+mod rules;
 mod scenario;

@@ -79,6 +79,7 @@ fn the_json_has_the_documented_fields_in_a_fixed_order() {
             "period",
             "as_of",
             "backlog_at",
+            "checkpoints",
             "redaction",
             "buckets",
             "overall",
@@ -114,6 +115,7 @@ fn the_json_has_the_documented_fields_in_a_fixed_order() {
             "within_deadline",
             "clarification",
             "quality",
+            "pending",
             "at_end"
         ])
     );
@@ -176,6 +178,7 @@ fn the_json_has_the_documented_fields_in_a_fixed_order() {
             0,
             false,
             false,
+            false,
             "filed",
             93
         ])
@@ -231,7 +234,7 @@ fn the_csv_tables_have_a_header_and_one_row_per_item() {
         lines[8],
         "CN-2026-0001,CN,US,investigation,botnet,critical,TLP:AMBER,Request 1 <TLP:AMBER>,\
          2026-05-01T00:00:00.000Z,2026-05-01T00:30:00.000Z,2026-05-03T00:00:00.000Z,\
-         2026-05-03T00:00:00.000Z,,closed,,5,0,0,false,false,filed,93"
+         2026-05-03T00:00:00.000Z,,closed,,5,0,0,false,false,false,filed,93"
     );
     let figures = csv::figures(&r);
     let lines: Vec<&str> = figures.split_terminator("\r\n").collect();
@@ -321,7 +324,7 @@ fn the_page_is_well_formed_self_contained_and_every_chart_has_drawn_elements() {
     let summary = &page[..page.find("id=\"charts\"").expect("charts section")];
     for quoted in [
         "66.7 %",
-        "57.1 %",
+        "50.0 %",
         "5 d 0 h",
         "4.50",
         "All directions",
@@ -393,4 +396,78 @@ fn the_fast_json_writer_matches_serde_byte_for_byte() {
             assert_eq!(v["appendix"]["rows"][3][7], cases[1].title.as_str());
         }
     }
+}
+
+/// The HTML of the table with `id`.
+fn table<'p>(page: &'p str, id: &str) -> &'p str {
+    let start = page
+        .find(&format!("id=\"table-{id}\""))
+        .unwrap_or_else(|| panic!("a table {id}"));
+    let end = start + page[start..].find("</table>").expect("closed");
+    &page[start..end]
+}
+
+#[test]
+fn the_page_leaves_out_empty_values_and_says_its_jargon_in_plain_words() {
+    // Regression: every category, priority and decline reason was listed even when all its
+    // figures were zero; "p90", "backlog at", "Scope: filed" and a bare 64-hex digest were
+    // left to the reader.
+    let cases = scenario::cases();
+    let r = review(&cases, "2026-H1", Redaction::Full);
+    let page = html::review_page(&r).expect("renders");
+    let by_priority = table(&page, "by-priority");
+    assert!(by_priority.contains("<td>critical</td>"));
+    assert!(
+        !by_priority.contains("<td>low</td>"),
+        "no low-priority request"
+    );
+    let declines = table(&page, "declines");
+    assert!(declines.contains("no jurisdiction"));
+    assert!(!declines.contains("political offence"));
+    assert!(!page.contains("p90") && page.contains("90th percentile"));
+    assert!(!page.contains("backlog at"));
+    assert!(table(&page, "appendix").contains("filed earlier, still open"));
+    let digest = r.agreement.digest.to_string();
+    assert!(page.contains("title=\"SHA-256"));
+    assert!(page.contains(&digest[..4]) && page.contains(&digest));
+}
+
+#[test]
+fn periods_before_the_agreement_came_into_force_read_not_in_force_not_zero() {
+    // Regression: periods before the agreement's start read as "0 requests".
+    let cases = scenario::cases();
+    let mut agreement = agreement();
+    agreement.in_force_from = Some(crate::fixtures::t(-200 * crate::fixtures::DAY));
+    let r = compute(
+        &agreement,
+        &scenario::records(&cases),
+        &ReviewOptions::new(Period::parse("2026-H1").expect("valid")),
+    )
+    .expect("computable");
+    let in_force: Vec<(String, bool)> = r
+        .trend
+        .iter()
+        .map(|p| (p.period.to_string(), p.in_force))
+        .collect();
+    // In force from 2025-06-15: 2025-H1 ends after it, so it was in force for part of it.
+    assert_eq!(
+        in_force,
+        [
+            ("2024-H1".into(), false),
+            ("2024-H2".into(), false),
+            ("2025-H1".into(), true),
+            ("2025-H2".into(), true),
+            ("2026-H1".into(), true),
+        ]
+    );
+    let page = html::review_page(&r).expect("renders");
+    let trend = table(&page, "trend");
+    assert_eq!(
+        trend.matches("not in force").count(),
+        2 * 3,
+        "two periods, three rows each"
+    );
+    assert!(csv::trend(&r).contains(",2024-07-01T00:00:00.000Z,false,"));
+    let v: Value = serde_json::from_str(&r.to_json().expect("ok")).expect("valid");
+    assert_eq!(v["agreement"]["in_force_from"], "2025-06-15T00:00:00.000Z");
 }

@@ -9,7 +9,7 @@
 //! | US-2 B | d31 | ack +2d (late), partial +3d, final +40d (late) | answered |
 //! | US-3 C | d59 | ack +1h, question +2h, clarified +10d2h, final +20d2h (10d2h responder time) | answered; first answer late |
 //! | US-4 D | d68, high, mitigation | declined (no jurisdiction) +1d: ack late (4h), first and final in time | declined |
-//! | US-5 E | d90 | withdrawn +2d without a reply | withdrawn, milestones moot |
+//! | US-5 E | d90 | withdrawn +2d without a reply | withdrawn; acknowledgement missed (1 d passed), answers moot |
 //! | US-6 F | d175 | ack +1h; final at d189, after the period | open, not overdue |
 //! | US-7 G | d149 | nothing | open, overdue, age 32 d |
 //! | US-8 H | d−31 (2025) | ack +1h, nothing more | carried over, open and overdue, age 212 d |

@@ -3,7 +3,7 @@
 //! from the log (`rebuild.rs`); the figures never come from them, only from signed entries.
 
 use detente_audit::CaseCollector;
-use detente_domain::{Agreement, Case, MilestoneState, OfficialMessage, derive_case};
+use detente_domain::{Agreement, Case, OfficialMessage, derive_case};
 use detente_protocol::{Body, CaseId, Envelope, Receipt, Signed, Timestamp};
 use detente_store::{CaseRow, Direction, EntryKind, MessageRow, MessageState, Store, WriteTx};
 
@@ -38,18 +38,8 @@ impl Node {
         .unwrap_or(u32::MAX);
         let row = match official_case(&self.agreement, rows)? {
             Some(c) => {
-                let timeliness = c.timeliness(&self.agreement.deadlines(c.priority), now);
-                let overdue_at = [
-                    timeliness.acknowledge,
-                    timeliness.first_answer,
-                    timeliness.final_answer,
-                ]
-                .into_iter()
-                .filter_map(|m| match m {
-                    MilestoneState::Pending { due, .. } => due,
-                    _ => None,
-                })
-                .min();
+                // The domain's one definition of overdue: listed as overdue from this instant.
+                let overdue_at = c.overdue_from(&self.agreement.deadlines(c.priority));
                 CaseRow {
                     id: c.id.clone(),
                     requester: c.requester.clone(),
@@ -112,15 +102,28 @@ pub async fn derived_cases(
     store: &Store,
     agreement: &Agreement,
 ) -> Result<Vec<(Case, u64)>, NodeError> {
+    let mut out = Vec::new();
+    each_derived_case(store, agreement, |_| {}, |case| out.push(case)).await?;
+    Ok(out)
+}
+
+/// [`derived_cases`] one case at a time, so a caller can fold each into what it keeps and
+/// drop it; `on_receipt` hears every receipt that made a message official (the review cites
+/// the checkpoints they carry).
+pub async fn each_derived_case(
+    store: &Store,
+    agreement: &Agreement,
+    mut on_receipt: impl FnMut(&Receipt),
+    mut on_case: impl FnMut((Case, u64)),
+) -> Result<(), NodeError> {
     // Cases per page: a few thousand rows of envelopes in memory at a time, and one query
     // per page instead of one per case (which took minutes at a million cases).
     const PAGE: u32 = 1024;
-    let mut out = Vec::new();
     let mut after: Option<CaseId> = None;
     loop {
         let rows = store.case_messages_page(after.as_ref(), PAGE).await?;
         let Some(last) = rows.last() else {
-            return Ok(out);
+            return Ok(());
         };
         after = Some(last.case_id.clone());
         for case in rows.chunk_by(|a, b| a.case_id == b.case_id) {
@@ -137,8 +140,11 @@ pub async fn derived_cases(
                     parse_envelope(&m.envelope)?.payload().clone(),
                 );
                 collector.receipt(receipt.payload());
+                on_receipt(receipt.payload());
             }
-            out.extend(collector.finish(agreement).map_err(NodeError::internal)?);
+            for derived in collector.finish(agreement).map_err(NodeError::internal)? {
+                on_case(derived);
+            }
         }
     }
 }

@@ -113,7 +113,8 @@ fn case_summary(r: &CaseRow, now: detente_protocol::Timestamp) -> Value {
         "status": r.status,
         "filed_at": r.filed_at,
         "pending_out": r.pending_out,
-        "next_deadline": r.overdue_at,
+        // `Case::overdue_from`, stored by the projection: overdue at and after this instant.
+        "overdue_from": r.overdue_at,
         "overdue": r.overdue_at.is_some_and(|t| t <= now),
     })
 }

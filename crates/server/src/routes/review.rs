@@ -1,6 +1,6 @@
 //! `GET /api/v1/review?period=2026-H1&format=html|json|csv[&table=figures|trend][&redacted=true]`
-//! (or `week=2026-W48` for the bulletin; `as_of=2026-11-27T00:00:00.000Z` reviews a period
-//! still under way as of that instant): the review, computed from this node's log.
+//! (or `week=2026-W48` for the bulletin; `as_of=2026-11-27T00:00:00.000Z` measures it at that
+//! instant instead of now; `trend=N`, at most 20): the review, computed from this node's log.
 
 use axum::{
     extract::{Query, State},
@@ -60,7 +60,7 @@ pub async fn get_review(
         bulletin,
         format,
         redacted: q.redacted,
-        trend: q.trend.unwrap_or(4).min(20),
+        trend: q.trend.unwrap_or(4),
         as_of: q.as_of,
     };
     let node = &state.node;

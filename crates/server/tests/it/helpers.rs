@@ -165,6 +165,7 @@ pub async fn spawn_pair_with(options: PairOptions) -> Pair {
         title: "US-China cyber cooperation (tests: deadlines in seconds)".into(),
         parties,
         terms: terms(),
+        in_force_from: None,
     };
     agreement.validate().expect("the test agreement is valid");
     for node in &mut homes {
