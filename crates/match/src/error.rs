@@ -48,13 +48,18 @@ pub enum IndexError {
 /// Why an input (a log file or a list) could not be read to its end.
 #[derive(Debug, Error)]
 pub enum InputError {
-    /// Reading or decompressing failed; whatever was read before still counts.
-    #[error("reading {name} failed after {bytes} bytes: {source}")]
+    /// Reading or decompressing failed (a damaged gzip or zstd stream, an I/O error); the
+    /// lines read before the failure were matched, nothing after it.
+    #[error(
+        "{name} is damaged or unreadable after {bytes} bytes ({lines} lines): {source}; nothing after that point was matched"
+    )]
     Read {
         /// The input's name.
         name: String,
         /// Decompressed bytes read before the failure.
         bytes: u64,
+        /// Lines read before the failure (a line the failure cut short included).
+        lines: u64,
         /// The underlying failure.
         source: std::io::Error,
     },
