@@ -32,6 +32,17 @@ pub enum IndicatorError {
     /// An e-mail address without a local part or a valid domain.
     #[error("{0:?} is not a valid e-mail address")]
     Email(String),
+    /// A text that would be kept as a URL without a scheme whose printed form reads back as
+    /// another indicator (`192.0.2.0/24#c2` would print as the block `192.0.2.0/24`).
+    #[error(
+        "{text:?} would be kept as the URL {printed:?}, which reads back as another indicator; write the URL with its scheme (http://...), or put a blank before a '#' comment"
+    )]
+    Ambiguous {
+        /// The text as given.
+        text: String,
+        /// What it would have printed as.
+        printed: String,
+    },
 }
 
 /// Why an index could not be built.

@@ -116,9 +116,17 @@ impl IndicatorValue {
     /// | `user@evil.example` | [`Email`](Self::Email) |
     /// | `evil.example`, `*.evil.example` | [`Domain`](Self::Domain) with subdomains (a name without a dot is refused) |
     ///
-    /// Defanged text is refanged first: `hxxp` → `http`, `[.]` and `(.)` → `.`, `[:]` → `:`,
-    /// `[@]` → `@`.
+    /// Defanged text is refanged first: `hxxp` (in any case) → `http`, `[.]` and `(.)` → `.`,
+    /// `[:]` → `:`, `[@]` → `@`.
+    ///
+    /// What is accepted prints (`Display`) as text that parses back to the same value: a text
+    /// that would be kept as a scheme-less URL printing like another kind (`192.0.2.0/24#c2`
+    /// prints as the block `192.0.2.0/24`) is refused with [`IndicatorError::Ambiguous`].
     pub fn parse(text: &str) -> Result<Self, IndicatorError> {
+        Self::parse_as(text, RoundTrip::Check)
+    }
+
+    fn parse_as(text: &str, round_trip: RoundTrip) -> Result<Self, IndicatorError> {
         let text = text.trim();
         if text.is_empty() {
             return Err(IndicatorError::Empty);
@@ -133,7 +141,7 @@ impl IndicatorValue {
         let bytes = text.as_bytes();
 
         if text.contains("://") {
-            return Self::url(text);
+            return Self::url_as(text, round_trip);
         }
         if text.starts_with('/') {
             return Self::url_path(text);
@@ -142,6 +150,13 @@ impl IndicatorValue {
             return Ok(Self::Hash(text.to_ascii_lowercase()));
         }
         if text.contains('@') {
+            // `evil.example/login?user=bob@corp.example` is a URL whose query holds an
+            // address; `dept/bob@corp.example` (no host before the slash) is an address.
+            if let Some((authority, _)) = text.split_once('/')
+                && is_host(authority)
+            {
+                return Self::url_as(text, round_trip);
+            }
             let mut out = Vec::new();
             if email_key(bytes, &mut out) {
                 let domain_at = out.iter().rposition(|&c| c == b'@').map_or(0, |at| at + 1);
@@ -163,7 +178,7 @@ impl IndicatorValue {
             return Self::cidr(addr, len, text);
         }
         if text.contains('/') {
-            return Self::url(text);
+            return Self::url_as(text, round_trip);
         }
         if let Some(v) = Self::ip_port(text)? {
             return Ok(v);
@@ -199,8 +214,13 @@ impl IndicatorValue {
         }
     }
 
-    /// A URL indicator, normalised.
+    /// A URL indicator, normalised. A URL without a scheme must print as text that
+    /// [`IndicatorValue::parse`] reads back as the same URL (see [`IndicatorError::Ambiguous`]).
     pub fn url(text: &str) -> Result<Self, IndicatorError> {
+        Self::url_as(text, RoundTrip::Check)
+    }
+
+    fn url_as(text: &str, round_trip: RoundTrip) -> Result<Self, IndicatorError> {
         let parts = split_url(text.as_bytes());
         if parts.scheme.is_none() && text.contains("://") {
             return Err(IndicatorError::Url(
@@ -221,7 +241,18 @@ impl IndicatorValue {
         if out.iter().any(|c| c.is_ascii_whitespace()) {
             return Err(IndicatorError::Url(text.to_owned(), "it contains blanks"));
         }
-        Ok(Self::Url(String::from_utf8_lossy(&out).into_owned()))
+        let value = Self::Url(String::from_utf8_lossy(&out).into_owned());
+        // With a scheme, the printed form starts `scheme://` and can only read as a URL.
+        if parts.scheme.is_none() && round_trip == RoundTrip::Check {
+            let printed = value.to_string();
+            if Self::parse_as(&printed, RoundTrip::Trust).as_ref() != Ok(&value) {
+                return Err(IndicatorError::Ambiguous {
+                    text: text.to_owned(),
+                    printed,
+                });
+            }
+        }
+        Ok(value)
     }
 
     fn url_path(text: &str) -> Result<Self, IndicatorError> {
@@ -336,6 +367,25 @@ impl fmt::Display for IndicatorValue {
     }
 }
 
+/// Whether [`IndicatorValue::parse`] checks that a scheme-less URL reads back as itself. The
+/// check parses the printed form once, without checking again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoundTrip {
+    Check,
+    Trust,
+}
+
+/// Whether `authority` (no userinfo) names a host: an IP address or a dotted domain name,
+/// with an optional port.
+fn is_host(authority: &str) -> bool {
+    if authority.contains('@') {
+        return false;
+    }
+    let host = host_of(authority.as_bytes());
+    parse_ip(host).is_some()
+        || (host.contains(&b'.') && is_valid_domain(&host.to_ascii_lowercase()))
+}
+
 /// The host of an authority, without userinfo, port or IPv6 brackets.
 fn host_of(authority: &[u8]) -> &[u8] {
     let a = match memchr::memrchr(b'@', authority) {
@@ -352,8 +402,14 @@ fn host_of(authority: &[u8]) -> &[u8] {
     a.strip_suffix(b".").unwrap_or(a)
 }
 
+/// Whether `text` starts with the defanged scheme `hxxp` in any case (`hXXp`, `HXXP`).
+fn defanged_scheme(text: &str) -> bool {
+    text.get(..4)
+        .is_some_and(|s| s.eq_ignore_ascii_case("hxxp"))
+}
+
 fn needs_refang(text: &str) -> bool {
-    text.contains('[') && !text.starts_with('[') || text.contains("(.)") || text.starts_with("hxxp")
+    text.contains('[') && !text.starts_with('[') || text.contains("(.)") || defanged_scheme(text)
 }
 
 fn refang(text: &str) -> String {
@@ -362,7 +418,7 @@ fn refang(text: &str) -> String {
         .replace("(.)", ".")
         .replace("[:]", ":")
         .replace("[@]", "@");
-    if s.starts_with("hxxp") {
+    if defanged_scheme(&s) {
         s.replace_range(..4, "http");
     }
     s
@@ -470,6 +526,54 @@ mod tests {
         );
         assert_eq!(parse("evil(.)example").to_string(), "evil.example");
         assert_eq!(parse("192.0.2[.]1").to_string(), "192.0.2.1");
+    }
+
+    /// Regression (issue 25.2): `HXXP://` and `hXXp://` were stored with the scheme `hxxp`
+    /// and never matched, because the refang test was case-sensitive.
+    #[test]
+    fn upper_case_defanged_schemes_are_refanged() {
+        assert_eq!(
+            parse("HXXP://evil[.]example/x").to_string(),
+            "http://evil.example/x"
+        );
+        assert_eq!(
+            parse("hXXps://Evil.example/").to_string(),
+            "https://evil.example/"
+        );
+        assert_eq!(parse("hXXp://evil.example/").kind(), IndicatorKind::Url);
+    }
+
+    /// Regression (issue 25.3): `192.0.2.0/24#c2` (a comment without a blank before it) was
+    /// read as a scheme-less URL that printed exactly like the block and never matched an
+    /// address in it. An indicator's printed form must read back as the same kind.
+    #[test]
+    fn a_comment_glued_to_a_cidr_block_is_refused_not_read_as_a_url() {
+        let refused = IndicatorValue::parse("192.0.2.0/24#c2");
+        assert_eq!(
+            refused,
+            Err(IndicatorError::Ambiguous {
+                text: "192.0.2.0/24#c2".into(),
+                printed: "192.0.2.0/24".into()
+            })
+        );
+        let why = refused.expect_err("refused").to_string();
+        assert!(why.contains("192.0.2.0/24"), "{why}");
+        // A fragment on a real URL path is still dropped as before.
+        assert_eq!(parse("evil.example/x#frag").to_string(), "evil.example/x");
+    }
+
+    /// Regression (issue 20.16): a URL without a scheme with `@` in its path or query was
+    /// read as an e-mail address.
+    #[test]
+    fn a_schemeless_url_with_an_at_sign_in_its_path_or_query_is_a_url() {
+        assert_eq!(
+            parse("evil.example/login?user=bob@corp.example").kind(),
+            IndicatorKind::Url
+        );
+        assert_eq!(parse("evil.example/~bob@x").kind(), IndicatorKind::Url);
+        assert_eq!(parse("192.0.2.1/a@b").kind(), IndicatorKind::Url);
+        assert_eq!(parse("bob@evil.example").kind(), IndicatorKind::Email);
+        assert_eq!(parse("dept/bob@evil.example").kind(), IndicatorKind::Email);
     }
 
     #[test]
