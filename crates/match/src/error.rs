@@ -32,6 +32,16 @@ pub enum IndicatorError {
     /// An e-mail address without a local part or a valid domain.
     #[error("{0:?} is not a valid e-mail address")]
     Email(String),
+    /// A syntactically valid address or block that cannot point at anyone's host: a block
+    /// wider than a /8, or the unspecified, loopback or broadcast address. Indexed, it would
+    /// hit nearly every line or only this machine's own traffic.
+    #[error("{value} cannot point at a host: {why}; it is left out")]
+    NotAHost {
+        /// The value in normal form.
+        value: String,
+        /// Why.
+        why: &'static str,
+    },
     /// A text that would be kept as a URL without a scheme whose printed form reads back as
     /// another indicator (`192.0.2.0/24#c2` would print as the block `192.0.2.0/24`).
     #[error(

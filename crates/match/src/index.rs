@@ -570,7 +570,9 @@ impl IndexBuilder {
     }
 
     /// Adds an indicator. Values built by hand are normalised first (values from
-    /// [`IndicatorValue::parse`] already are).
+    /// [`IndicatorValue::parse`] already are). Addresses and blocks that point at no one's
+    /// host (`0.0.0.0/0`, `127.0.0.1`, …) are refused: see
+    /// [`IndicatorError::NotAHost`](crate::IndicatorError::NotAHost).
     pub fn add(
         &mut self,
         value: IndicatorValue,
@@ -581,6 +583,7 @@ impl IndexBuilder {
             return Ok(Added::Expired);
         }
         let value = value.canonicalize()?;
+        value.check_points_at_a_host()?;
         let record = Record {
             value_off: 0,
             value_len: 0,
@@ -992,6 +995,62 @@ mod tests {
 
     fn ip(text: &str) -> Observable<'static> {
         Observable::Ip(text.parse().expect("ip"))
+    }
+
+    /// Regression (issue 20.17): `0.0.0.0/0` and `::/0` were indexed silently and hit every
+    /// address (4M hits on 2M lines); placeholders like `0.0.0.0` and `127.0.0.1` point at
+    /// no partner's host either. They are refused as indicators, and still allowed in the
+    /// allow-list, where they suppress local noise.
+    #[test]
+    fn indicators_that_cover_everything_or_no_host_are_refused() {
+        // Arrange
+        let mut b = IndexBuilder::new(now());
+        let meta = IndicatorMeta::new("list", "TLP:AMBER");
+
+        // Act
+        let refused: Vec<String> = [
+            "0.0.0.0/0",
+            "::/0",
+            "10.0.0.0/7",
+            "2000::/3",
+            "0.0.0.0",
+            "::",
+            "255.255.255.255",
+            "127.0.0.1",
+            "127.0.0.0/8",
+            "::1",
+            "0.0.0.0:443",
+        ]
+        .iter()
+        .filter_map(|text| {
+            let value = IndicatorValue::parse(text).expect("valid syntax");
+            b.add(value, &meta).err().map(|e| e.to_string())
+        })
+        .collect();
+        let kept = [
+            "10.0.0.0/8",
+            "2001:db8::/32",
+            "192.0.2.1",
+            "198.51.100.7:443",
+        ]
+        .iter()
+        .filter(|text| {
+            b.add(IndicatorValue::parse(text).expect("valid"), &meta)
+                .is_ok()
+        })
+        .count();
+        let allowed = b.allow(
+            IndicatorValue::parse("127.0.0.0/8").expect("valid"),
+            "local",
+        );
+
+        // Assert
+        assert_eq!(refused.len(), 11, "{refused:#?}");
+        assert!(refused[0].contains("0.0.0.0/0"), "{}", refused[0]);
+        assert!(refused[0].contains("1/256"), "{}", refused[0]);
+        assert!(refused[7].contains("loopback"), "{}", refused[7]);
+        assert_eq!(kept, 4);
+        assert!(allowed.is_ok());
     }
 
     #[test]

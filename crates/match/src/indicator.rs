@@ -323,6 +323,32 @@ impl IndicatorValue {
         }
     }
 
+    /// Refuses addresses and blocks that point at no one's host (see
+    /// [`IndicatorError::NotAHost`]). Only indicators are checked: the allow-list may hold
+    /// them to silence local noise.
+    pub(crate) fn check_points_at_a_host(&self) -> Result<(), IndicatorError> {
+        let (addr, prefix) = match self {
+            Self::Ip(ip) | Self::IpPort(ip, _) => (*ip, None),
+            Self::Cidr(net) => (net.network(), Some(net.prefix_len())),
+            _ => return Ok(()),
+        };
+        let why = if prefix.is_some_and(|p| p < MIN_PREFIX) {
+            "it covers more than 1/256 of all addresses"
+        } else if addr.is_unspecified() {
+            "it is the unspecified address, a placeholder"
+        } else if addr.is_loopback() {
+            "it is a loopback address, each machine's own"
+        } else if addr == IpAddr::V4(std::net::Ipv4Addr::BROADCAST) {
+            "it is the broadcast address"
+        } else {
+            return Ok(());
+        };
+        Err(IndicatorError::NotAHost {
+            value: self.to_string(),
+            why,
+        })
+    }
+
     /// Normalises values built by hand (the variants are public): canonical IPs, truncated
     /// blocks, lower-case names. Texts that fail their kind's rules are refused.
     pub(crate) fn canonicalize(self) -> Result<Self, IndicatorError> {
@@ -366,6 +392,11 @@ impl fmt::Display for IndicatorValue {
         }
     }
 }
+
+/// Blocks with a shorter prefix than this cover more than 1/256 of the address space: no
+/// organisation's network is that large, and as an indicator such a block hits nearly every
+/// line of a log.
+const MIN_PREFIX: u8 = 8;
 
 /// Whether [`IndicatorValue::parse`] checks that a scheme-less URL reads back as itself. The
 /// check parses the printed form once, without checking again.
