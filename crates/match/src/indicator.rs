@@ -228,6 +228,17 @@ impl IndicatorValue {
                 "the scheme is not valid",
             ));
         }
+        let after_userinfo = memchr::memrchr(b'@', parts.authority)
+            .map_or(parts.authority, |at| &parts.authority[at + 1..]);
+        if !after_userinfo.starts_with(b"[")
+            && after_userinfo.iter().filter(|&&c| c == b':').count() > 1
+        {
+            // `http://2001:db8::` would print as a host `2001:db8:` and port.
+            return Err(IndicatorError::Url(
+                text.to_owned(),
+                "an IPv6 address in a URL must be in brackets, as in http://[2001:db8::1]/",
+            ));
+        }
         let host = host_of(parts.authority);
         if parse_ip(host).is_none() && !is_valid_domain(&host.to_ascii_lowercase()) {
             return Err(IndicatorError::Url(
@@ -605,6 +616,20 @@ mod tests {
         assert_eq!(parse("192.0.2.1/a@b").kind(), IndicatorKind::Url);
         assert_eq!(parse("bob@evil.example").kind(), IndicatorKind::Email);
         assert_eq!(parse("dept/bob@evil.example").kind(), IndicatorKind::Email);
+    }
+
+    /// Found by the round-trip property: `hxxp://2001:db8:::` was kept as a URL whose host
+    /// `2001:db8::` printed without brackets, so its printed form did not parse.
+    #[test]
+    fn an_ipv6_host_without_brackets_is_refused_in_a_url() {
+        assert!(matches!(
+            IndicatorValue::parse("http://2001:db8:::/x"),
+            Err(IndicatorError::Url(..))
+        ));
+        assert_eq!(
+            parse("http://[2001:DB8::1]:8080/x").to_string(),
+            "http://[2001:db8::1]:8080/x"
+        );
     }
 
     #[test]
