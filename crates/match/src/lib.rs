@@ -28,7 +28,9 @@ pub use index::{
     Added, Index, IndexBuilder, IndexStats, IndicatorId, IndicatorView, Lookup, Matcher, Observable,
 };
 pub use indicator::{DomainScope, IndicatorKind, IndicatorMeta, IndicatorValue, tlp_rank};
-pub use owner::{HostReport, Notification, Owner, OwnerReport, OwnerReports, OwnerTable};
+pub use owner::{
+    HostReport, MAX_HOSTS_PER_OWNER, Notification, Owner, OwnerReport, OwnerReports, OwnerTable,
+};
 pub use run::{
     CountHits, Hit, HitSink, InputReport, MAX_REPORTED_MALFORMED, MalformedLine, RunOptions,
     RunReport, run,

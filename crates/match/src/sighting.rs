@@ -22,6 +22,21 @@ pub const ID_NAMESPACE: Uuid = Uuid::from_u128(0x5c8f_6a52_3e9b_4c1d_9f0e_2d4b_7
 /// Distinct observed values kept per indicator.
 const MAX_VALUES: usize = 20;
 
+/// Observed values are kept to this many bytes: a value may be a whole over-long URL.
+const MAX_VALUE_BYTES: usize = 512;
+
+/// `value`, cut to [`MAX_VALUE_BYTES`] at a character boundary and marked with `…` if cut.
+pub(crate) fn clip_value(value: &str) -> String {
+    if value.len() <= MAX_VALUE_BYTES {
+        return value.to_owned();
+    }
+    let mut end = MAX_VALUE_BYTES;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &value[..end])
+}
+
 /// The STIX id of an indicator: its label when that is already an `indicator--` id, otherwise
 /// a UUIDv5 of its kind and value.
 pub fn indicator_ref(index: &Index, id: IndicatorId) -> String {
@@ -110,8 +125,8 @@ impl HitSink for Sightings {
                 t.first = Some(t.first.map_or(time, |f| f.min(time)));
                 t.last = Some(t.last.map_or(time, |l| l.max(time)));
             }
-            if t.values.len() < MAX_VALUES {
-                t.values.insert(hit.value.clone());
+            if t.values.len() < MAX_VALUES && !t.values.contains(&hit.value) {
+                t.values.insert(clip_value(&hit.value));
             }
             if !t.fields.contains(&hit.field) {
                 t.fields.insert(hit.field.clone());

@@ -164,3 +164,113 @@ fn a_red_indicator_makes_the_draft_red_and_warns_the_operator() {
     assert!(draft.body.contains("OPERATOR NOTE"), "{}", draft.body);
     assert!(draft.body.contains("case REQ-7"), "{}", draft.body);
 }
+
+/// Hits from `hosts` (one each, in order), all on one indicator, ten seconds apart.
+fn hits_from(index: &detente_match::Index, hosts: &[std::net::IpAddr]) -> Vec<detente_match::Hit> {
+    let id = index.ids().next().expect("one indicator");
+    hosts
+        .iter()
+        .enumerate()
+        .map(|(n, &ip)| detente_match::Hit {
+            input: 0,
+            line: n as u64 + 1,
+            field: "id.orig_h".into(),
+            value: "192.0.2.66".into(),
+            indicators: vec![id],
+            time: EventTime::from_unix_seconds(1_700_000_000 + 10 * n as i64),
+            hosts: vec![ip],
+        })
+        .collect()
+}
+
+/// Regression (issue 20.12): per-owner aggregation kept every host it saw, so one indicator
+/// hit by every address of a big network (0.0.0.0/0 over 2M lines) took 3.8 GB and wrote a
+/// 739 MB report. It now keeps the heaviest hosts of each owner, and exact counts.
+#[test]
+fn owner_reports_stay_bounded_whatever_the_number_of_hosts() {
+    // Arrange: 100,000 hosts of one owner with one hit each, and a busy host whose 5,000
+    // hits start only once the others have filled any table.
+    let index = index_of(&["192.0.2.66"]);
+    let (owners, _) = OwnerTable::parse_csv("10.0.0.0/8,Big ISP,abuse@isp.example\n".as_bytes());
+    let busy: std::net::IpAddr = "10.255.255.1".parse().expect("ip");
+    let mut hosts = Vec::new();
+    for n in 0..100_000u32 {
+        hosts.push(std::net::IpAddr::from((10u32 << 24 | n).to_be_bytes()));
+        if n >= 50_000 && n % 10 == 0 {
+            hosts.push(busy);
+        }
+    }
+    let hits = hits_from(&index, &hosts);
+
+    // Act
+    let mut agg = OwnerReports::new(&owners);
+    for h in &hits {
+        detente_match::HitSink::hit(&mut agg, h);
+    }
+    let reports = agg.reports(&index);
+
+    // Assert: exact counts, the busy host first with its exact count, the rest bounded.
+    let isp = &reports[0];
+    assert!(
+        isp.hosts.len() <= detente_match::MAX_HOSTS_PER_OWNER,
+        "{} hosts kept",
+        isp.hosts.len()
+    );
+    assert_eq!(isp.hits, 105_000);
+    assert_eq!((isp.hosts[0].ip, isp.hosts[0].hits), (busy, 5_000));
+    assert!(!isp.all_hosts_listed);
+    let listed: u64 = isp.hosts.iter().map(|h| h.hits).sum();
+    assert_eq!(isp.hits_on_other_hosts, isp.hits - listed);
+    assert_eq!(isp.first_seen, hits[0].time);
+    assert_eq!(isp.last_seen, hits[hits.len() - 1].time);
+    let json = serde_json::to_vec(isp).expect("json");
+    assert!(json.len() < 512 * 1024, "a report of {} bytes", json.len());
+    let draft = isp.draft();
+    assert!(
+        draft.subject.contains("more than 1000 hosts"),
+        "{}",
+        draft.subject
+    );
+    assert!(
+        draft.body.contains("10.255.255.1: at least 5000 events"),
+        "{}",
+        &draft.body[..2000]
+    );
+}
+
+#[test]
+fn an_owner_with_few_hosts_gets_them_all_with_exact_counts() {
+    // Arrange
+    let index = index_of(&["192.0.2.66"]);
+    let (owners, _) = OwnerTable::parse_csv(
+        "10.0.0.0/8,Small ISP,abuse@isp.example
+"
+        .as_bytes(),
+    );
+    let a: std::net::IpAddr = "10.0.0.1".parse().expect("ip");
+    let b: std::net::IpAddr = "10.0.0.2".parse().expect("ip");
+    let hits = hits_from(&index, &[a, b, b, a, b]);
+
+    // Act
+    let mut agg = OwnerReports::new(&owners);
+    for h in &hits {
+        detente_match::HitSink::hit(&mut agg, h);
+    }
+    let reports = agg.reports(&index);
+
+    // Assert
+    let isp = &reports[0];
+    assert!(isp.all_hosts_listed);
+    assert_eq!(isp.hits_on_other_hosts, 0);
+    let hosts: Vec<_> = isp
+        .hosts
+        .iter()
+        .map(|h| (h.ip, h.hits, h.uncounted))
+        .collect();
+    assert_eq!(hosts, [(b, 3, 0), (a, 2, 0)]);
+    assert!(
+        isp.draft().subject.contains(" 2 hosts"),
+        "{}",
+        isp.draft().subject
+    );
+}
