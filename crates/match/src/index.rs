@@ -71,6 +71,8 @@ struct Record {
     valid_until: i64,
     kind: IndicatorKind,
     exact_domain: bool,
+    /// See [`IndicatorMeta::partial`].
+    partial: bool,
     /// Where the lookup key starts in the text: past `scheme://` for URLs, else 0.
     key_off: u8,
 }
@@ -597,6 +599,7 @@ impl IndexBuilder {
             valid_until: meta.valid_until.map_or(i64::MAX, EventTime::unix_micros),
             kind: value.kind(),
             exact_domain: false,
+            partial: meta.partial,
             key_off: 0,
         };
         let id = self.indicators.insert(&value, record)?;
@@ -617,6 +620,7 @@ impl IndexBuilder {
             valid_until: i64::MAX,
             kind: value.kind(),
             exact_domain: false,
+            partial: false,
             key_off: 0,
         };
         self.allow.insert(&value, record)?;
@@ -669,6 +673,9 @@ pub struct IndicatorView<'a> {
     /// When it stops being valid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<EventTime>,
+    /// Whether a hit on it is only a candidate (see [`IndicatorMeta::partial`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// Counts describing an index.
@@ -715,7 +722,14 @@ impl Index {
             valid_until: (r.valid_until != i64::MAX)
                 .then(|| EventTime::from_unix_micros(r.valid_until))
                 .flatten(),
+            partial: r.partial,
         }
+    }
+
+    /// Whether a hit on this indicator is only a candidate (see [`IndicatorMeta::partial`]).
+    /// Panics on an id from another index.
+    pub fn is_partial(&self, id: IndicatorId) -> bool {
+        self.indicators.records[id.index()].partial
     }
 
     /// Every indicator id, in order.

@@ -478,16 +478,21 @@ pub struct IndicatorMeta {
     pub tlp: String,
     /// When it stops being valid; from then on it doesn't match.
     pub valid_until: Option<EventTime>,
+    /// The indicator asks for more than this one value (a STIX pattern with `AND`, a
+    /// qualifier, or tests the matcher cannot evaluate): a hit on it is a candidate for an
+    /// analyst to check, never a sighting (see [`Sightings::candidates`](crate::Sightings::candidates)).
+    pub partial: bool,
 }
 
 impl IndicatorMeta {
-    /// Meta with a label and a TLP, no case and no end of validity.
+    /// Meta with a label and a TLP, no case, no end of validity, not partial.
     pub fn new(label: impl Into<String>, tlp: impl Into<String>) -> Self {
         Self {
             label: label.into(),
             case_ref: None,
             tlp: tlp.into(),
             valid_until: None,
+            partial: false,
         }
     }
 }

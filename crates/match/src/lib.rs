@@ -35,4 +35,6 @@ pub use run::{
     CountHits, Hit, HitSink, InputReport, MAX_REPORTED_MALFORMED, MalformedLine, RunOptions,
     RunReport, run,
 };
-pub use sighting::{ID_NAMESPACE, Sightings, identity_ref, indicator_ref, tlp_marking_ref};
+pub use sighting::{
+    Candidate, ID_NAMESPACE, Sightings, identity_ref, indicator_ref, tlp_marking_ref,
+};

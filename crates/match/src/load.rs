@@ -161,16 +161,56 @@ pub fn parse_maltrail_entry(entry: &str) -> Result<IndicatorValue, IndicatorErro
     }
 }
 
+/// Guesses how a list is written from its first bytes (64 KiB are plenty): a comment naming
+/// maltrail (its trail files open with "Copyright (c) … Maltrail developers") means a
+/// maltrail trail; a first entry with `;` a LOKI list; anything else a plain list.
+pub fn guess_list_format(head: &[u8]) -> ListFormat {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut first_entry = None;
+    for line in lines.by_ref() {
+        match line.strip_prefix('#') {
+            Some(comment) if comment.to_ascii_lowercase().contains("maltrail") => {
+                return ListFormat::Maltrail;
+            }
+            Some(_) => {}
+            None => {
+                first_entry = Some(line);
+                break;
+            }
+        }
+    }
+    match first_entry {
+        Some(entry) if entry.contains(';') => ListFormat::Loki,
+        _ => ListFormat::Plain,
+    }
+}
+
 /// Loads a maltrail `trails` folder: every `static/{malware,malicious,suspicious}/*.txt` as
 /// indicators labelled `maltrail:<folder>/<file stem>` with the TLP, case and validity of
 /// `meta` (its label is ignored), and `static/mass_scanner.txt` and
 /// `static/mass_scanner_cidr.txt` into the allow-list as `maltrail:mass_scanner`. Files are
-/// read in name order, so ids are the same on every run.
+/// read in name order, so ids are the same on every run. `trails` may also be one trail
+/// file, whose indicators are labelled `maltrail:<file stem>`.
 pub fn load_maltrail(
     builder: &mut IndexBuilder,
     trails: &Path,
     meta: &IndicatorMeta,
 ) -> io::Result<Vec<ListReport>> {
+    if trails.is_file() {
+        let meta = IndicatorMeta {
+            label: format!("maltrail:{}", file_stem(trails)),
+            ..meta.clone()
+        };
+        let report = load_list(
+            builder,
+            BufReader::new(File::open(trails)?),
+            &trails.display().to_string(),
+            ListFormat::Maltrail,
+            Target::Indicators(&meta),
+        )?;
+        return Ok(vec![report]);
+    }
     let mut reports = Vec::new();
     for folder in ["malicious", "malware", "suspicious"] {
         let dir = trails.join("static").join(folder);
@@ -185,12 +225,8 @@ pub fn load_maltrail(
         };
         files.sort();
         for path in files {
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy())
-                .unwrap_or_default();
             let meta = IndicatorMeta {
-                label: format!("maltrail:{folder}/{stem}"),
+                label: format!("maltrail:{folder}/{}", file_stem(&path)),
                 ..meta.clone()
             };
             let reader = BufReader::new(File::open(&path)?);
@@ -218,6 +254,12 @@ pub fn load_maltrail(
         }
     }
     Ok(reports)
+}
+
+fn file_stem(path: &Path) -> std::borrow::Cow<'_, str> {
+    path.file_stem()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -307,6 +349,54 @@ mod tests {
             Ok((IndicatorKind::IpPort, "178.128.110.214:8080".into()))
         );
         assert!(kind("213.165.60.118:22:443").is_err());
+    }
+
+    /// Regression (issue 20.15): one trail file given on its own was read as a plain list,
+    /// so `http://1.2.3.4` became a URL and never matched the address (897 hits missed), and
+    /// `--list-format maltrail FILE` failed with "Not a directory".
+    #[test]
+    fn a_single_trail_file_is_read_as_maltrail() {
+        // Arrange
+        let trail = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/maltrail/trails/static/malware/apt_lazarus.txt");
+        let head = std::fs::read(&trail).expect("the trail is in testdata");
+        let mut builder = IndexBuilder::new(now());
+        let meta = IndicatorMeta::new("ignored", "TLP:CLEAR");
+
+        // Act
+        let guessed = guess_list_format(&head);
+        let reports = load_maltrail(&mut builder, &trail, &meta).expect("readable");
+        let index = builder.build();
+
+        // Assert
+        assert_eq!(guessed, ListFormat::Maltrail);
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0].rejected, 0, "{:?}", reports[0].errors);
+        let view = index
+            .ids()
+            .map(|id| index.indicator(id))
+            .find(|v| v.value == "158.69.57.135")
+            .expect("http://158.69.57.135 of the trail is the address");
+        assert_eq!(view.kind, IndicatorKind::Ip);
+        assert_eq!(view.label, "maltrail:apt_lazarus");
+    }
+
+    #[test]
+    fn list_formats_are_guessed_from_the_first_entries() {
+        assert_eq!(
+            guess_list_format(b"# hashes\n0c2674c3a97c53082187d930efb645c2;Sakula\n"),
+            ListFormat::Loki
+        );
+        assert_eq!(
+            guess_list_format(b"# shared by CN-CERT\n198.51.100.0/24\nevil.example\n"),
+            ListFormat::Plain
+        );
+        assert_eq!(
+            guess_list_format(
+                b"# Copyright (c) 2014-2026 Maltrail developers (https://github.com/stamparm/maltrail/)\n\nhttp://1.2.3.4\n"
+            ),
+            ListFormat::Maltrail
+        );
     }
 
     #[test]

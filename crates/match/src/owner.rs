@@ -222,10 +222,11 @@ struct OwnerTally {
 }
 
 impl OwnerTally {
-    fn hit(&mut self, ip: IpAddr, hit: &Hit) {
+    /// Counts `hit` for host `ip`, under the complete indicators `ids` it matched.
+    fn hit(&mut self, ip: IpAddr, hit: &Hit, ids: &[IndicatorId]) {
         self.hits += 1;
         widen(&mut self.first, &mut self.last, hit.time);
-        for &id in &hit.indicators {
+        for &id in ids {
             *self.indicators.entry(id).or_default() += 1;
         }
         let host = match self.hosts.get_mut(&ip) {
@@ -250,7 +251,7 @@ impl OwnerTally {
         };
         host.hits += 1;
         widen(&mut host.first, &mut host.last, hit.time);
-        for &id in &hit.indicators {
+        for &id in ids {
             if let Some(n) = host.indicators.get_mut(&id) {
                 *n += 1;
             } else if host.indicators.len() < MAX_HOST_INDICATORS {
@@ -272,23 +273,38 @@ fn widen(first: &mut Option<EventTime>, last: &mut Option<EventTime>, time: Opti
     }
 }
 
-/// Aggregates hits per owner and host, in bounded memory; feed it as a [`HitSink`].
+/// Aggregates hits per owner and host, in bounded memory; feed it as a [`HitSink`]. Hits
+/// only on partial indicators (see [`IndicatorMeta::partial`](crate::IndicatorMeta::partial))
+/// are left out: an owner hears only of full matches.
 #[derive(Debug)]
 pub struct OwnerReports<'a> {
     owners: &'a OwnerTable,
+    index: &'a Index,
     tallies: BTreeMap<u32, OwnerTally>,
     unowned: u64,
+    /// Complete indicators of the hit at hand, reused between hits.
+    ids: Vec<IndicatorId>,
 }
 
 impl HitSink for OwnerReports<'_> {
     fn hit(&mut self, hit: &Hit) {
+        self.ids.clear();
+        let index = self.index;
+        self.ids
+            .extend(hit.indicators.iter().filter(|&&id| !index.is_partial(id)));
+        if self.ids.is_empty() {
+            return;
+        }
         let mut owned = false;
         for &ip in &hit.hosts {
             let Some(owner) = self.owners.lookup_id(ip) else {
                 continue;
             };
             owned = true;
-            self.tallies.entry(owner).or_default().hit(ip, hit);
+            self.tallies
+                .entry(owner)
+                .or_default()
+                .hit(ip, hit, &self.ids);
         }
         if !owned {
             self.unowned += 1;
@@ -366,26 +382,26 @@ pub struct Notification<'a> {
 }
 
 impl<'a> OwnerReports<'a> {
-    /// An empty aggregation over `owners`.
-    pub fn new(owners: &'a OwnerTable) -> Self {
+    /// An empty aggregation over `owners`, for hits on the indicators of `index`.
+    pub fn new(owners: &'a OwnerTable, index: &'a Index) -> Self {
         Self {
             owners,
+            index,
             tallies: BTreeMap::new(),
             unowned: 0,
+            ids: Vec::new(),
         }
     }
 
-    /// Hits none of whose addresses are in the owner table.
+    /// Hits (on complete indicators) none of whose addresses are in the owner table.
     pub fn unowned_hits(&self) -> u64 {
         self.unowned
     }
 
     /// One report per owner with hits, ordered by organisation name then contact.
-    pub fn reports<'i>(&self, index: &'i Index) -> Vec<OwnerReport<'i>>
-    where
-        'a: 'i,
-    {
-        let mut reports: Vec<OwnerReport<'i>> = self
+    pub fn reports(&self) -> Vec<OwnerReport<'a>> {
+        let index = self.index;
+        let mut reports: Vec<OwnerReport<'a>> = self
             .tallies
             .iter()
             .map(|(&owner, tally)| {
@@ -408,7 +424,7 @@ impl<'a> OwnerReports<'a> {
                         .cmp(&(a.hits + a.uncounted))
                         .then(a.ip.cmp(&b.ip))
                 });
-                let indicators: Vec<IndicatorView<'i>> = tally
+                let indicators: Vec<IndicatorView<'a>> = tally
                     .indicators
                     .keys()
                     .map(|&id| index.indicator(id))
