@@ -131,13 +131,8 @@ impl IndicatorValue {
         if text.is_empty() {
             return Err(IndicatorError::Empty);
         }
-        let refanged;
-        let text = if needs_refang(text) {
-            refanged = refang(text);
-            refanged.as_str()
-        } else {
-            text
-        };
+        let text = refanged(text);
+        let text = text.as_ref();
         let bytes = text.as_bytes();
 
         if text.contains("://") {
@@ -214,13 +209,15 @@ impl IndicatorValue {
         }
     }
 
-    /// A URL indicator, normalised. A URL without a scheme must print as text that
+    /// A URL indicator, refanged and normalised. A URL without a scheme must print as text that
     /// [`IndicatorValue::parse`] reads back as the same URL (see [`IndicatorError::Ambiguous`]).
     pub fn url(text: &str) -> Result<Self, IndicatorError> {
         Self::url_as(text, RoundTrip::Check)
     }
 
     fn url_as(text: &str, round_trip: RoundTrip) -> Result<Self, IndicatorError> {
+        let text = refanged(text);
+        let text = text.as_ref();
         let parts = split_url(text.as_bytes());
         if parts.scheme.is_none() && text.contains("://") {
             return Err(IndicatorError::Url(
@@ -448,6 +445,15 @@ fn host_of(authority: &[u8]) -> &[u8] {
 fn defanged_scheme(text: &str) -> bool {
     text.get(..4)
         .is_some_and(|s| s.eq_ignore_ascii_case("hxxp"))
+}
+
+/// `text` with defanging undone (see [`IndicatorValue::parse`]); borrowed when there is none.
+pub(crate) fn refanged(text: &str) -> std::borrow::Cow<'_, str> {
+    if needs_refang(text) {
+        std::borrow::Cow::Owned(refang(text))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 fn needs_refang(text: &str) -> bool {

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::error::IndicatorError;
 use crate::index::{Added, IndexBuilder};
-use crate::indicator::{IndicatorMeta, IndicatorValue};
+use crate::indicator::{IndicatorMeta, IndicatorValue, refanged};
 use crate::normalize::parse_ip;
 
 /// Lines with errors kept per list; the rest are only counted.
@@ -122,7 +122,8 @@ fn entry_text(line: &str, format: ListFormat) -> Option<&str> {
     (!entry.is_empty()).then_some(entry)
 }
 
-/// Reads a maltrail entry the way maltrail's sensor means it:
+/// Reads a maltrail entry (refanged first, as [`IndicatorValue::parse`] does) the way
+/// maltrail's sensor means it:
 ///
 /// - `http://host` or `https://host` with no path names the host: an IP, an `ip:port`, or a
 ///   domain with its subdomains;
@@ -131,7 +132,8 @@ fn entry_text(line: &str, format: ListFormat) -> Option<&str> {
 /// - `/path` is a URL path on any host;
 /// - anything else is an IP, `ip:port`, CIDR or domain as in [`IndicatorValue::parse`].
 pub fn parse_maltrail_entry(entry: &str) -> Result<IndicatorValue, IndicatorError> {
-    let entry = entry.trim();
+    let entry = refanged(entry.trim());
+    let entry = entry.as_ref();
     let after_scheme = entry
         .strip_prefix("http://")
         .or_else(|| entry.strip_prefix("https://"))
@@ -349,6 +351,22 @@ mod tests {
             Ok((IndicatorKind::IpPort, "178.128.110.214:8080".into()))
         );
         assert!(kind("213.165.60.118:22:443").is_err());
+    }
+
+    /// Found by the `indicator_lists` fuzz target: a defanged URL in a maltrail list
+    /// (`HXXPS://evil.example/x`) was kept with the scheme `hxxps`, printing as text that
+    /// reads back as another URL, and `hxxp://1.2.3.4` was a URL, not the address.
+    #[test]
+    fn defanged_maltrail_entries_are_refanged() {
+        let kind = |e: &str| parse_maltrail_entry(e).map(|v| (v.kind(), v.to_string()));
+        assert_eq!(
+            kind("HXXPS://Evil.example:8443/a/../b"),
+            Ok((IndicatorKind::Url, "https://evil.example:8443/b".into()))
+        );
+        assert_eq!(
+            kind("hxxp://192.0.2[.]44"),
+            Ok((IndicatorKind::Ip, "192.0.2.44".into()))
+        );
     }
 
     /// Regression (issue 20.15): one trail file given on its own was read as a plain list,
