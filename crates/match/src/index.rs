@@ -463,6 +463,11 @@ fn mark_filter(filter: &mut Vec<u64>, bits: u32, top: u32, len: u8) {
     let len = u32::from(len);
     let span: u32 = if len >= bits { 1 } else { 1 << (bits - len) };
     let first = top & !(span - 1);
+    if span >= 64 {
+        // A wide block (an allow-listed /8 spans 16,384 bits) fills whole words.
+        filter[(first >> 6) as usize..((first + span) >> 6) as usize].fill(u64::MAX);
+        return;
+    }
     for n in first..first + span {
         filter[(n >> 6) as usize] |= 1 << (n & 63);
     }
@@ -1065,6 +1070,31 @@ mod tests {
         assert!(refused[7].contains("loopback"), "{}", refused[7]);
         assert_eq!(kept, 4);
         assert!(allowed.is_ok());
+    }
+
+    #[test]
+    fn wide_blocks_cover_their_edges_and_nothing_beyond() {
+        // A /8 and a /10 fill whole words of the address filter; the addresses at and just
+        // past their edges tell whether the words were the right ones.
+        let idx = index(&["10.0.0.0/8", "100.64.0.0/10"], &["0.0.0.0/0"]);
+        let open = index(&["10.0.0.0/8", "100.64.0.0/10"], &[]);
+        for (addr, expected) in [
+            ("10.0.0.0", vec!["ind0"]),
+            ("10.255.255.255", vec!["ind0"]),
+            ("9.255.255.255", vec![]),
+            ("11.0.0.0", vec![]),
+            ("100.64.0.1", vec!["ind1"]),
+            ("100.127.255.255", vec!["ind1"]),
+            ("100.128.0.0", vec![]),
+        ] {
+            assert_eq!(hits(&open, ip(addr)), expected, "{addr}");
+            let suppressed: Vec<String> = if expected.is_empty() {
+                vec![]
+            } else {
+                vec!["suppressed".into()]
+            };
+            assert_eq!(hits(&idx, ip(addr)), suppressed, "{addr} allow-listed");
+        }
     }
 
     #[test]
