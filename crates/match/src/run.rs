@@ -38,6 +38,12 @@ pub const MAX_REPORTED_MALFORMED: usize = 100;
 const OVERLONG: &str =
     "the line is longer than the longest line allowed (RunOptions::max_line_bytes)";
 
+/// Bytes asked of an input per read, the same whatever the chunk size. A decompressor that
+/// fails mid-stream drops what it decoded in the failing read, so how much is asked at once
+/// decides which lines before the damage come out: a fixed size makes them the same for
+/// every chunk size and thread count, and a small one loses little.
+const READ_BYTES: usize = 16 * 1024;
+
 const CUT_SHORT: &str = "the line is cut short where the input is damaged; it was not matched";
 
 /// How a run reads.
@@ -588,19 +594,30 @@ impl Chunker {
             }
             let want = self.target.saturating_sub(buf.len()).max(64 * 1024);
             buf.reserve(want);
-            let before = buf.len();
-            // `take` + `read_to_end` fills spare capacity without zeroing it first. On an
-            // error it keeps what it read before it, and so do we: those lines get matched.
-            let read = (&mut self.reader).take(want as u64).read_to_end(&mut buf);
-            let n = buf.len() - before;
-            self.bytes += n as u64;
-            match read {
-                Ok(_) if n < want => self.eof = true,
-                Ok(_) => {}
-                Err(e) => {
-                    self.failure = Some(e);
-                    self.eof = true;
-                }
+            let until = buf.len() + want;
+            while buf.len() < until && !self.eof {
+                self.read_some(&mut buf);
+            }
+        }
+    }
+
+    /// Appends one read of [`READ_BYTES`] to `buf`; at the end of the stream or on a failure,
+    /// sets `eof` (and `failure`). What was read before a failure stays: those lines get
+    /// matched.
+    fn read_some(&mut self, buf: &mut Vec<u8>) {
+        let len = buf.len();
+        buf.resize(len + READ_BYTES, 0);
+        match self.reader.read(&mut buf[len..]) {
+            Ok(n) => {
+                buf.truncate(len + n);
+                self.bytes += n as u64;
+                self.eof = n == 0;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(len),
+            Err(e) => {
+                buf.truncate(len);
+                self.failure = Some(e);
+                self.eof = true;
             }
         }
     }

@@ -398,3 +398,38 @@ fn byte_counts_include_overlong_lines() {
     assert_eq!(report.inputs[0].malformed, 1);
     assert_eq!(report.inputs[0].bytes, log.len() as u64);
 }
+
+/// Found by the `match_zeek_tsv` fuzz target: a zstd log corrupted mid-stream gave 16,480
+/// lines with small chunks and 14,126 with 1 MiB ones. A decompressor that fails drops what
+/// it decoded in that same read, and the reader asked for more bytes per read with larger
+/// chunks. Reads are now the same size whatever the chunk, so the same lines come out.
+#[test]
+fn a_log_corrupted_mid_stream_gives_the_same_lines_whatever_the_chunk_size() {
+    // Arrange
+    let index = index_of(&["10.0.0.0/8", "192.0.2.1"]);
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corrupt-1.1MiB.log.zst");
+    let data = std::fs::read(path).expect("the fuzzer's input is kept in the tests");
+
+    // Act
+    let runs: Vec<RunReport> = [small_chunks(2), RunOptions::default()]
+        .into_iter()
+        .map(|options| {
+            run_bytes(
+                &index,
+                vec![("bad.zst", data.clone(), Format::Auto)],
+                &options,
+            )
+            .1
+        })
+        .collect();
+
+    // Assert
+    let (small, large) = (&runs[0].inputs[0], &runs[1].inputs[0]);
+    assert!(small.error.is_some() && large.error.is_some(), "{small:?}");
+    assert!(small.lines > 10_000, "{small:?}");
+    assert_eq!(
+        (small.lines, small.hits, small.bytes),
+        (large.lines, large.hits, large.bytes)
+    );
+}
