@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::harness::{detente, eventually, pair, run};
+use crate::harness::{NodeProc, detente, eventually, pair, run};
 
 fn zeek(path: &str, fields: &[&str], rows: &[&str]) -> String {
     let mut log = format!(
@@ -283,17 +283,20 @@ fn a_bad_log_path_or_no_usable_indicator_is_a_clear_error() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_mitigation_request_is_matched_on_the_node_and_answered_with_sightings() {
-    // Arrange: CN asks US to mitigate a botnet; the request carries an observable and a STIX
-    // TLP:RED indicator of its own making, which it may share with US as the named recipient.
-    let dir = tempfile::tempdir().unwrap();
-    let (mut us, mut cn) = pair(dir.path());
+/// Starts both nodes and has CN ask US to mitigate a botnet: the request carries the CIDR
+/// 198.51.100.0/24 and a TLP:RED STIX indicator of CN's making with `pattern`, which CN may
+/// share with US as the named recipient. Returns the case once US holds it.
+async fn mitigation_request(
+    us: &mut NodeProc,
+    cn: &mut NodeProc,
+    indicator_id: &str,
+    pattern: &str,
+) -> String {
     us.start().await;
     cn.start().await;
     let indicator = stix_indicator(
-        "indicator--a1b2c3d4-0000-4000-8000-000000000009",
-        "[domain-name:value = 'c2.evil.example']",
+        indicator_id,
+        pattern,
         json!({"created_by_ref": detente_server::objects::party_identity(&"CN".parse().unwrap())}),
     );
     let filed = cn
@@ -315,6 +318,21 @@ async fn a_mitigation_request_is_matched_on_the_node_and_answered_with_sightings
     eventually(20, "US has the request", || async {
         us.case_status(&case).await.as_deref() == Some("sent")
     })
+    .await;
+    case
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mitigation_request_is_matched_on_the_node_and_answered_with_sightings() {
+    // Arrange: CN asks US to mitigate a botnet, with a CIDR and an indicator of a C2 name.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut us, mut cn) = pair(dir.path());
+    let case = mitigation_request(
+        &mut us,
+        &mut cn,
+        "indicator--a1b2c3d4-0000-4000-8000-000000000009",
+        "[domain-name:value = 'c2.evil.example']",
+    )
     .await;
     let (conn, dns) = write_logs(dir.path());
 
@@ -676,29 +694,12 @@ async fn a_damaged_log_blocks_a_final_answer_and_a_partial_answer_admits_it() {
     // address AND a port; one of US's logs has a damaged checksum.
     let dir = tempfile::tempdir().unwrap();
     let (mut us, mut cn) = pair(dir.path());
-    us.start().await;
-    cn.start().await;
-    let indicator = stix_indicator(
+    let case = mitigation_request(
+        &mut us,
+        &mut cn,
         "indicator--a1b2c3d4-0000-4000-8000-00000000000a",
         "[ipv4-addr:value = '203.0.113.9' AND network-traffic:dst_port = 443]",
-        json!({"created_by_ref": detente_server::objects::party_identity(&"CN".parse().unwrap())}),
-    );
-    let filed = cn
-        .post(
-            "/api/v1/requests",
-            &json!({"to": "US", "request": {
-                "kind": "mitigation", "category": "botnet", "priority": "high", "tlp": "amber",
-                "title": "Botnet C2 in your networks", "narrative": "Please find and clean the bots.",
-                "observables": [{"type": "cidr", "value": "198.51.100.0/24"}],
-                "objects": [indicator]
-            }}),
-        )
-        .await;
-    let filed: Value = filed.json().await.unwrap();
-    let case = filed["case"].as_str().expect("filed").to_owned();
-    eventually(20, "US has the request", || async {
-        us.case_status(&case).await.as_deref() == Some("sent")
-    })
+    )
     .await;
     let (conn, dns) = write_logs(dir.path());
     let damaged = gzip_with_bad_checksum(&conn);
