@@ -212,12 +212,11 @@ impl IndicatorValue {
     /// A URL indicator, refanged and normalised. A URL without a scheme must print as text that
     /// [`IndicatorValue::parse`] reads back as the same URL (see [`IndicatorError::Ambiguous`]).
     pub fn url(text: &str) -> Result<Self, IndicatorError> {
-        Self::url_as(text, RoundTrip::Check)
+        Self::url_as(&refanged(text), RoundTrip::Check)
     }
 
+    /// [`IndicatorValue::url`] of text already refanged.
     fn url_as(text: &str, round_trip: RoundTrip) -> Result<Self, IndicatorError> {
-        let text = refanged(text);
-        let text = text.as_ref();
         let parts = split_url(text.as_bytes());
         if parts.scheme.is_none() && text.contains("://") {
             return Err(IndicatorError::Url(

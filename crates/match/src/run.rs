@@ -28,7 +28,7 @@ use crate::error::InputError;
 use crate::event_time::EventTime;
 use crate::index::{Index, IndicatorId, Lookup, Matcher};
 use crate::input::{
-    Format, HeaderUpdate, Input, LineOut, Schema, SchemaKind, apply_header_block, decompress,
+    Format, HeaderUpdate, Input, LineOut, Schema, SchemaKind, apply_header_block, open_stream,
     zeek_json_schema,
 };
 
@@ -38,10 +38,11 @@ pub const MAX_REPORTED_MALFORMED: usize = 100;
 const OVERLONG: &str =
     "the line is longer than the longest line allowed (RunOptions::max_line_bytes)";
 
-/// Bytes asked of an input per read, the same whatever the chunk size. A decompressor that
-/// fails mid-stream drops what it decoded in the failing read, so how much is asked at once
-/// decides which lines before the damage come out: a fixed size makes them the same for
-/// every chunk size and thread count, and a small one loses little.
+/// Bytes asked of a decompressor per read, the same whatever the chunk size. A decompressor
+/// that fails mid-stream drops what it decoded in the failing read, so how much is asked at
+/// once decides which lines before the damage come out: a fixed size makes them the same for
+/// every chunk size and thread count, and a small one loses little. (Plain bytes lose nothing
+/// that way and are read a chunk at a time, straight past the sniffing buffer.)
 const READ_BYTES: usize = 16 * 1024;
 
 const CUT_SHORT: &str = "the line is cut short where the input is damaged; it was not matched";
@@ -383,8 +384,8 @@ impl Reader {
             reader,
             mut format,
         } = input;
-        let reader = match decompress(reader) {
-            Ok(reader) => reader,
+        let (reader, compressed) = match open_stream(reader) {
+            Ok(opened) => opened,
             Err(source) => {
                 let e = InputError::Read {
                     name,
@@ -397,6 +398,7 @@ impl Reader {
         };
         let mut chunker = Chunker::new(
             reader,
+            compressed,
             self.options.chunk_bytes,
             self.options.max_line_bytes,
         );
@@ -530,6 +532,8 @@ struct Chunker {
     max_line: usize,
     /// Bytes read from the (decompressed) stream so far.
     bytes: u64,
+    /// Whether the stream is a decompressor's, read [`READ_BYTES`] at a time.
+    compressed: bool,
 }
 
 enum Piece {
@@ -544,9 +548,10 @@ enum Piece {
 }
 
 impl Chunker {
-    fn new(reader: Box<dyn Read + Send>, target: usize, max_line: usize) -> Self {
+    fn new(reader: Box<dyn Read + Send>, compressed: bool, target: usize, max_line: usize) -> Self {
         Self {
             reader,
+            compressed,
             carry: Vec::new(),
             eof: false,
             failure: None,
@@ -594,28 +599,39 @@ impl Chunker {
             }
             let want = self.target.saturating_sub(buf.len()).max(64 * 1024);
             buf.reserve(want);
-            let until = buf.len() + want;
-            while buf.len() < until && !self.eof {
-                self.read_some(&mut buf);
+            if self.compressed {
+                let until = buf.len() + want;
+                while buf.len() < until && !self.eof {
+                    self.read_fixed(&mut buf);
+                }
+            } else {
+                let before = buf.len();
+                // `take` + `read_to_end` fills spare capacity without zeroing it first.
+                let read = (&mut self.reader).take(want as u64).read_to_end(&mut buf);
+                let n = buf.len() - before;
+                self.record(n, read.map(|_| n < want));
             }
         }
     }
 
-    /// Appends one read of [`READ_BYTES`] to `buf`; at the end of the stream or on a failure,
-    /// sets `eof` (and `failure`). What was read before a failure stays: those lines get
-    /// matched.
-    fn read_some(&mut self, buf: &mut Vec<u8>) {
+    /// Appends one read of [`READ_BYTES`] to `buf`.
+    fn read_fixed(&mut self, buf: &mut Vec<u8>) {
         let len = buf.len();
         buf.resize(len + READ_BYTES, 0);
-        match self.reader.read(&mut buf[len..]) {
-            Ok(n) => {
-                buf.truncate(len + n);
-                self.bytes += n as u64;
-                self.eof = n == 0;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(len),
+        let read = self.reader.read(&mut buf[len..]);
+        let n = *read.as_ref().unwrap_or(&0);
+        buf.truncate(len + n);
+        self.record(n, read.map(|n| n == 0));
+    }
+
+    /// Counts `n` bytes read; at the end of the stream (`Ok(true)`) or on a failure, sets
+    /// `eof` (and `failure`). What was read before a failure stays: those lines get matched.
+    fn record(&mut self, n: usize, ended: io::Result<bool>) {
+        self.bytes += n as u64;
+        match ended {
+            Ok(ended) => self.eof = ended,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
-                buf.truncate(len);
                 self.failure = Some(e);
                 self.eof = true;
             }
