@@ -306,7 +306,14 @@ async fn match_network_logs(
         stix.len()
     );
     Ok((
-        match_cmd::answer_body(&report, &stix, &shown, is_final, Some(note))?,
+        match_cmd::answer_body(
+            &report,
+            &stix,
+            &shown,
+            is_final,
+            Some(note),
+            &match_cmd::Coverage::of(&[source], &sightings.candidates(&index), None),
+        )?,
         said,
     ))
 }

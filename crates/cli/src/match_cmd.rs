@@ -7,6 +7,7 @@
 //! glue: loading, a progress bar, writing results, and the answer to the partner.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write as _};
 use std::ops::ControlFlow;
@@ -16,7 +17,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use detente_match::{
-    DomainScope, EventTime, HitSink, Index, IndexBuilder, IndicatorMeta, IndicatorValue,
+    Candidate, DomainScope, EventTime, HitSink, Index, IndexBuilder, IndicatorMeta, IndicatorValue,
     OwnerReports, OwnerTable, RunOptions, RunReport, Sightings,
     input::{CsvMapping, Format, Input},
     load::{self, ListFormat, ListReport, Target},
@@ -27,7 +28,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::client::{Api, ApiArgs};
+use crate::client::{Api, ApiArgs, CliError};
 use crate::home::{agreement_if_any, open_store};
 use detente_server::{
     config::NodeConfig,
@@ -42,8 +43,8 @@ pub struct MatchArgs {
     /// lines; gzip and zstd are read transparently; `-` is standard input.
     #[arg(required = true)]
     logs: Vec<PathBuf>,
-    /// Indicators: a plain list, a LOKI `value;comment` list, a maltrail `trails` folder, a
-    /// STIX 2.1 (or 2.0) bundle or a MISP event; repeatable.
+    /// Indicators: a plain list, a LOKI `value;comment` list, a maltrail `trails` folder or
+    /// trail file, a STIX 2.1 (or 2.0) bundle or a MISP event; repeatable.
     #[arg(long = "indicators", required_unless_present_any = ["case", "stored"])]
     indicators: Vec<PathBuf>,
     /// On a node: also match every indicator stored on it (imported, or pulled from partners
@@ -120,7 +121,13 @@ pub(crate) struct SourceReport {
     pub(crate) added: usize,
     expired: usize,
     rejected: usize,
-    /// The first rejections: where and why.
+    /// STIX indicators whose pattern asks for more than one value (`AND`, qualifiers): their
+    /// values are indexed as partial, so a hit is a candidate and never a sighting.
+    partial: usize,
+    /// STIX indicators whose pattern tests nothing the matcher can look up (only `LIKE`,
+    /// `MATCHES`, `!=`, or properties without values): not matched at all.
+    unsupported: usize,
+    /// The first rejections and unsupported indicators: where and why.
     errors: Vec<String>,
 }
 
@@ -135,12 +142,18 @@ impl SourceReport {
             added: 0,
             expired: 0,
             rejected: 0,
+            partial: 0,
+            unsupported: 0,
             errors: Vec::new(),
         }
     }
 
     fn reject(&mut self, why: String) {
         self.rejected += 1;
+        self.note(why);
+    }
+
+    fn note(&mut self, why: String) {
         if self.errors.len() < MAX_ERRORS {
             self.errors.push(why);
         }
@@ -161,6 +174,8 @@ impl SourceReport {
             added: r.added,
             expired: r.expired,
             rejected: r.rejected,
+            partial: 0,
+            unsupported: 0,
             errors: r
                 .errors
                 .into_iter()
@@ -254,7 +269,7 @@ pub async fn run(
         ..RunOptions::default()
     };
     let mut sightings = Sightings::default();
-    let mut by_owner = owners.as_ref().map(OwnerReports::new);
+    let mut by_owner = owners.as_ref().map(|o| OwnerReports::new(o, &index));
     // The engine runs on its own threads; the async runtime must not be blocked meanwhile.
     let report = tokio::task::block_in_place(|| {
         let mut sink = Tee(&mut sightings, by_owner.as_mut(), hits_file.as_mut());
@@ -267,32 +282,64 @@ pub async fn run(
 
     let names: Vec<String> = report.inputs.iter().map(|i| i.name.clone()).collect();
     let stix = sightings.to_stix(&index, owners.as_ref(), now, &names);
+    let candidates = sightings.candidates(&index);
     let owner_reports = by_owner
         .as_ref()
-        .map(|o| o.reports(&index))
+        .map(OwnerReports::reports)
         .unwrap_or_default();
+    let damage = damage_summary(&report);
     let result = json!({
+        "complete": damage.is_none(),
         "index": index.stats(),
         "sources": sources,
         "run": report,
         "sightings": stix,
+        "candidates": candidates,
         "owners": owner_reports,
         "unowned_hits": by_owner.as_ref().map(OwnerReports::unowned_hits),
     });
 
     if let Some(out) = &out {
-        write_results(out, &result, &stix, &owner_reports, owners.as_ref())?;
+        let written = Results {
+            result: &result,
+            sightings: &stix,
+            owner_reports: &owner_reports,
+            owners: owners.as_ref(),
+            damage: damage.as_deref(),
+        };
+        write_results(out, &written)?;
     }
     if json_out {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {
-        print_summary(&index, &sources, &report, &sightings, &owner_reports);
+        print_summary(
+            &index,
+            &sources,
+            &report,
+            &stix,
+            &candidates,
+            &owner_reports,
+        );
         if let Some(out) = &out {
             println!("Results written to {}", out.display());
         }
     }
     if let (true, Some((api, case, shown))) = (args.answer, &case) {
-        let body = answer_body(&report, &stix, shown, args.is_final, args.note.as_deref())?;
+        if let (true, Some(damage)) = (args.is_final, &damage) {
+            return Err(CliError::Invalid(format!(
+                "no final answer was sent in {case}: {damage}. Repair or replace the damaged logs and run again, or answer without --final (the answer then says what could not be read)"
+            ))
+            .into());
+        }
+        let coverage = Coverage::of(&sources, &candidates, damage.as_deref());
+        let body = answer_body(
+            &report,
+            &stix,
+            shown,
+            args.is_final,
+            args.note.as_deref(),
+            &coverage,
+        )?;
         let sent = api
             .post(
                 &format!("/api/v1/requests/{case}/messages"),
@@ -307,7 +354,31 @@ pub async fn run(
             );
         }
     }
-    Ok(())
+    match damage {
+        Some(damage) => Err(CliError::Invalid(format!(
+            "{damage}; the lines before the damage were matched, and the results say the run is incomplete"
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// One sentence naming the logs that could not be read to their end, or `None` when every
+/// log was.
+fn damage_summary(report: &RunReport) -> Option<String> {
+    let damaged: Vec<String> = report
+        .incomplete()
+        .map(|i| i.error.clone().unwrap_or_else(|| i.name.clone()))
+        .collect();
+    if damaged.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} of {} log(s) could not be read to the end ({})",
+        damaged.len(),
+        report.inputs.len(),
+        damaged.join("; ")
+    ))
 }
 
 /// Feeds each hit to the sightings and, where asked for, to the per-owner aggregation and
@@ -369,6 +440,14 @@ impl<'i> HitsFile<'i> {
             "indicators": hit
                 .indicators
                 .iter()
+                .filter(|&&id| !self.index.is_partial(id))
+                .map(|&id| self.index.indicator(id).label)
+                .collect::<Vec<_>>(),
+            // Indicators that asked for more than this value: a candidate, not a sighting.
+            "partial_indicators": hit
+                .indicators
+                .iter()
+                .filter(|&&id| self.index.is_partial(id))
                 .map(|&id| self.index.indicator(id).label)
                 .collect::<Vec<_>>(),
         });
@@ -398,8 +477,9 @@ fn open_list(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     Ok(Box::new(BufReader::new(reader)))
 }
 
-/// What an indicator file is, from its first bytes: JSON means STIX or MISP; a first entry
-/// with `;` means LOKI; anything else a plain list.
+/// What an indicator file is, from its first bytes: a folder is a maltrail `trails` folder;
+/// JSON means STIX or MISP; otherwise [`load::guess_list_format`] tells a maltrail trail
+/// file, a LOKI list and a plain list apart.
 fn sniff(path: &Path) -> anyhow::Result<ListFormatArg> {
     if path.is_dir() {
         return Ok(ListFormatArg::Maltrail);
@@ -409,17 +489,13 @@ fn sniff(path: &Path) -> anyhow::Result<ListFormatArg> {
         .take(64 * 1024)
         .read_to_end(&mut head)
         .with_context(|| format!("reading {}", path.display()))?;
-    let text = String::from_utf8_lossy(&head);
-    if text.trim_start().starts_with(['{', '[']) {
+    if head.trim_ascii_start().starts_with(b"{") || head.trim_ascii_start().starts_with(b"[") {
         return Ok(ListFormatArg::Stix);
     }
-    let first = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'));
-    Ok(match first {
-        Some(l) if l.contains(';') => ListFormatArg::Loki,
-        _ => ListFormatArg::Plain,
+    Ok(match load::guess_list_format(&head) {
+        ListFormat::Maltrail => ListFormatArg::Maltrail,
+        ListFormat::Loki => ListFormatArg::Loki,
+        ListFormat::Plain => ListFormatArg::Plain,
     })
 }
 
@@ -503,6 +579,18 @@ fn add_stix_indicator(
     let tlp =
         detente_stix::AccessRule::level_of(object.object_marking_refs().iter().map(|m| m.as_str()))
             .map_or("TLP:AMBER", tlp_label);
+    let extraction = pattern.observables();
+    if extraction.observables.is_empty() {
+        source.unsupported += 1;
+        source.note(format!(
+            "{}: not matched: its pattern tests no value the matcher can look up (only LIKE, MATCHES, != or properties it cannot see in logs)",
+            ind.common.id
+        ));
+        return;
+    }
+    if !extraction.complete {
+        source.partial += 1;
+    }
     let meta = IndicatorMeta {
         label: ind.common.id.to_string(),
         case_ref: case.map(str::to_owned),
@@ -511,8 +599,12 @@ fn add_stix_indicator(
             .valid_until
             .as_ref()
             .and_then(|t| EventTime::from_unix_micros(i64::try_from(t.unix_nanos() / 1000).ok()?)),
+        // A pattern that asks for more than "any one of these values" (AND, qualifiers,
+        // tests we cannot evaluate) is matched one value at a time: such hits are only
+        // candidates, never sightings.
+        partial: !extraction.complete,
     };
-    for o in pattern.observables().observables {
+    for o in extraction.observables {
         // Patterns compare exactly: a domain-name in a pattern is that name, not its subdomains.
         let value = match o.kind {
             ObservableKind::DomainName => IndicatorValue::domain(&o.value, DomainScope::Exact),
@@ -607,10 +699,8 @@ pub(crate) fn load_case(builder: &mut IndexBuilder, case: &str, shown: &Value) -
                 _ => IndicatorValue::parse(&o.value),
             };
             let meta = IndicatorMeta {
-                label: format!("{case}:{}", o.value),
                 case_ref: Some(case.to_owned()),
-                tlp: tlp.to_owned(),
-                valid_until: None,
+                ..IndicatorMeta::new(format!("{case}:{}", o.value), tlp)
             };
             match value {
                 Ok(v) => source.add(builder, v, &meta),
@@ -677,16 +767,28 @@ fn open_logs(paths: &[PathBuf], format: &Format) -> anyhow::Result<(Vec<Input>, 
     Ok((inputs, progress))
 }
 
-/// Writes `report.json`, `sightings.json` (a STIX 2.1 bundle with the owners' identities) and,
-/// per owner, `notifications/NN-<organisation>.txt` and `.json` (`hits.jsonl` is written
-/// during the run).
-fn write_results(
-    out: &Path,
-    result: &Value,
-    sightings: &[Value],
-    owner_reports: &[detente_match::OwnerReport<'_>],
-    owners: Option<&OwnerTable>,
-) -> anyhow::Result<()> {
+/// What [`write_results`] writes.
+struct Results<'r, 'i> {
+    result: &'r Value,
+    sightings: &'r [Value],
+    owner_reports: &'r [detente_match::OwnerReport<'i>],
+    owners: Option<&'r OwnerTable>,
+    /// What could not be read, when some log could not.
+    damage: Option<&'r str>,
+}
+
+/// Writes `report.json`, `sightings.json` (a STIX 2.1 bundle with the owners' identities and,
+/// when some log could not be read to its end, a note saying so on the sightings) and, per
+/// owner, `notifications/NN-<organisation>.txt` and `.json` (`hits.jsonl` is written during
+/// the run).
+fn write_results(out: &Path, results: &Results<'_, '_>) -> anyhow::Result<()> {
+    let Results {
+        result,
+        sightings,
+        owner_reports,
+        owners,
+        damage,
+    } = *results;
     let write = |name: &Path, bytes: &[u8]| -> anyhow::Result<()> {
         let mut f = File::create(name).with_context(|| format!("creating {}", name.display()))?;
         f.write_all(bytes)
@@ -732,6 +834,19 @@ fn write_results(
         .unwrap_or_default();
     objects.dedup_by(|a, b| a["id"] == b["id"]);
     objects.extend(sightings.iter().cloned());
+    if let (Some(damage), false) = (damage, sightings.is_empty()) {
+        // STIX's own way to qualify objects: a note referring to every sighting.
+        objects.push(json!({
+            "type": "note",
+            "spec_version": "2.1",
+            "id": format!("note--{}", uuid::Uuid::new_v4()),
+            "created": created,
+            "modified": created,
+            "abstract": "Incomplete run: some logs could not be read to the end",
+            "content": format!("{damage}. These sightings cover only the lines read before the damage."),
+            "object_refs": sightings.iter().map(|s| s["id"].clone()).collect::<Vec<_>>(),
+        }));
+    }
     let bundle = json!({
         "type": "bundle",
         "id": format!("bundle--{}", uuid::Uuid::new_v4()),
@@ -770,13 +885,16 @@ fn print_summary(
     index: &Index,
     sources: &[SourceReport],
     report: &RunReport,
-    sightings: &Sightings,
+    sightings: &[Value],
+    candidates: &[Candidate<'_>],
     owners: &[detente_match::OwnerReport<'_>],
 ) {
     let rejected: usize = sources.iter().map(|s| s.rejected).sum();
     let expired: usize = sources.iter().map(|s| s.expired).sum();
+    let partial: usize = sources.iter().map(|s| s.partial).sum();
+    let unsupported: usize = sources.iter().map(|s| s.unsupported).sum();
     println!(
-        "{} indicators from {} source(s) ({expired} expired, {rejected} rejected); {} thread(s).",
+        "{} indicators from {} source(s) ({expired} expired, {rejected} rejected, {partial} only partly matchable, {unsupported} not matchable); {} thread(s).",
         index.len(),
         sources.len(),
         report.threads
@@ -790,6 +908,7 @@ fn print_summary(
         "hits",
         "allowed",
         "malformed",
+        "read",
     ]);
     for i in &report.inputs {
         inputs.add_row(vec![
@@ -800,54 +919,65 @@ fn print_summary(
             i.hits.to_string(),
             i.suppressed.to_string(),
             i.malformed.to_string(),
+            if i.is_complete() { "whole" } else { "DAMAGED" }.to_owned(),
         ]);
     }
     println!("{inputs}");
-    for i in report
-        .inputs
-        .iter()
-        .filter(|i| i.malformed > 0 || i.error.is_some())
-    {
+    for i in report.inputs.iter().filter(|i| i.malformed > 0) {
         for m in &i.malformed_lines {
             eprintln!("{}:{}: {}", i.name, m.line, m.reason);
         }
-        if let Some(e) = &i.error {
-            eprintln!("{}: reading stopped: {e}", i.name);
-        }
+    }
+    if let Some(damage) = damage_summary(report) {
+        println!("INCOMPLETE: {damage}.");
     }
     if sightings.is_empty() {
         println!("No indicator was sighted.");
-        return;
-    }
-    let mut hits = Table::new();
-    hits.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
-        "indicator",
-        "kind",
-        "source",
-        "tlp",
-        "hits",
-    ]);
-    let mut sighted: Vec<_> = index
-        .ids()
-        .map(|id| (sightings.count(id), index.indicator(id)))
-        .filter(|(n, _)| *n > 0)
-        .collect();
-    sighted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
-    for (n, view) in sighted.iter().take(50) {
-        hits.add_row(vec![
-            view.value.to_owned(),
-            view.kind.to_string(),
-            view.label.to_owned(),
-            view.tlp.to_owned(),
-            n.to_string(),
+    } else {
+        let mut hits = Table::new();
+        hits.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+            "indicator",
+            "kind",
+            "source",
+            "tlp",
+            "hits",
         ]);
+        for s in sightings.iter().take(50) {
+            let view = &s["x_detente_indicator"];
+            hits.add_row(vec![
+                view["value"].as_str().unwrap_or_default().to_owned(),
+                view["kind"].as_str().unwrap_or_default().to_owned(),
+                view["label"].as_str().unwrap_or_default().to_owned(),
+                view["tlp"].as_str().unwrap_or_default().to_owned(),
+                s["count"].to_string(),
+            ]);
+        }
+        println!("{hits}");
+        if sightings.len() > 50 {
+            println!(
+                "... and {} more sighted indicators (see --json or --out).",
+                sightings.len() - 50
+            );
+        }
     }
-    println!("{hits}");
-    if sighted.len() > 50 {
+    if !candidates.is_empty() {
         println!(
-            "... and {} more sighted indicators (see --json or --out).",
-            sighted.len() - 50
+            "{} indicator(s) with patterns that ask for more than one value (AND, qualifiers) had a value seen; check them by hand, they are not sightings:",
+            candidates.len()
         );
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_BORDERS_ONLY)
+            .set_header(vec!["value", "kind", "indicator", "hits"]);
+        for c in candidates.iter().take(50) {
+            table.add_row(vec![
+                c.indicator.value.to_owned(),
+                c.indicator.kind.to_string(),
+                c.indicator.label.to_owned(),
+                c.hits.to_string(),
+            ]);
+        }
+        println!("{table}");
     }
     if !owners.is_empty() {
         let mut table = Table::new();
@@ -859,15 +989,48 @@ fn print_summary(
             "tlp",
         ]);
         for o in owners {
+            let hosts = if o.all_hosts_listed {
+                o.hosts.len().to_string()
+            } else {
+                format!("over {}", o.hosts.len())
+            };
             table.add_row(vec![
                 o.organisation.to_owned(),
                 o.abuse_contact.to_owned(),
-                o.hosts.len().to_string(),
+                hosts,
                 o.hits.to_string(),
                 o.tlp.to_owned(),
             ]);
         }
         println!("{table}");
+    }
+}
+
+/// What the answer to the partner must admit about how far the match went.
+pub(crate) struct Coverage<'a> {
+    /// Indicators whose pattern was matched one value at a time.
+    partial: usize,
+    /// Indicators whose pattern could not be matched at all.
+    unsupported: usize,
+    /// Partial indicators with a value seen in the logs.
+    candidates: usize,
+    /// The logs that could not be read to their end, if any.
+    damage: Option<&'a str>,
+}
+
+impl<'a> Coverage<'a> {
+    /// The coverage of a run from its sources, its candidates and its damage summary.
+    pub(crate) fn of(
+        sources: &[SourceReport],
+        candidates: &[Candidate<'_>],
+        damage: Option<&'a str>,
+    ) -> Self {
+        Self {
+            partial: sources.iter().map(|s| s.partial).sum(),
+            unsupported: sources.iter().map(|s| s.unsupported).sum(),
+            candidates: candidates.len(),
+            damage,
+        }
     }
 }
 
@@ -881,6 +1044,7 @@ pub(crate) fn answer_body(
     shown: &Value,
     is_final: bool,
     note: Option<&str>,
+    coverage: &Coverage<'_>,
 ) -> anyhow::Result<Body> {
     let me: PartyId = match (
         shown["summary"]["requester"].as_str(),
@@ -916,6 +1080,29 @@ pub(crate) fn answer_body(
         sightings.len(),
         report.hits(),
     );
+    if coverage.damage.is_some() {
+        // Our file names are ours alone: the partner hears how many logs, not which.
+        let _ = write!(
+            text,
+            " {} of the {} log(s) could not be read to the end (damaged or cut short); the figures cover only the lines read before the damage.",
+            report.incomplete().count(),
+            report.inputs.len()
+        );
+    }
+    if coverage.partial > 0 {
+        let _ = write!(
+            text,
+            " {} indicator(s) have patterns that ask for more than one value (AND, qualifiers), which we matched one value at a time; {} of them had a value seen, which we do not report as sightings.",
+            coverage.partial, coverage.candidates
+        );
+    }
+    if coverage.unsupported > 0 {
+        let _ = write!(
+            text,
+            " {} indicator(s) use only pattern tests we cannot match (LIKE, MATCHES, != or properties not in our logs) and were not matched.",
+            coverage.unsupported
+        );
+    }
     if let Some(note) = note {
         text.push_str("\n\n");
         text.push_str(note);

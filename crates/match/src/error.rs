@@ -32,6 +32,27 @@ pub enum IndicatorError {
     /// An e-mail address without a local part or a valid domain.
     #[error("{0:?} is not a valid e-mail address")]
     Email(String),
+    /// A syntactically valid address or block that cannot point at anyone's host: a block
+    /// wider than a /8, or the unspecified, loopback or broadcast address. Indexed, it would
+    /// hit nearly every line or only this machine's own traffic.
+    #[error("{value} cannot point at a host: {why}; it is left out")]
+    NotAHost {
+        /// The value in normal form.
+        value: String,
+        /// Why.
+        why: &'static str,
+    },
+    /// A text that would be kept as a URL without a scheme whose printed form reads back as
+    /// another indicator (`192.0.2.0/24#c2` would print as the block `192.0.2.0/24`).
+    #[error(
+        "{text:?} would be kept as the URL {printed:?}, which reads back as another indicator; write the URL with its scheme (http://...), or put a blank before a '#' comment"
+    )]
+    Ambiguous {
+        /// The text as given.
+        text: String,
+        /// What it would have printed as.
+        printed: String,
+    },
 }
 
 /// Why an index could not be built.
@@ -48,13 +69,18 @@ pub enum IndexError {
 /// Why an input (a log file or a list) could not be read to its end.
 #[derive(Debug, Error)]
 pub enum InputError {
-    /// Reading or decompressing failed; whatever was read before still counts.
-    #[error("reading {name} failed after {bytes} bytes: {source}")]
+    /// Reading or decompressing failed (a damaged gzip or zstd stream, an I/O error); the
+    /// lines read before the failure were matched, nothing after it.
+    #[error(
+        "{name} is damaged or unreadable after {bytes} bytes ({lines} lines): {source}; nothing after that point was matched"
+    )]
     Read {
         /// The input's name.
         name: String,
         /// Decompressed bytes read before the failure.
         bytes: u64,
+        /// Lines read before the failure (a line the failure cut short included).
+        lines: u64,
         /// The underlying failure.
         source: std::io::Error,
     },

@@ -71,6 +71,8 @@ struct Record {
     valid_until: i64,
     kind: IndicatorKind,
     exact_domain: bool,
+    /// See [`IndicatorMeta::partial`].
+    partial: bool,
     /// Where the lookup key starts in the text: past `scheme://` for URLs, else 0.
     key_off: u8,
 }
@@ -461,6 +463,11 @@ fn mark_filter(filter: &mut Vec<u64>, bits: u32, top: u32, len: u8) {
     let len = u32::from(len);
     let span: u32 = if len >= bits { 1 } else { 1 << (bits - len) };
     let first = top & !(span - 1);
+    if span >= 64 {
+        // A wide block (an allow-listed /8 spans 16,384 bits) fills whole words.
+        filter[(first >> 6) as usize..((first + span) >> 6) as usize].fill(u64::MAX);
+        return;
+    }
     for n in first..first + span {
         filter[(n >> 6) as usize] |= 1 << (n & 63);
     }
@@ -570,7 +577,9 @@ impl IndexBuilder {
     }
 
     /// Adds an indicator. Values built by hand are normalised first (values from
-    /// [`IndicatorValue::parse`] already are).
+    /// [`IndicatorValue::parse`] already are). Addresses and blocks that point at no one's
+    /// host (`0.0.0.0/0`, `127.0.0.1`, …) are refused: see
+    /// [`IndicatorError::NotAHost`](crate::IndicatorError::NotAHost).
     pub fn add(
         &mut self,
         value: IndicatorValue,
@@ -581,6 +590,7 @@ impl IndexBuilder {
             return Ok(Added::Expired);
         }
         let value = value.canonicalize()?;
+        value.check_points_at_a_host()?;
         let record = Record {
             value_off: 0,
             value_len: 0,
@@ -594,6 +604,7 @@ impl IndexBuilder {
             valid_until: meta.valid_until.map_or(i64::MAX, EventTime::unix_micros),
             kind: value.kind(),
             exact_domain: false,
+            partial: meta.partial,
             key_off: 0,
         };
         let id = self.indicators.insert(&value, record)?;
@@ -614,6 +625,7 @@ impl IndexBuilder {
             valid_until: i64::MAX,
             kind: value.kind(),
             exact_domain: false,
+            partial: false,
             key_off: 0,
         };
         self.allow.insert(&value, record)?;
@@ -666,6 +678,9 @@ pub struct IndicatorView<'a> {
     /// When it stops being valid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<EventTime>,
+    /// Whether a hit on it is only a candidate (see [`IndicatorMeta::partial`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// Counts describing an index.
@@ -712,7 +727,14 @@ impl Index {
             valid_until: (r.valid_until != i64::MAX)
                 .then(|| EventTime::from_unix_micros(r.valid_until))
                 .flatten(),
+            partial: r.partial,
         }
+    }
+
+    /// Whether a hit on this indicator is only a candidate (see [`IndicatorMeta::partial`]).
+    /// Panics on an id from another index.
+    pub fn is_partial(&self, id: IndicatorId) -> bool {
+        self.indicators.records[id.index()].partial
     }
 
     /// Every indicator id, in order.
@@ -992,6 +1014,87 @@ mod tests {
 
     fn ip(text: &str) -> Observable<'static> {
         Observable::Ip(text.parse().expect("ip"))
+    }
+
+    /// Regression (issue 20.17): `0.0.0.0/0` and `::/0` were indexed silently and hit every
+    /// address (4M hits on 2M lines); placeholders like `0.0.0.0` and `127.0.0.1` point at
+    /// no partner's host either. They are refused as indicators, and still allowed in the
+    /// allow-list, where they suppress local noise.
+    #[test]
+    fn indicators_that_cover_everything_or_no_host_are_refused() {
+        // Arrange
+        let mut b = IndexBuilder::new(now());
+        let meta = IndicatorMeta::new("list", "TLP:AMBER");
+
+        // Act
+        let refused: Vec<String> = [
+            "0.0.0.0/0",
+            "::/0",
+            "10.0.0.0/7",
+            "2000::/3",
+            "0.0.0.0",
+            "::",
+            "255.255.255.255",
+            "127.0.0.1",
+            "127.0.0.0/8",
+            "::1",
+            "0.0.0.0:443",
+        ]
+        .iter()
+        .filter_map(|text| {
+            let value = IndicatorValue::parse(text).expect("valid syntax");
+            b.add(value, &meta).err().map(|e| e.to_string())
+        })
+        .collect();
+        let kept = [
+            "10.0.0.0/8",
+            "2001:db8::/32",
+            "192.0.2.1",
+            "198.51.100.7:443",
+        ]
+        .iter()
+        .filter(|text| {
+            b.add(IndicatorValue::parse(text).expect("valid"), &meta)
+                .is_ok()
+        })
+        .count();
+        let allowed = b.allow(
+            IndicatorValue::parse("127.0.0.0/8").expect("valid"),
+            "local",
+        );
+
+        // Assert
+        assert_eq!(refused.len(), 11, "{refused:#?}");
+        assert!(refused[0].contains("0.0.0.0/0"), "{}", refused[0]);
+        assert!(refused[0].contains("1/256"), "{}", refused[0]);
+        assert!(refused[7].contains("loopback"), "{}", refused[7]);
+        assert_eq!(kept, 4);
+        assert!(allowed.is_ok());
+    }
+
+    #[test]
+    fn wide_blocks_cover_their_edges_and_nothing_beyond() {
+        // A /8 and a /10 fill whole words of the address filter; the addresses at and just
+        // past their edges tell whether the words were the right ones.
+        let idx = index(&["10.0.0.0/8", "100.64.0.0/10"], &["0.0.0.0/0"]);
+        let open = index(&["10.0.0.0/8", "100.64.0.0/10"], &[]);
+        for (addr, expected) in [
+            ("10.0.0.0", vec!["ind0"]),
+            ("10.255.255.255", vec!["ind0"]),
+            ("9.255.255.255", vec![]),
+            ("11.0.0.0", vec![]),
+            ("100.64.0.1", vec!["ind1"]),
+            ("100.127.255.255", vec!["ind1"]),
+            ("100.128.0.0", vec![]),
+        ] {
+            assert_eq!(hits(&open, ip(addr)), expected, "{addr}");
+            let suppressed: Vec<String> = if expected.is_empty() {
+                vec![]
+            } else {
+                vec!["suppressed".into()]
+            };
+            assert_eq!(hits(&idx, ip(addr)), suppressed, "{addr} allow-listed");
+        }
     }
 
     #[test]

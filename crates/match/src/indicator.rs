@@ -116,24 +116,27 @@ impl IndicatorValue {
     /// | `user@evil.example` | [`Email`](Self::Email) |
     /// | `evil.example`, `*.evil.example` | [`Domain`](Self::Domain) with subdomains (a name without a dot is refused) |
     ///
-    /// Defanged text is refanged first: `hxxp` → `http`, `[.]` and `(.)` → `.`, `[:]` → `:`,
-    /// `[@]` → `@`.
+    /// Defanged text is refanged first: `hxxp` (in any case) → `http`, `[.]` and `(.)` → `.`,
+    /// `[:]` → `:`, `[@]` → `@`.
+    ///
+    /// What is accepted prints (`Display`) as text that parses back to the same value: a text
+    /// that would be kept as a scheme-less URL printing like another kind (`192.0.2.0/24#c2`
+    /// prints as the block `192.0.2.0/24`) is refused with [`IndicatorError::Ambiguous`].
     pub fn parse(text: &str) -> Result<Self, IndicatorError> {
+        Self::parse_as(text, RoundTrip::Check)
+    }
+
+    fn parse_as(text: &str, round_trip: RoundTrip) -> Result<Self, IndicatorError> {
         let text = text.trim();
         if text.is_empty() {
             return Err(IndicatorError::Empty);
         }
-        let refanged;
-        let text = if needs_refang(text) {
-            refanged = refang(text);
-            refanged.as_str()
-        } else {
-            text
-        };
+        let text = refanged(text);
+        let text = text.as_ref();
         let bytes = text.as_bytes();
 
         if text.contains("://") {
-            return Self::url(text);
+            return Self::url_as(text, round_trip);
         }
         if text.starts_with('/') {
             return Self::url_path(text);
@@ -142,6 +145,13 @@ impl IndicatorValue {
             return Ok(Self::Hash(text.to_ascii_lowercase()));
         }
         if text.contains('@') {
+            // `evil.example/login?user=bob@corp.example` is a URL whose query holds an
+            // address; `dept/bob@corp.example` (no host before the slash) is an address.
+            if let Some((authority, _)) = text.split_once('/')
+                && is_host(authority)
+            {
+                return Self::url_as(text, round_trip);
+            }
             let mut out = Vec::new();
             if email_key(bytes, &mut out) {
                 let domain_at = out.iter().rposition(|&c| c == b'@').map_or(0, |at| at + 1);
@@ -163,7 +173,7 @@ impl IndicatorValue {
             return Self::cidr(addr, len, text);
         }
         if text.contains('/') {
-            return Self::url(text);
+            return Self::url_as(text, round_trip);
         }
         if let Some(v) = Self::ip_port(text)? {
             return Ok(v);
@@ -199,13 +209,30 @@ impl IndicatorValue {
         }
     }
 
-    /// A URL indicator, normalised.
+    /// A URL indicator, refanged and normalised. A URL without a scheme must print as text that
+    /// [`IndicatorValue::parse`] reads back as the same URL (see [`IndicatorError::Ambiguous`]).
     pub fn url(text: &str) -> Result<Self, IndicatorError> {
+        Self::url_as(&refanged(text), RoundTrip::Check)
+    }
+
+    /// [`IndicatorValue::url`] of text already refanged.
+    fn url_as(text: &str, round_trip: RoundTrip) -> Result<Self, IndicatorError> {
         let parts = split_url(text.as_bytes());
         if parts.scheme.is_none() && text.contains("://") {
             return Err(IndicatorError::Url(
                 text.to_owned(),
                 "the scheme is not valid",
+            ));
+        }
+        let after_userinfo = memchr::memrchr(b'@', parts.authority)
+            .map_or(parts.authority, |at| &parts.authority[at + 1..]);
+        if !after_userinfo.starts_with(b"[")
+            && after_userinfo.iter().filter(|&&c| c == b':').count() > 1
+        {
+            // `http://2001:db8::` would print as a host `2001:db8:` and port.
+            return Err(IndicatorError::Url(
+                text.to_owned(),
+                "an IPv6 address in a URL must be in brackets, as in http://[2001:db8::1]/",
             ));
         }
         let host = host_of(parts.authority);
@@ -221,7 +248,18 @@ impl IndicatorValue {
         if out.iter().any(|c| c.is_ascii_whitespace()) {
             return Err(IndicatorError::Url(text.to_owned(), "it contains blanks"));
         }
-        Ok(Self::Url(String::from_utf8_lossy(&out).into_owned()))
+        let value = Self::Url(String::from_utf8_lossy(&out).into_owned());
+        // With a scheme, the printed form starts `scheme://` and can only read as a URL.
+        if parts.scheme.is_none() && round_trip == RoundTrip::Check {
+            let printed = value.to_string();
+            if Self::parse_as(&printed, RoundTrip::Trust).as_ref() != Ok(&value) {
+                return Err(IndicatorError::Ambiguous {
+                    text: text.to_owned(),
+                    printed,
+                });
+            }
+        }
+        Ok(value)
     }
 
     fn url_path(text: &str) -> Result<Self, IndicatorError> {
@@ -292,6 +330,32 @@ impl IndicatorValue {
         }
     }
 
+    /// Refuses addresses and blocks that point at no one's host (see
+    /// [`IndicatorError::NotAHost`]). Only indicators are checked: the allow-list may hold
+    /// them to silence local noise.
+    pub(crate) fn check_points_at_a_host(&self) -> Result<(), IndicatorError> {
+        let (addr, prefix) = match self {
+            Self::Ip(ip) | Self::IpPort(ip, _) => (*ip, None),
+            Self::Cidr(net) => (net.network(), Some(net.prefix_len())),
+            _ => return Ok(()),
+        };
+        let why = if prefix.is_some_and(|p| p < MIN_PREFIX) {
+            "it covers more than 1/256 of all addresses"
+        } else if addr.is_unspecified() {
+            "it is the unspecified address, a placeholder"
+        } else if addr.is_loopback() {
+            "it is a loopback address, each machine's own"
+        } else if addr == IpAddr::V4(std::net::Ipv4Addr::BROADCAST) {
+            "it is the broadcast address"
+        } else {
+            return Ok(());
+        };
+        Err(IndicatorError::NotAHost {
+            value: self.to_string(),
+            why,
+        })
+    }
+
     /// Normalises values built by hand (the variants are public): canonical IPs, truncated
     /// blocks, lower-case names. Texts that fail their kind's rules are refused.
     pub(crate) fn canonicalize(self) -> Result<Self, IndicatorError> {
@@ -336,6 +400,30 @@ impl fmt::Display for IndicatorValue {
     }
 }
 
+/// Blocks with a shorter prefix than this cover more than 1/256 of the address space: no
+/// organisation's network is that large, and as an indicator such a block hits nearly every
+/// line of a log.
+const MIN_PREFIX: u8 = 8;
+
+/// Whether [`IndicatorValue::parse`] checks that a scheme-less URL reads back as itself. The
+/// check parses the printed form once, without checking again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoundTrip {
+    Check,
+    Trust,
+}
+
+/// Whether `authority` (no userinfo) names a host: an IP address or a dotted domain name,
+/// with an optional port.
+fn is_host(authority: &str) -> bool {
+    if authority.contains('@') {
+        return false;
+    }
+    let host = host_of(authority.as_bytes());
+    parse_ip(host).is_some()
+        || (host.contains(&b'.') && is_valid_domain(&host.to_ascii_lowercase()))
+}
+
 /// The host of an authority, without userinfo, port or IPv6 brackets.
 fn host_of(authority: &[u8]) -> &[u8] {
     let a = match memchr::memrchr(b'@', authority) {
@@ -352,8 +440,23 @@ fn host_of(authority: &[u8]) -> &[u8] {
     a.strip_suffix(b".").unwrap_or(a)
 }
 
+/// Whether `text` starts with the defanged scheme `hxxp` in any case (`hXXp`, `HXXP`).
+fn defanged_scheme(text: &str) -> bool {
+    text.get(..4)
+        .is_some_and(|s| s.eq_ignore_ascii_case("hxxp"))
+}
+
+/// `text` with defanging undone (see [`IndicatorValue::parse`]); borrowed when there is none.
+pub(crate) fn refanged(text: &str) -> std::borrow::Cow<'_, str> {
+    if needs_refang(text) {
+        std::borrow::Cow::Owned(refang(text))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 fn needs_refang(text: &str) -> bool {
-    text.contains('[') && !text.starts_with('[') || text.contains("(.)") || text.starts_with("hxxp")
+    text.contains('[') && !text.starts_with('[') || text.contains("(.)") || defanged_scheme(text)
 }
 
 fn refang(text: &str) -> String {
@@ -362,7 +465,7 @@ fn refang(text: &str) -> String {
         .replace("(.)", ".")
         .replace("[:]", ":")
         .replace("[@]", "@");
-    if s.starts_with("hxxp") {
+    if defanged_scheme(&s) {
         s.replace_range(..4, "http");
     }
     s
@@ -380,16 +483,21 @@ pub struct IndicatorMeta {
     pub tlp: String,
     /// When it stops being valid; from then on it doesn't match.
     pub valid_until: Option<EventTime>,
+    /// The indicator asks for more than this one value (a STIX pattern with `AND`, a
+    /// qualifier, or tests the matcher cannot evaluate): a hit on it is a candidate for an
+    /// analyst to check, never a sighting (see [`Sightings::candidates`](crate::Sightings::candidates)).
+    pub partial: bool,
 }
 
 impl IndicatorMeta {
-    /// Meta with a label and a TLP, no case and no end of validity.
+    /// Meta with a label and a TLP, no case, no end of validity, not partial.
     pub fn new(label: impl Into<String>, tlp: impl Into<String>) -> Self {
         Self {
             label: label.into(),
             case_ref: None,
             tlp: tlp.into(),
             valid_until: None,
+            partial: false,
         }
     }
 }
@@ -470,6 +578,68 @@ mod tests {
         );
         assert_eq!(parse("evil(.)example").to_string(), "evil.example");
         assert_eq!(parse("192.0.2[.]1").to_string(), "192.0.2.1");
+    }
+
+    /// Regression (issue 25.2): `HXXP://` and `hXXp://` were stored with the scheme `hxxp`
+    /// and never matched, because the refang test was case-sensitive.
+    #[test]
+    fn upper_case_defanged_schemes_are_refanged() {
+        assert_eq!(
+            parse("HXXP://evil[.]example/x").to_string(),
+            "http://evil.example/x"
+        );
+        assert_eq!(
+            parse("hXXps://Evil.example/").to_string(),
+            "https://evil.example/"
+        );
+        assert_eq!(parse("hXXp://evil.example/").kind(), IndicatorKind::Url);
+    }
+
+    /// Regression (issue 25.3): `192.0.2.0/24#c2` (a comment without a blank before it) was
+    /// read as a scheme-less URL that printed exactly like the block and never matched an
+    /// address in it. An indicator's printed form must read back as the same kind.
+    #[test]
+    fn a_comment_glued_to_a_cidr_block_is_refused_not_read_as_a_url() {
+        let refused = IndicatorValue::parse("192.0.2.0/24#c2");
+        assert_eq!(
+            refused,
+            Err(IndicatorError::Ambiguous {
+                text: "192.0.2.0/24#c2".into(),
+                printed: "192.0.2.0/24".into()
+            })
+        );
+        let why = refused.expect_err("refused").to_string();
+        assert!(why.contains("192.0.2.0/24"), "{why}");
+        // A fragment on a real URL path is still dropped as before.
+        assert_eq!(parse("evil.example/x#frag").to_string(), "evil.example/x");
+    }
+
+    /// Regression (issue 20.16): a URL without a scheme with `@` in its path or query was
+    /// read as an e-mail address.
+    #[test]
+    fn a_schemeless_url_with_an_at_sign_in_its_path_or_query_is_a_url() {
+        assert_eq!(
+            parse("evil.example/login?user=bob@corp.example").kind(),
+            IndicatorKind::Url
+        );
+        assert_eq!(parse("evil.example/~bob@x").kind(), IndicatorKind::Url);
+        assert_eq!(parse("192.0.2.1/a@b").kind(), IndicatorKind::Url);
+        assert_eq!(parse("bob@evil.example").kind(), IndicatorKind::Email);
+        assert_eq!(parse("dept/bob@evil.example").kind(), IndicatorKind::Email);
+    }
+
+    /// Found by the round-trip property: `hxxp://2001:db8:::` was kept as a URL whose host
+    /// `2001:db8::` printed without brackets, so its printed form did not parse.
+    #[test]
+    fn an_ipv6_host_without_brackets_is_refused_in_a_url() {
+        assert!(matches!(
+            IndicatorValue::parse("http://2001:db8:::/x"),
+            Err(IndicatorError::Url(..))
+        ));
+        assert_eq!(
+            parse("http://[2001:DB8::1]:8080/x").to_string(),
+            "http://[2001:db8::1]:8080/x"
+        );
     }
 
     #[test]

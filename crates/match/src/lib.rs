@@ -28,9 +28,13 @@ pub use index::{
     Added, Index, IndexBuilder, IndexStats, IndicatorId, IndicatorView, Lookup, Matcher, Observable,
 };
 pub use indicator::{DomainScope, IndicatorKind, IndicatorMeta, IndicatorValue, tlp_rank};
-pub use owner::{HostReport, Notification, Owner, OwnerReport, OwnerReports, OwnerTable};
+pub use owner::{
+    HostReport, MAX_HOSTS_PER_OWNER, Notification, Owner, OwnerReport, OwnerReports, OwnerTable,
+};
 pub use run::{
     CountHits, Hit, HitSink, InputReport, MAX_REPORTED_MALFORMED, MalformedLine, RunOptions,
     RunReport, run,
 };
-pub use sighting::{ID_NAMESPACE, Sightings, identity_ref, indicator_ref, tlp_marking_ref};
+pub use sighting::{
+    Candidate, ID_NAMESPACE, Sightings, identity_ref, indicator_ref, tlp_marking_ref,
+};

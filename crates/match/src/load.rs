@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::error::IndicatorError;
 use crate::index::{Added, IndexBuilder};
-use crate::indicator::{IndicatorMeta, IndicatorValue};
+use crate::indicator::{IndicatorMeta, IndicatorValue, refanged};
 use crate::normalize::parse_ip;
 
 /// Lines with errors kept per list; the rest are only counted.
@@ -122,7 +122,8 @@ fn entry_text(line: &str, format: ListFormat) -> Option<&str> {
     (!entry.is_empty()).then_some(entry)
 }
 
-/// Reads a maltrail entry the way maltrail's sensor means it:
+/// Reads a maltrail entry (refanged first, as [`IndicatorValue::parse`] does) the way
+/// maltrail's sensor means it:
 ///
 /// - `http://host` or `https://host` with no path names the host: an IP, an `ip:port`, or a
 ///   domain with its subdomains;
@@ -131,7 +132,8 @@ fn entry_text(line: &str, format: ListFormat) -> Option<&str> {
 /// - `/path` is a URL path on any host;
 /// - anything else is an IP, `ip:port`, CIDR or domain as in [`IndicatorValue::parse`].
 pub fn parse_maltrail_entry(entry: &str) -> Result<IndicatorValue, IndicatorError> {
-    let entry = entry.trim();
+    let entry = refanged(entry.trim());
+    let entry = entry.as_ref();
     let after_scheme = entry
         .strip_prefix("http://")
         .or_else(|| entry.strip_prefix("https://"))
@@ -161,16 +163,56 @@ pub fn parse_maltrail_entry(entry: &str) -> Result<IndicatorValue, IndicatorErro
     }
 }
 
+/// Guesses how a list is written from its first bytes (64 KiB are plenty): a comment naming
+/// maltrail (its trail files open with "Copyright (c) … Maltrail developers") means a
+/// maltrail trail; a first entry with `;` a LOKI list; anything else a plain list.
+pub fn guess_list_format(head: &[u8]) -> ListFormat {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut first_entry = None;
+    for line in lines.by_ref() {
+        match line.strip_prefix('#') {
+            Some(comment) if comment.to_ascii_lowercase().contains("maltrail") => {
+                return ListFormat::Maltrail;
+            }
+            Some(_) => {}
+            None => {
+                first_entry = Some(line);
+                break;
+            }
+        }
+    }
+    match first_entry {
+        Some(entry) if entry.contains(';') => ListFormat::Loki,
+        _ => ListFormat::Plain,
+    }
+}
+
 /// Loads a maltrail `trails` folder: every `static/{malware,malicious,suspicious}/*.txt` as
 /// indicators labelled `maltrail:<folder>/<file stem>` with the TLP, case and validity of
 /// `meta` (its label is ignored), and `static/mass_scanner.txt` and
 /// `static/mass_scanner_cidr.txt` into the allow-list as `maltrail:mass_scanner`. Files are
-/// read in name order, so ids are the same on every run.
+/// read in name order, so ids are the same on every run. `trails` may also be one trail
+/// file, whose indicators are labelled `maltrail:<file stem>`.
 pub fn load_maltrail(
     builder: &mut IndexBuilder,
     trails: &Path,
     meta: &IndicatorMeta,
 ) -> io::Result<Vec<ListReport>> {
+    if trails.is_file() {
+        let meta = IndicatorMeta {
+            label: format!("maltrail:{}", file_stem(trails)),
+            ..meta.clone()
+        };
+        let report = load_list(
+            builder,
+            BufReader::new(File::open(trails)?),
+            &trails.display().to_string(),
+            ListFormat::Maltrail,
+            Target::Indicators(&meta),
+        )?;
+        return Ok(vec![report]);
+    }
     let mut reports = Vec::new();
     for folder in ["malicious", "malware", "suspicious"] {
         let dir = trails.join("static").join(folder);
@@ -185,12 +227,8 @@ pub fn load_maltrail(
         };
         files.sort();
         for path in files {
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy())
-                .unwrap_or_default();
             let meta = IndicatorMeta {
-                label: format!("maltrail:{folder}/{stem}"),
+                label: format!("maltrail:{folder}/{}", file_stem(&path)),
                 ..meta.clone()
             };
             let reader = BufReader::new(File::open(&path)?);
@@ -218,6 +256,12 @@ pub fn load_maltrail(
         }
     }
     Ok(reports)
+}
+
+fn file_stem(path: &Path) -> std::borrow::Cow<'_, str> {
+    path.file_stem()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -307,6 +351,70 @@ mod tests {
             Ok((IndicatorKind::IpPort, "178.128.110.214:8080".into()))
         );
         assert!(kind("213.165.60.118:22:443").is_err());
+    }
+
+    /// Found by the `indicator_lists` fuzz target: a defanged URL in a maltrail list
+    /// (`HXXPS://evil.example/x`) was kept with the scheme `hxxps`, printing as text that
+    /// reads back as another URL, and `hxxp://1.2.3.4` was a URL, not the address.
+    #[test]
+    fn defanged_maltrail_entries_are_refanged() {
+        let kind = |e: &str| parse_maltrail_entry(e).map(|v| (v.kind(), v.to_string()));
+        assert_eq!(
+            kind("HXXPS://Evil.example:8443/a/../b"),
+            Ok((IndicatorKind::Url, "https://evil.example:8443/b".into()))
+        );
+        assert_eq!(
+            kind("hxxp://192.0.2[.]44"),
+            Ok((IndicatorKind::Ip, "192.0.2.44".into()))
+        );
+    }
+
+    /// Regression (issue 20.15): one trail file given on its own was read as a plain list,
+    /// so `http://1.2.3.4` became a URL and never matched the address (897 hits missed), and
+    /// `--list-format maltrail FILE` failed with "Not a directory".
+    #[test]
+    fn a_single_trail_file_is_read_as_maltrail() {
+        // Arrange
+        let trail = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/maltrail/trails/static/malware/apt_lazarus.txt");
+        let head = std::fs::read(&trail).expect("the trail is in testdata");
+        let mut builder = IndexBuilder::new(now());
+        let meta = IndicatorMeta::new("ignored", "TLP:CLEAR");
+
+        // Act
+        let guessed = guess_list_format(&head);
+        let reports = load_maltrail(&mut builder, &trail, &meta).expect("readable");
+        let index = builder.build();
+
+        // Assert
+        assert_eq!(guessed, ListFormat::Maltrail);
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0].rejected, 0, "{:?}", reports[0].errors);
+        let view = index
+            .ids()
+            .map(|id| index.indicator(id))
+            .find(|v| v.value == "158.69.57.135")
+            .expect("http://158.69.57.135 of the trail is the address");
+        assert_eq!(view.kind, IndicatorKind::Ip);
+        assert_eq!(view.label, "maltrail:apt_lazarus");
+    }
+
+    #[test]
+    fn list_formats_are_guessed_from_the_first_entries() {
+        assert_eq!(
+            guess_list_format(b"# hashes\n0c2674c3a97c53082187d930efb645c2;Sakula\n"),
+            ListFormat::Loki
+        );
+        assert_eq!(
+            guess_list_format(b"# shared by CN-CERT\n198.51.100.0/24\nevil.example\n"),
+            ListFormat::Plain
+        );
+        assert_eq!(
+            guess_list_format(
+                b"# Copyright (c) 2014-2026 Maltrail developers (https://github.com/stamparm/maltrail/)\n\nhttp://1.2.3.4\n"
+            ),
+            ListFormat::Maltrail
+        );
     }
 
     #[test]

@@ -4,6 +4,15 @@
 //! An address belongs to the organisation of the most specific block containing it (longest
 //! prefix). A hit is attributed to the owners of every address on its line: the host that
 //! contacted a C2 server, and the C2 server itself when it is in our territory.
+//!
+//! Memory stays bounded whatever the logs hold: per owner, the counts (hits, first and last
+//! time, hits per indicator) are exact, and at most [`MAX_HOSTS_PER_OWNER`] hosts are kept,
+//! the ones with the most hits, chosen by the Space-Saving algorithm (Metwally, Agrawal and
+//! El Abbadi, "Efficient computation of frequent and top-k elements in data streams", 2005).
+//! When the table of hosts is full, a new host takes the place of the one with the fewest
+//! hits and inherits its count as an upper bound of what it may have missed; so any host
+//! with more than 1/[`MAX_HOSTS_PER_OWNER`] of its owner's hits is always kept, and what a
+//! report says of a host is a count it really had (see [`HostReport::uncounted`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -20,6 +29,7 @@ use crate::index::{Index, IndicatorId, IndicatorView};
 use crate::indicator::tlp_rank;
 use crate::normalize::parse_ip;
 use crate::run::{Hit, HitSink};
+use crate::sighting::clip_value;
 
 /// An organisation responsible for some of our address space.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -169,51 +179,132 @@ fn split_csv(line: &str) -> Vec<String> {
     fields
 }
 
+/// Hosts kept per owner, those with the most hits (see the module documentation).
+pub const MAX_HOSTS_PER_OWNER: usize = 1_000;
+
 /// Distinct observed values kept per host.
 const MAX_VALUES: usize = 20;
 
+/// Indicators counted per host (the owner counts every one).
+const MAX_HOST_INDICATORS: usize = 20;
+
 #[derive(Debug, Default, Clone)]
 struct HostTally {
+    /// Hits since the host was kept.
     hits: u64,
+    /// The count of the host whose place it took: hits it may have had before.
+    uncounted: u64,
     first: Option<EventTime>,
     last: Option<EventTime>,
     indicators: BTreeMap<IndicatorId, u64>,
     values: BTreeSet<String>,
 }
 
-/// Aggregates hits per owner and host; feed it as a [`HitSink`].
+impl HostTally {
+    /// The count the Space-Saving algorithm ranks by: an upper bound of the host's hits.
+    fn rank(&self) -> u64 {
+        self.hits + self.uncounted
+    }
+}
+
+/// One owner's exact counts and its heaviest hosts.
+#[derive(Debug, Default)]
+struct OwnerTally {
+    hits: u64,
+    first: Option<EventTime>,
+    last: Option<EventTime>,
+    indicators: BTreeMap<IndicatorId, u64>,
+    hosts: BTreeMap<IpAddr, HostTally>,
+    /// The kept hosts by rank, smallest first: the next to give up its place.
+    ranks: BTreeSet<(u64, IpAddr)>,
+    /// Whether some host ever gave up its place.
+    dropped_hosts: bool,
+}
+
+impl OwnerTally {
+    /// Counts `hit` for host `ip`, under the complete indicators `ids` it matched.
+    fn hit(&mut self, ip: IpAddr, hit: &Hit, ids: &[IndicatorId]) {
+        self.hits += 1;
+        widen(&mut self.first, &mut self.last, hit.time);
+        for &id in ids {
+            *self.indicators.entry(id).or_default() += 1;
+        }
+        let host = match self.hosts.get_mut(&ip) {
+            Some(host) => {
+                self.ranks.remove(&(host.rank(), ip));
+                host
+            }
+            None => {
+                let mut uncounted = 0;
+                if self.hosts.len() >= MAX_HOSTS_PER_OWNER
+                    && let Some((rank, smallest)) = self.ranks.pop_first()
+                {
+                    self.hosts.remove(&smallest);
+                    self.dropped_hosts = true;
+                    uncounted = rank;
+                }
+                self.hosts.entry(ip).or_insert(HostTally {
+                    uncounted,
+                    ..HostTally::default()
+                })
+            }
+        };
+        host.hits += 1;
+        widen(&mut host.first, &mut host.last, hit.time);
+        for &id in ids {
+            if let Some(n) = host.indicators.get_mut(&id) {
+                *n += 1;
+            } else if host.indicators.len() < MAX_HOST_INDICATORS {
+                host.indicators.insert(id, 1);
+            }
+        }
+        if host.values.len() < MAX_VALUES && !host.values.contains(&hit.value) {
+            host.values.insert(clip_value(&hit.value));
+        }
+        self.ranks.insert((host.rank(), ip));
+    }
+}
+
+/// Moves `first` and `last` out to include `time`.
+fn widen(first: &mut Option<EventTime>, last: &mut Option<EventTime>, time: Option<EventTime>) {
+    if let Some(time) = time {
+        *first = Some(first.map_or(time, |f| f.min(time)));
+        *last = Some(last.map_or(time, |l| l.max(time)));
+    }
+}
+
+/// Aggregates hits per owner and host, in bounded memory; feed it as a [`HitSink`]. Hits
+/// only on partial indicators (see [`IndicatorMeta::partial`](crate::IndicatorMeta::partial))
+/// are left out: an owner hears only of full matches.
 #[derive(Debug)]
 pub struct OwnerReports<'a> {
     owners: &'a OwnerTable,
-    tallies: BTreeMap<u32, BTreeMap<IpAddr, HostTally>>,
+    index: &'a Index,
+    tallies: BTreeMap<u32, OwnerTally>,
     unowned: u64,
+    /// Complete indicators of the hit at hand, reused between hits.
+    ids: Vec<IndicatorId>,
 }
 
 impl HitSink for OwnerReports<'_> {
     fn hit(&mut self, hit: &Hit) {
+        self.ids.clear();
+        let index = self.index;
+        self.ids
+            .extend(hit.indicators.iter().filter(|&&id| !index.is_partial(id)));
+        if self.ids.is_empty() {
+            return;
+        }
         let mut owned = false;
         for &ip in &hit.hosts {
             let Some(owner) = self.owners.lookup_id(ip) else {
                 continue;
             };
             owned = true;
-            let t = self
-                .tallies
+            self.tallies
                 .entry(owner)
                 .or_default()
-                .entry(ip)
-                .or_default();
-            t.hits += 1;
-            if let Some(time) = hit.time {
-                t.first = Some(t.first.map_or(time, |f| f.min(time)));
-                t.last = Some(t.last.map_or(time, |l| l.max(time)));
-            }
-            for &id in &hit.indicators {
-                *t.indicators.entry(id).or_default() += 1;
-            }
-            if t.values.len() < MAX_VALUES {
-                t.values.insert(hit.value.clone());
-            }
+                .hit(ip, hit, &self.ids);
         }
         if !owned {
             self.unowned += 1;
@@ -226,18 +317,26 @@ impl HitSink for OwnerReports<'_> {
 pub struct HostReport {
     /// The address.
     pub ip: IpAddr,
-    /// Hits on lines it was on.
+    /// Hits on lines it was on, counted since it was kept: all of them when `uncounted` is 0.
     pub hits: u64,
-    /// Earliest hit time.
+    /// Hits it may have had before it was kept (it took the place of a host with this many,
+    /// see the module documentation); 0 when `hits` is its exact count.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub uncounted: u64,
+    /// Earliest hit time (since it was kept).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<EventTime>,
     /// Latest hit time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<EventTime>,
-    /// Indicators hit, with counts.
+    /// Indicators hit, with counts (the first few).
     pub indicators: Vec<(IndicatorId, u64)>,
     /// Values observed (the first few).
     pub values: Vec<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Everything one owner should hear about.
@@ -257,8 +356,12 @@ pub struct OwnerReport<'a> {
     /// Latest hit time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<EventTime>,
-    /// Its hosts, by address.
+    /// Its hosts with the most hits, most first (at most [`MAX_HOSTS_PER_OWNER`]).
     pub hosts: Vec<HostReport>,
+    /// Whether `hosts` names every host of this owner that was hit.
+    pub all_hosts_listed: bool,
+    /// Hits not counted under any listed host: `hits` less the listed hosts' `hits`.
+    pub hits_on_other_hosts: u64,
     /// The indicators involved, by id.
     pub indicators: Vec<IndicatorView<'a>>,
 }
@@ -279,60 +382,69 @@ pub struct Notification<'a> {
 }
 
 impl<'a> OwnerReports<'a> {
-    /// An empty aggregation over `owners`.
-    pub fn new(owners: &'a OwnerTable) -> Self {
+    /// An empty aggregation over `owners`, for hits on the indicators of `index`.
+    pub fn new(owners: &'a OwnerTable, index: &'a Index) -> Self {
         Self {
             owners,
+            index,
             tallies: BTreeMap::new(),
             unowned: 0,
+            ids: Vec::new(),
         }
     }
 
-    /// Hits none of whose addresses are in the owner table.
+    /// Hits (on complete indicators) none of whose addresses are in the owner table.
     pub fn unowned_hits(&self) -> u64 {
         self.unowned
     }
 
     /// One report per owner with hits, ordered by organisation name then contact.
-    pub fn reports<'i>(&self, index: &'i Index) -> Vec<OwnerReport<'i>>
-    where
-        'a: 'i,
-    {
-        let mut reports: Vec<OwnerReport<'i>> = self
+    pub fn reports(&self) -> Vec<OwnerReport<'a>> {
+        let index = self.index;
+        let mut reports: Vec<OwnerReport<'a>> = self
             .tallies
             .iter()
-            .map(|(&owner, hosts)| {
+            .map(|(&owner, tally)| {
                 let o = &self.owners.owners[owner as usize];
-                let mut ids = BTreeSet::new();
-                let hosts: Vec<HostReport> = hosts
+                let mut hosts: Vec<HostReport> = tally
+                    .hosts
                     .iter()
-                    .map(|(&ip, t)| {
-                        ids.extend(t.indicators.keys().copied());
-                        HostReport {
-                            ip,
-                            hits: t.hits,
-                            first_seen: t.first,
-                            last_seen: t.last,
-                            indicators: t.indicators.iter().map(|(&id, &n)| (id, n)).collect(),
-                            values: t.values.iter().cloned().collect(),
-                        }
+                    .map(|(&ip, t)| HostReport {
+                        ip,
+                        hits: t.hits,
+                        uncounted: t.uncounted,
+                        first_seen: t.first,
+                        last_seen: t.last,
+                        indicators: t.indicators.iter().map(|(&id, &n)| (id, n)).collect(),
+                        values: t.values.iter().cloned().collect(),
                     })
                     .collect();
-                let indicators: Vec<IndicatorView<'i>> =
-                    ids.into_iter().map(|id| index.indicator(id)).collect();
+                hosts.sort_by(|a, b| {
+                    (b.hits + b.uncounted)
+                        .cmp(&(a.hits + a.uncounted))
+                        .then(a.ip.cmp(&b.ip))
+                });
+                let indicators: Vec<IndicatorView<'a>> = tally
+                    .indicators
+                    .keys()
+                    .map(|&id| index.indicator(id))
+                    .collect();
                 let tlp = indicators
                     .iter()
                     .map(|v| v.tlp)
                     .max_by_key(|t| tlp_rank(t))
                     .unwrap_or("TLP:CLEAR");
+                let listed: u64 = hosts.iter().map(|h| h.hits).sum();
                 OwnerReport {
                     organisation: &o.organisation,
                     abuse_contact: &o.abuse_contact,
                     tlp,
-                    hits: hosts.iter().map(|h| h.hits).sum(),
-                    first_seen: hosts.iter().filter_map(|h| h.first_seen).min(),
-                    last_seen: hosts.iter().filter_map(|h| h.last_seen).max(),
+                    hits: tally.hits,
+                    first_seen: tally.first,
+                    last_seen: tally.last,
                     hosts,
+                    all_hosts_listed: !tally.dropped_hosts,
+                    hits_on_other_hosts: tally.hits - listed,
                     indicators,
                 }
             })
@@ -350,10 +462,19 @@ impl<'a> OwnerReport<'a> {
     pub fn draft(&'a self) -> Notification<'a> {
         let hosts = self.hosts.len();
         let subject = format!(
-            "[{}] {} host{} in your network matched threat indicators shared with us",
+            "[{}] {}{} host{} in your network matched threat indicators shared with us",
             self.tlp,
+            if self.all_hosts_listed {
+                ""
+            } else {
+                "more than "
+            },
             hosts,
-            if hosts == 1 { "" } else { "s" }
+            if hosts == 1 && self.all_hosts_listed {
+                ""
+            } else {
+                "s"
+            }
         );
         let mut body = String::new();
         let w = &mut body;
@@ -368,13 +489,35 @@ impl<'a> OwnerReport<'a> {
         };
         let _ = writeln!(
             w,
-            "{period}, our monitoring saw {} event{} involving {hosts} address{} in networks registered to {}, matching threat indicators shared with us by a partner CERT.",
+            "{period}, our monitoring saw {} event{} involving {}{hosts} address{} in networks registered to {}, matching threat indicators shared with us by a partner CERT.",
             self.hits,
             if self.hits == 1 { "" } else { "s" },
-            if hosts == 1 { "" } else { "es" },
+            if self.all_hosts_listed {
+                ""
+            } else {
+                "more than "
+            },
+            if hosts == 1 && self.all_hosts_listed {
+                ""
+            } else {
+                "es"
+            },
             self.organisation
         );
-        let _ = writeln!(w, "\nAddresses in your networks:");
+        if self.all_hosts_listed {
+            let _ = writeln!(w, "\nAddresses in your networks:");
+        } else {
+            let _ = writeln!(
+                w,
+                "\nThe {hosts} addresses in your networks with the most events ({} more event{} involved other addresses):",
+                self.hits_on_other_hosts,
+                if self.hits_on_other_hosts == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            );
+        }
         for h in &self.hosts {
             let when = match (h.first_seen, h.last_seen) {
                 (Some(f), Some(l)) if f == l => format!(" at {f}"),
@@ -383,8 +526,9 @@ impl<'a> OwnerReport<'a> {
             };
             let _ = writeln!(
                 w,
-                "  {}: {} event{}{when}",
+                "  {}: {}{} event{}{when}",
                 h.ip,
+                if h.uncounted > 0 { "at least " } else { "" },
                 h.hits,
                 if h.hits == 1 { "" } else { "s" }
             );

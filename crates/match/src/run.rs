@@ -10,6 +10,11 @@
 //! their chunk and made absolute on delivery, so the reader never scans for newlines except
 //! at a chunk's end. For Zeek TSV the reader also looks for header lines (`\n#`, one SIMD
 //! search per chunk) and starts a new chunk where the columns change.
+//!
+//! A damaged input (a gzip checksum that fails, a zstd frame cut short, a read error) loses
+//! nothing that came before the damage: every whole line read up to it is matched, a line
+//! the damage cut short is reported as malformed, and the input's report says where reading
+//! stopped and why ([`InputReport::error`]), so every output can say the input is incomplete.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -23,7 +28,7 @@ use crate::error::InputError;
 use crate::event_time::EventTime;
 use crate::index::{Index, IndicatorId, Lookup, Matcher};
 use crate::input::{
-    Format, HeaderUpdate, Input, LineOut, Schema, SchemaKind, apply_header_block, decompress,
+    Format, HeaderUpdate, Input, LineOut, Schema, SchemaKind, apply_header_block, open_stream,
     zeek_json_schema,
 };
 
@@ -32,6 +37,15 @@ pub const MAX_REPORTED_MALFORMED: usize = 100;
 
 const OVERLONG: &str =
     "the line is longer than the longest line allowed (RunOptions::max_line_bytes)";
+
+/// Bytes asked of a decompressor per read, the same whatever the chunk size. A decompressor
+/// that fails mid-stream drops what it decoded in the failing read, so how much is asked at
+/// once decides which lines before the damage come out: a fixed size makes them the same for
+/// every chunk size and thread count, and a small one loses little. (Plain bytes lose nothing
+/// that way and are read a chunk at a time, straight past the sniffing buffer.)
+const READ_BYTES: usize = 16 * 1024;
+
+const CUT_SHORT: &str = "the line is cut short where the input is damaged; it was not matched";
 
 /// How a run reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +141,7 @@ pub struct InputReport {
     pub format: &'static str,
     /// Lines read.
     pub lines: u64,
-    /// Bytes read, after decompression.
+    /// Bytes read, after decompression: every line's, those too long to read included.
     pub bytes: u64,
     /// Hits delivered.
     pub hits: u64,
@@ -137,9 +151,17 @@ pub struct InputReport {
     pub malformed: u64,
     /// The first of them.
     pub malformed_lines: Vec<MalformedLine>,
-    /// Why reading stopped early, if it did.
+    /// Why reading stopped before the input's end, if it did: the input is damaged or
+    /// unreadable, and whatever it holds after that point was not matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl InputReport {
+    /// Whether the input was read to its end.
+    pub fn is_complete(&self) -> bool {
+        self.error.is_none()
+    }
 }
 
 /// What a run did.
@@ -171,11 +193,17 @@ impl RunReport {
     pub fn malformed(&self) -> u64 {
         self.inputs.iter().map(|i| i.malformed).sum()
     }
+
+    /// The inputs that could not be read to their end.
+    pub fn incomplete(&self) -> impl Iterator<Item = &InputReport> {
+        self.inputs.iter().filter(|i| !i.is_complete())
+    }
 }
 
 /// Matches `inputs` against `index` on `options.threads` threads and feeds `sink` every hit,
 /// ordered by input, line and column. Nothing in the inputs stops the run: malformed lines
-/// are counted, and an input that fails to read is reported and the next one read.
+/// are counted, and an input that fails to read is matched up to the failure, reported, and
+/// the next one read.
 pub fn run(
     index: &Index,
     inputs: Vec<Input>,
@@ -270,12 +298,18 @@ enum Body {
     Chunk(ChunkResult),
     Format(&'static str),
     Overlong,
-    Failed(String),
+    /// The last line of a damaged input, cut short by the damage.
+    CutShort,
+    /// The input's end, with the bytes it held after decompression.
+    End {
+        bytes: u64,
+    },
+    /// Reading stopped early; formatted on delivery, when the lines before it are counted.
+    Failed(InputError),
 }
 
 struct ChunkResult {
     lines: u64,
-    bytes: u64,
     hits: Vec<LocalHit>,
     suppressed: u64,
     malformed: u64,
@@ -350,40 +384,53 @@ impl Reader {
             reader,
             mut format,
         } = input;
-        let reader = match decompress(reader) {
-            Ok(reader) => reader,
+        let (reader, compressed) = match open_stream(reader) {
+            Ok(opened) => opened,
             Err(source) => {
                 let e = InputError::Read {
                     name,
                     bytes: 0,
+                    lines: 0,
                     source,
                 };
-                return self.note(i, Body::Failed(e.to_string()));
+                return self.note(i, Body::Failed(e));
             }
         };
         let mut chunker = Chunker::new(
             reader,
+            compressed,
             self.options.chunk_bytes,
             self.options.max_line_bytes,
         );
         let mut schema: Option<Arc<Schema>> = None;
         loop {
             let buf = self.buffer();
-            let piece = match chunker.next(buf) {
-                Ok(piece) => piece,
-                Err(source) => {
+            let data = match chunker.next(buf) {
+                Piece::End => {
+                    let bytes = chunker.bytes;
+                    return self.note(i, Body::End { bytes });
+                }
+                Piece::Failed(source) => {
                     let e = InputError::Read {
-                        name: name.clone(),
+                        name,
                         bytes: chunker.bytes,
+                        lines: 0,
                         source,
                     };
-                    return self.note(i, Body::Failed(e.to_string()));
+                    self.note(
+                        i,
+                        Body::End {
+                            bytes: chunker.bytes,
+                        },
+                    )?;
+                    return self.note(i, Body::Failed(e));
                 }
-            };
-            let data = match piece {
-                Piece::End => return Ok(()),
                 Piece::Overlong => {
                     self.note(i, Body::Overlong)?;
+                    continue;
+                }
+                Piece::CutShort => {
+                    self.note(i, Body::CutShort)?;
                     continue;
                 }
                 Piece::Lines(data) => data,
@@ -409,7 +456,15 @@ impl Reader {
                                     skip_first_line = true;
                                     schema
                                 }
-                                Err(e) => return self.note(i, Body::Failed(e.to_string())),
+                                Err(e) => {
+                                    self.note(
+                                        i,
+                                        Body::End {
+                                            bytes: chunker.bytes,
+                                        },
+                                    )?;
+                                    return self.note(i, Body::Failed(e));
+                                }
                             }
                         }
                     };
@@ -469,25 +524,37 @@ struct Chunker {
     reader: Box<dyn Read + Send>,
     carry: Vec<u8>,
     eof: bool,
+    /// Why the stream ended early, once it has; handed out after the lines read before it.
+    failure: Option<io::Error>,
     /// Inside a line too long to keep: drop bytes up to its newline.
     skipping: bool,
     target: usize,
     max_line: usize,
+    /// Bytes read from the (decompressed) stream so far.
     bytes: u64,
+    /// Whether the stream is a decompressor's, read [`READ_BYTES`] at a time.
+    compressed: bool,
 }
 
 enum Piece {
     Lines(Vec<u8>),
     Overlong,
+    /// The partial line a damaged stream ended in (dropped: matching half a value could
+    /// report a hit the log never held).
+    CutShort,
+    /// The stream failed; every whole line before the failure was handed out first.
+    Failed(io::Error),
     End,
 }
 
 impl Chunker {
-    fn new(reader: Box<dyn Read + Send>, target: usize, max_line: usize) -> Self {
+    fn new(reader: Box<dyn Read + Send>, compressed: bool, target: usize, max_line: usize) -> Self {
         Self {
             reader,
+            compressed,
             carry: Vec::new(),
             eof: false,
+            failure: None,
             skipping: false,
             target: target.max(1),
             max_line: max_line.max(target.max(1)),
@@ -495,7 +562,7 @@ impl Chunker {
         }
     }
 
-    fn next(&mut self, mut buf: Vec<u8>) -> io::Result<Piece> {
+    fn next(&mut self, mut buf: Vec<u8>) -> Piece {
         buf.clear();
         buf.append(&mut self.carry);
         loop {
@@ -512,30 +579,60 @@ impl Chunker {
                 if let Some(nl) = memchr::memrchr(b'\n', &buf) {
                     self.carry.extend_from_slice(&buf[nl + 1..]);
                     buf.truncate(nl + 1);
-                    return Ok(Piece::Lines(buf));
+                    return Piece::Lines(buf);
                 }
                 if self.eof {
-                    return Ok(if buf.is_empty() {
-                        Piece::End
-                    } else {
-                        Piece::Lines(buf)
-                    });
+                    return match (buf.is_empty(), &self.failure) {
+                        (false, None) => Piece::Lines(buf),
+                        (false, Some(_)) => Piece::CutShort,
+                        (true, _) => self.failure.take().map_or(Piece::End, Piece::Failed),
+                    };
                 }
                 if buf.len() >= self.max_line {
                     self.skipping = true;
                     buf.clear();
-                    return Ok(Piece::Overlong);
+                    return Piece::Overlong;
                 }
             }
             if self.eof {
-                return Ok(Piece::End);
+                return self.failure.take().map_or(Piece::End, Piece::Failed);
             }
             let want = self.target.saturating_sub(buf.len()).max(64 * 1024);
             buf.reserve(want);
-            // `take` + `read_to_end` fills spare capacity without zeroing it first.
-            let n = (&mut self.reader).take(want as u64).read_to_end(&mut buf)?;
-            self.bytes += n as u64;
-            if n < want {
+            if self.compressed {
+                let until = buf.len() + want;
+                while buf.len() < until && !self.eof {
+                    self.read_fixed(&mut buf);
+                }
+            } else {
+                let before = buf.len();
+                // `take` + `read_to_end` fills spare capacity without zeroing it first.
+                let read = (&mut self.reader).take(want as u64).read_to_end(&mut buf);
+                let n = buf.len() - before;
+                self.record(n, read.map(|_| n < want));
+            }
+        }
+    }
+
+    /// Appends one read of [`READ_BYTES`] to `buf`.
+    fn read_fixed(&mut self, buf: &mut Vec<u8>) {
+        let len = buf.len();
+        buf.resize(len + READ_BYTES, 0);
+        let read = self.reader.read(&mut buf[len..]);
+        let n = *read.as_ref().unwrap_or(&0);
+        buf.truncate(len + n);
+        self.record(n, read.map(|n| n == 0));
+    }
+
+    /// Counts `n` bytes read; at the end of the stream (`Ok(true)`) or on a failure, sets
+    /// `eof` (and `failure`). What was read before a failure stays: those lines get matched.
+    fn record(&mut self, n: usize, ended: io::Result<bool>) {
+        self.bytes += n as u64;
+        match ended {
+            Ok(ended) => self.eof = ended,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                self.failure = Some(e);
                 self.eof = true;
             }
         }
@@ -573,7 +670,6 @@ fn match_chunk(matcher: &mut Matcher<'_>, work: &Work) -> ChunkResult {
     let data = &work.data[..];
     let mut result = ChunkResult {
         lines: 0,
-        bytes: data.len() as u64,
         hits: Vec::new(),
         suppressed: 0,
         malformed: 0,
@@ -671,17 +767,15 @@ fn deliver(msg: Msg, reports: &mut [InputReport], sink: &mut dyn HitSink) {
     let report = &mut reports[msg.input];
     match msg.body {
         Body::Format(format) => report.format = format,
-        Body::Failed(error) => report.error = Some(error),
-        Body::Overlong => {
-            report.lines += 1;
-            report.malformed += 1;
-            if report.malformed_lines.len() < MAX_REPORTED_MALFORMED {
-                report.malformed_lines.push(MalformedLine {
-                    line: report.lines,
-                    reason: OVERLONG.to_owned(),
-                });
+        Body::End { bytes } => report.bytes = bytes,
+        Body::Failed(mut error) => {
+            if let InputError::Read { lines, .. } = &mut error {
+                *lines = report.lines;
             }
+            report.error = Some(error.to_string());
         }
+        Body::Overlong => malformed_line(report, OVERLONG),
+        Body::CutShort => malformed_line(report, CUT_SHORT),
         Body::Chunk(chunk) => {
             let base = report.lines;
             for local in chunk.hits {
@@ -708,7 +802,18 @@ fn deliver(msg: Msg, reports: &mut [InputReport], sink: &mut dyn HitSink) {
             report.malformed += chunk.malformed;
             report.suppressed += chunk.suppressed;
             report.lines += chunk.lines;
-            report.bytes += chunk.bytes;
         }
+    }
+}
+
+/// Counts one line the reader could not hand to a worker as the input's next line.
+fn malformed_line(report: &mut InputReport, reason: &str) {
+    report.lines += 1;
+    report.malformed += 1;
+    if report.malformed_lines.len() < MAX_REPORTED_MALFORMED {
+        report.malformed_lines.push(MalformedLine {
+            line: report.lines,
+            reason: reason.to_owned(),
+        });
     }
 }

@@ -8,11 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::event_time::EventTime;
-use crate::index::{Index, IndicatorId};
+use crate::index::{Index, IndicatorId, IndicatorView};
 use crate::owner::OwnerTable;
 use crate::run::{Hit, HitSink};
 
@@ -21,6 +22,21 @@ pub const ID_NAMESPACE: Uuid = Uuid::from_u128(0x5c8f_6a52_3e9b_4c1d_9f0e_2d4b_7
 
 /// Distinct observed values kept per indicator.
 const MAX_VALUES: usize = 20;
+
+/// Observed values are kept to this many bytes: a value may be a whole over-long URL.
+const MAX_VALUE_BYTES: usize = 512;
+
+/// `value`, cut to [`MAX_VALUE_BYTES`] at a character boundary and marked with `…` if cut.
+pub(crate) fn clip_value(value: &str) -> String {
+    if value.len() <= MAX_VALUE_BYTES {
+        return value.to_owned();
+    }
+    let mut end = MAX_VALUE_BYTES;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &value[..end])
+}
 
 /// The STIX id of an indicator: its label when that is already an `indicator--` id, otherwise
 /// a UUIDv5 of its kind and value.
@@ -92,6 +108,23 @@ struct Tally {
     hosts: BTreeSet<IpAddr>,
 }
 
+/// A partial indicator that values in the logs matched: see [`Sightings::candidates`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Candidate<'a> {
+    /// The indicator.
+    pub indicator: IndicatorView<'a>,
+    /// Hits on it.
+    pub hits: u64,
+    /// Earliest hit time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<EventTime>,
+    /// Latest hit time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<EventTime>,
+    /// Values observed (the first few).
+    pub values: Vec<String>,
+}
+
 /// Hosts kept per indicator to work out where it was sighted.
 const MAX_HOSTS: usize = 10_000;
 
@@ -110,8 +143,8 @@ impl HitSink for Sightings {
                 t.first = Some(t.first.map_or(time, |f| f.min(time)));
                 t.last = Some(t.last.map_or(time, |l| l.max(time)));
             }
-            if t.values.len() < MAX_VALUES {
-                t.values.insert(hit.value.clone());
+            if t.values.len() < MAX_VALUES && !t.values.contains(&hit.value) {
+                t.values.insert(clip_value(&hit.value));
             }
             if !t.fields.contains(&hit.field) {
                 t.fields.insert(hit.field.clone());
@@ -142,7 +175,25 @@ impl Sightings {
         self.tallies.get(&id).map_or(0, |t| t.count)
     }
 
-    /// One STIX 2.1 sighting per sighted indicator, in indicator order. `created` stamps the
+    /// The partial indicators (see [`IndicatorMeta::partial`](crate::IndicatorMeta::partial))
+    /// that values in the logs matched, in indicator order: candidates for an analyst to
+    /// check, which [`Sightings::to_stix`] leaves out.
+    pub fn candidates<'i>(&self, index: &'i Index) -> Vec<Candidate<'i>> {
+        self.tallies
+            .iter()
+            .filter(|(id, _)| index.is_partial(**id))
+            .map(|(&id, t)| Candidate {
+                indicator: index.indicator(id),
+                hits: t.count,
+                first_seen: t.first,
+                last_seen: t.last,
+                values: t.values.iter().cloned().collect(),
+            })
+            .collect()
+    }
+
+    /// One STIX 2.1 sighting per sighted indicator, in indicator order, leaving out partial
+    /// indicators: a match of one value of a pattern that asks for more is not a sighting. `created` stamps the
     /// objects; `inputs` names the run's inputs; with an owner table, `where_sighted_refs`
     /// names the organisations whose hosts were on the sighting lines.
     pub fn to_stix(
@@ -155,6 +206,7 @@ impl Sightings {
         let created = stix_millis(created);
         self.tallies
             .iter()
+            .filter(|(id, _)| !index.is_partial(**id))
             .map(|(&id, t)| {
                 let view = index.indicator(id);
                 let of = indicator_ref(index, id);

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::harness::{detente, eventually, pair, run};
+use crate::harness::{NodeProc, detente, eventually, pair, run};
 
 fn zeek(path: &str, fields: &[&str], rows: &[&str]) -> String {
     let mut log = format!(
@@ -283,17 +283,20 @@ fn a_bad_log_path_or_no_usable_indicator_is_a_clear_error() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_mitigation_request_is_matched_on_the_node_and_answered_with_sightings() {
-    // Arrange: CN asks US to mitigate a botnet; the request carries an observable and a STIX
-    // TLP:RED indicator of its own making, which it may share with US as the named recipient.
-    let dir = tempfile::tempdir().unwrap();
-    let (mut us, mut cn) = pair(dir.path());
+/// Starts both nodes and has CN ask US to mitigate a botnet: the request carries the CIDR
+/// 198.51.100.0/24 and a TLP:RED STIX indicator of CN's making with `pattern`, which CN may
+/// share with US as the named recipient. Returns the case once US holds it.
+async fn mitigation_request(
+    us: &mut NodeProc,
+    cn: &mut NodeProc,
+    indicator_id: &str,
+    pattern: &str,
+) -> String {
     us.start().await;
     cn.start().await;
     let indicator = stix_indicator(
-        "indicator--a1b2c3d4-0000-4000-8000-000000000009",
-        "[domain-name:value = 'c2.evil.example']",
+        indicator_id,
+        pattern,
         json!({"created_by_ref": detente_server::objects::party_identity(&"CN".parse().unwrap())}),
     );
     let filed = cn
@@ -315,6 +318,21 @@ async fn a_mitigation_request_is_matched_on_the_node_and_answered_with_sightings
     eventually(20, "US has the request", || async {
         us.case_status(&case).await.as_deref() == Some("sent")
     })
+    .await;
+    case
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mitigation_request_is_matched_on_the_node_and_answered_with_sightings() {
+    // Arrange: CN asks US to mitigate a botnet, with a CIDR and an indicator of a C2 name.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut us, mut cn) = pair(dir.path());
+    let case = mitigation_request(
+        &mut us,
+        &mut cn,
+        "indicator--a1b2c3d4-0000-4000-8000-000000000009",
+        "[domain-name:value = 'c2.evil.example']",
+    )
     .await;
     let (conn, dns) = write_logs(dir.path());
 
@@ -415,4 +433,341 @@ fn a_node_matches_the_indicators_it_stores() {
     assert_eq!(sighted_values(&report), ["203.0.113.9"], "{report:#}");
     assert_eq!(report["sightings"][0]["count"], 2);
     assert_eq!(report["sources"][0]["name"], "stored indicators");
+}
+
+/// Compresses `path` with the system's gzip into `path.gz` and flips a byte of the CRC-32
+/// in its trailer, as a damaged copy would have it: every line still decompresses.
+fn gzip_with_bad_checksum(path: &str) -> String {
+    let gz = format!("{path}.gz");
+    let out = std::process::Command::new("gzip")
+        .args(["-k", "-f", path])
+        .output()
+        .expect("gzip is installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut bytes = std::fs::read(&gz).unwrap();
+    let crc = bytes.len() - 8;
+    bytes[crc] ^= 0xff;
+    std::fs::write(&gz, bytes).unwrap();
+    gz
+}
+
+/// Regression (issues 25.1 and 20.13): a gzip log with a damaged checksum gave "lines 0,
+/// hits 0", "No indicator was sighted." and exit 0. Every decompressed line is matched now,
+/// and the damage shows in the JSON, in report.json, in the table and in the exit code.
+#[test]
+fn a_damaged_gzip_log_is_matched_up_to_the_damage_and_every_output_says_so() {
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let (conn, _) = write_logs(dir.path());
+    let damaged = gzip_with_bad_checksum(&conn);
+    let list = dir.path().join("list.txt");
+    std::fs::write(&list, "203.0.113.9\n").unwrap();
+    let out_dir = dir.path().join("results");
+    let args = |json: bool| {
+        let mut args = vec![];
+        if json {
+            args.push("--json");
+        }
+        args.extend([
+            "match",
+            "--indicators",
+            list.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            damaged.as_str(),
+        ]);
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+
+    // Act
+    let as_json = run(
+        dir.path(),
+        &args(true).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let as_table = run(
+        dir.path(),
+        &args(false).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+
+    // Assert: the lines before the damage (all 13) and their 2 hits, and the damage named.
+    assert_eq!(
+        as_json.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&as_json.stderr)
+    );
+    let report: Value = serde_json::from_slice(&as_json.stdout).expect("JSON on stdout");
+    assert_eq!(report["complete"], false);
+    let input = &report["run"]["inputs"][0];
+    assert_eq!(input["lines"], 13, "{input:#}");
+    assert_eq!(input["hits"], 2);
+    assert!(
+        input["error"].as_str().unwrap().contains("checksum"),
+        "{input:#}"
+    );
+    assert_eq!(sighted_values(&report), ["203.0.113.9"]);
+    let on_disk: Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(on_disk["complete"], false);
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("sightings.json")).unwrap()).unwrap();
+    assert!(
+        bundle["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["type"] == "note"),
+        "{bundle:#}"
+    );
+    assert_eq!(as_table.status.code(), Some(7));
+    let table = String::from_utf8_lossy(&as_table.stdout);
+    assert!(table.contains("DAMAGED"), "{table}");
+    assert!(table.contains("INCOMPLETE: 1 of 1 log(s)"), "{table}");
+    assert!(!table.contains("No indicator was sighted"), "{table}");
+    assert!(
+        String::from_utf8_lossy(&as_table.stderr).contains("could not be read to the end"),
+        "{}",
+        String::from_utf8_lossy(&as_table.stderr)
+    );
+}
+
+/// Regression (issue 20.15): one maltrail trail file was read as a plain list (its
+/// `http://203.0.113.9` became a URL that never matched the address), and
+/// `--list-format maltrail FILE` failed with "Not a directory".
+#[test]
+fn a_single_maltrail_file_is_read_as_maltrail_whether_named_or_guessed() {
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let (conn, _) = write_logs(dir.path());
+    let trail = dir.path().join("c2.txt");
+    std::fs::write(
+        &trail,
+        "# Copyright (c) 2014-2026 Maltrail developers (https://github.com/stamparm/maltrail/)\n# See the file 'LICENSE' for copying permission\n\nhttp://203.0.113.9\n",
+    )
+    .unwrap();
+    let trail = trail.to_str().unwrap();
+
+    // Act
+    let guessed = run(
+        dir.path(),
+        &["--json", "match", "--indicators", trail, &conn],
+    );
+    let named = run(
+        dir.path(),
+        &[
+            "--json",
+            "match",
+            "--list-format",
+            "maltrail",
+            "--indicators",
+            trail,
+            &conn,
+        ],
+    );
+
+    // Assert
+    for out in [guessed, named] {
+        let report = stdout_json(&out);
+        assert_eq!(report["sources"][0]["format"], "maltrail", "{report:#}");
+        assert_eq!(sighted_values(&report), ["203.0.113.9"], "{report:#}");
+        assert_eq!(report["sightings"][0]["count"], 2);
+    }
+}
+
+/// Regression (issues 20.17 and 25.3): `0.0.0.0/0` was accepted silently and hit every
+/// line; `192.0.2.0/24#c2` became a URL that never matched the block.
+#[test]
+fn indicators_that_match_everything_or_read_as_another_kind_are_refused_with_reasons() {
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let (conn, _) = write_logs(dir.path());
+    let list = dir.path().join("list.txt");
+    std::fs::write(&list, "0.0.0.0/0\n::/0\n203.0.113.0/24#c2\n203.0.113.9\n").unwrap();
+
+    // Act
+    let out = run(
+        dir.path(),
+        &[
+            "--json",
+            "match",
+            "--indicators",
+            list.to_str().unwrap(),
+            &conn,
+        ],
+    );
+
+    // Assert
+    let report = stdout_json(&out);
+    let source = &report["sources"][0];
+    assert_eq!(
+        (source["added"].as_u64(), source["rejected"].as_u64()),
+        (Some(1), Some(3))
+    );
+    let errors = source["errors"].to_string();
+    assert!(
+        errors.contains("line 1: 0.0.0.0/0 cannot point at a host"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("line 3") && errors.contains("'#' comment"),
+        "{errors}"
+    );
+    assert_eq!(report["run"]["inputs"][0]["hits"], 2);
+}
+
+/// Regression (issue 20.14): an indicator whose STIX pattern asks for an address AND a port
+/// was reported as sighted when the address alone was seen; one with only a LIKE test was
+/// dropped without a word.
+#[test]
+fn stix_patterns_with_and_give_candidates_not_sightings_and_like_only_is_reported() {
+    // Arrange: 203.0.113.9 is contacted on 8443 in the logs, never on 443.
+    let dir = tempfile::tempdir().unwrap();
+    let (conn, dns) = write_logs(dir.path());
+    let bundle = dir.path().join("bundle.json");
+    let objects = json!({"type": "bundle", "id": "bundle--7d0092c5-5f74-4287-9642-33f4c354e56d", "objects": [
+        stix_indicator("indicator--c1b2c3d4-0000-4000-8000-000000000001",
+            "[ipv4-addr:value = '203.0.113.9' AND network-traffic:dst_port = 443]", json!({})),
+        stix_indicator("indicator--c1b2c3d4-0000-4000-8000-000000000002",
+            "[domain-name:value LIKE '%.evil.example']", json!({})),
+        stix_indicator("indicator--c1b2c3d4-0000-4000-8000-000000000003",
+            "[domain-name:value = 'c2.evil.example']", json!({})),
+    ]});
+    std::fs::write(&bundle, objects.to_string()).unwrap();
+    let out_dir = dir.path().join("results");
+
+    // Act
+    let out = run(
+        dir.path(),
+        &[
+            "--json",
+            "match",
+            "--indicators",
+            bundle.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            &conn,
+            &dns,
+        ],
+    );
+
+    // Assert
+    let report = stdout_json(&out);
+    assert_eq!(sighted_values(&report), ["c2.evil.example"], "{report:#}");
+    let candidates = report["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 1, "{candidates:?}");
+    assert_eq!(
+        candidates[0]["indicator"]["label"],
+        "indicator--c1b2c3d4-0000-4000-8000-000000000001"
+    );
+    assert_eq!(candidates[0]["hits"], 2);
+    let source = &report["sources"][0];
+    assert_eq!(
+        (source["partial"].as_u64(), source["unsupported"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(
+        source["errors"]
+            .to_string()
+            .contains("000000000002: not matched"),
+        "{source:#}"
+    );
+    let hits = std::fs::read_to_string(out_dir.join("hits.jsonl")).unwrap();
+    let partial: Vec<Value> = hits
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|h| {
+            h["partial_indicators"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        })
+        .collect();
+    assert_eq!(partial.len(), 2, "{hits}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_log_blocks_a_final_answer_and_a_partial_answer_admits_it() {
+    // Arrange: CN asks US to mitigate, sharing a CIDR and an indicator that needs an
+    // address AND a port; one of US's logs has a damaged checksum.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut us, mut cn) = pair(dir.path());
+    let case = mitigation_request(
+        &mut us,
+        &mut cn,
+        "indicator--a1b2c3d4-0000-4000-8000-00000000000a",
+        "[ipv4-addr:value = '203.0.113.9' AND network-traffic:dst_port = 443]",
+    )
+    .await;
+    let (conn, dns) = write_logs(dir.path());
+    let damaged = gzip_with_bad_checksum(&conn);
+    let answer = |is_final: bool| {
+        let mut args = vec!["match", "--case", &case, "--answer"];
+        if is_final {
+            args.push("--final");
+        }
+        args.extend([damaged.as_str(), dns.as_str()]);
+        run(&us.home, &args)
+    };
+
+    // Act
+    let final_try = answer(true);
+    let partial = answer(false);
+
+    // Assert: no final answer on a damaged log; the partial one says what was not read and
+    // does not count the AND indicator's address as a sighting.
+    assert_eq!(final_try.status.code(), Some(7));
+    assert!(
+        String::from_utf8_lossy(&final_try.stderr).contains("no final answer was sent"),
+        "{}",
+        String::from_utf8_lossy(&final_try.stderr)
+    );
+    assert_eq!(
+        partial.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&partial.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&partial.stdout).contains("Answer "),
+        "the answer was sent"
+    );
+    eventually(20, "CN has the answer", || async {
+        cn.case_status(&case).await.as_deref() == Some("partially_answered")
+    })
+    .await;
+    let shown = cn.get(&format!("/api/v1/requests/{case}")).await;
+    let answers: Vec<&Value> = shown["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["body"]["type"] == "answer")
+        .collect();
+    assert_eq!(answers.len(), 1, "only the partial answer was sent");
+    let text = answers[0]["body"]["text"].as_str().unwrap();
+    assert!(
+        text.contains("1 of the 2 log(s) could not be read to the end"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 indicator(s) have patterns that ask for more than one value"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("conn.log"),
+        "our file names stay ours: {text}"
+    );
+    let sighted: Vec<&str> = answers[0]["body"]["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["sighting_of_ref"].as_str().unwrap())
+        .collect();
+    assert!(
+        !sighted.contains(&"indicator--a1b2c3d4-0000-4000-8000-00000000000a"),
+        "{sighted:?}"
+    );
+    assert_eq!(sighted.len(), 1, "the CIDR's sighting: {sighted:?}");
 }

@@ -130,14 +130,24 @@ impl Input {
 /// Wraps `reader` in a decompressor if it starts with gzip's (`1f 8b`) or zstd's
 /// (`28 b5 2f fd`) magic bytes. Concatenated gzip members and zstd frames are read through.
 pub fn decompress(reader: impl Read + Send + 'static) -> io::Result<Box<dyn Read + Send>> {
+    Ok(open_stream(reader)?.0)
+}
+
+/// [`decompress`], also saying whether a decompressor was put in.
+pub(crate) fn open_stream(
+    reader: impl Read + Send + 'static,
+) -> io::Result<(Box<dyn Read + Send>, bool)> {
     let mut reader = BufReader::with_capacity(256 * 1024, reader);
     let head = reader.fill_buf()?;
     if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(flate2::read::MultiGzDecoder::new(reader)))
+        Ok((Box::new(flate2::read::MultiGzDecoder::new(reader)), true))
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Ok(Box::new(zstd::stream::read::Decoder::with_buffer(reader)?))
+        Ok((
+            Box::new(zstd::stream::read::Decoder::with_buffer(reader)?),
+            true,
+        ))
     } else {
-        Ok(Box::new(reader))
+        Ok((Box::new(reader), false))
     }
 }
 

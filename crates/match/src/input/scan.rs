@@ -3,8 +3,10 @@
 //!
 //! A line is cut into tokens at blanks, quotes, brackets and `,;|` (a 256-entry table, one
 //! lookup per byte). Each token is then judged by its shape, cheapest test first: a `://`
-//! makes it a URL (from the scheme on, so `url=http://…` works), `key=value` is split, an `@`
-//! makes an e-mail address, 32/40/64 hex digits a hash, digits and dots an IP or `ip:port`,
+//! makes it a URL (from the scheme on, so `url=http://…` works), `key=value` is read as its
+//! key and its whole value (a query's own `=` stays in its URL), an `@` makes an e-mail
+//! address (unless a `host/` path comes before it: that is a URL without a scheme), 32/40/64
+//! hex digits a hash, digits and dots an IP or `ip:port`,
 //! and a dotted name (with an optional `/path`) a domain (and a URL without scheme). Looking
 //! up a token that is none of these costs one hash probe that misses, so the scanner errs on
 //! the side of trying.
@@ -85,19 +87,27 @@ fn token<'a>(tok: &'a [u8], field: u16, out: &mut LineOut<'a>) {
         }
         return;
     }
-    if memchr::memchr(b'=', tok).is_some() {
-        for piece in tok.split(|&c| c == b'=') {
-            token(piece, field, out);
-        }
+    // `key=value` is read as its key and its whole value, so that a URL's query in the value
+    // (`url=evil.example/a?id=1`) keeps its own `=`; a key with a `/` is such a URL already.
+    if let Some(eq) = memchr::memchr(b'=', tok)
+        && !tok[..eq].contains(&b'/')
+    {
+        token(&tok[..eq], field, out);
+        token(&tok[eq + 1..], field, out);
         return;
     }
     if let Some(at) = memchr::memrchr(b'@', tok) {
-        out.observables.push((field, Observable::Email(tok)));
-        let domain = &tok[at + 1..];
-        if domain.contains(&b'.') {
-            out.push_name(field, domain);
+        // `evil.example/~bob@x` is a URL without a scheme, read below; `bob@x` an address.
+        let url_path =
+            memchr::memchr(b'/', tok).is_some_and(|slash| slash < at && is_host(&tok[..slash]));
+        if !url_path {
+            out.observables.push((field, Observable::Email(tok)));
+            let domain = &tok[at + 1..];
+            if domain.contains(&b'.') {
+                out.push_name(field, domain);
+            }
+            return;
         }
-        return;
     }
     if matches!(tok.len(), 32 | 40 | 64) && tok.iter().all(u8::is_ascii_hexdigit) {
         out.observables.push((field, Observable::Hash(tok)));
@@ -128,10 +138,7 @@ fn token<'a>(tok: &'a [u8], field: u16, out: &mut LineOut<'a>) {
     }
     if let Some(ip) = parse_ip(host) {
         out.push_ip(field, ip);
-    } else if host
-        .iter()
-        .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
-    {
+    } else if is_name(host) {
         out.observables.push((field, Observable::Domain(host)));
     } else {
         return;
@@ -146,6 +153,19 @@ fn token<'a>(tok: &'a [u8], field: u16, out: &mut LineOut<'a>) {
             },
         ));
     }
+}
+
+/// Whether `host` has the letters of a domain name: ASCII letters, digits, `.`, `-`, `_`.
+fn is_name(host: &[u8]) -> bool {
+    host.iter()
+        .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
+}
+
+/// Whether `authority` (before a URL's first `/`) is a dotted name or an IP address, with
+/// an optional port.
+fn is_host(authority: &[u8]) -> bool {
+    let host = strip_port(authority);
+    host.contains(&b'.') && (parse_ip(host).is_some() || is_name(host))
 }
 
 #[cfg(test)]
@@ -206,6 +226,27 @@ mod tests {
                 "domain evil.example",
                 "url |evil.example|/x.exe",
             ]
+        );
+    }
+
+    /// Regression (issue 20.16): a scheme-less URL with `@` in its path was read as an
+    /// e-mail address, and one with a query was cut at its first `=`.
+    #[test]
+    fn schemeless_urls_keep_their_at_signs_and_queries() {
+        assert_eq!(
+            found("GET evil.example/~bob@x/gate.php"),
+            ["domain evil.example", "url |evil.example|/~bob@x/gate.php"]
+        );
+        assert_eq!(
+            found("fetched url=evil.example/login?user=bob@corp.example&id=1"),
+            [
+                "domain evil.example",
+                "url |evil.example|/login?user=bob@corp.example&id=1"
+            ]
+        );
+        assert_eq!(
+            found("to=dept/bob@corp.example"),
+            ["email dept/bob@corp.example", "domain corp.example"]
         );
     }
 

@@ -286,3 +286,150 @@ fn a_truncated_gzip_input_reports_its_error_and_keeps_earlier_hits() {
     assert!(report.inputs[0].error.is_some(), "{report:?}");
     assert!(!hits.is_empty());
 }
+
+/// Decompresses `data` the way `zcat` does: everything up to the damage, then stops.
+fn decompress_until_damaged(data: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut reader =
+        detente_match::input::decompress(std::io::Cursor::new(data.to_vec())).expect("sniffable");
+    let mut buf = [0u8; 4096];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) | Err(_) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Regression (issue 25.1): a gzip log whose checksum was damaged gave "0 lines, 0 hits": the
+/// chunk reader dropped every line it had decompressed in the chunk when the error came.
+#[test]
+fn a_gzip_log_with_a_bad_checksum_keeps_every_line_and_reports_the_damage() {
+    // Arrange: 3,000 intact lines, then a flipped CRC-32 in the gzip trailer.
+    let index = index_of(&["192.0.2.66"]);
+    let log = conn_log(3000);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&log).expect("in memory");
+    let mut gz = gz.finish().expect("in memory");
+    let crc = gz.len() - 8;
+    gz[crc] ^= 0xff;
+
+    // Act: default chunks, so the whole log is one chunk.
+    let (hits, report) = run_bytes(
+        &index,
+        vec![("crc.gz", gz, Format::Auto)],
+        &RunOptions::default(),
+    );
+
+    // Assert
+    let input = &report.inputs[0];
+    assert_eq!(input.lines, 3000 + 9, "{input:?}");
+    assert_eq!(input.bytes, log.len() as u64);
+    assert_eq!(hits.len(), 30);
+    let error = input.error.as_deref().expect("the damage is reported");
+    assert!(
+        error.contains("crc.gz") && error.contains(&format!("after {} bytes", log.len())),
+        "{error}"
+    );
+}
+
+/// Regression (issue 25.1): a zstd log cut short lost the lines decompressed in its last
+/// chunk; now every whole line before the cut is matched and the cut line is reported.
+#[test]
+fn a_truncated_zstd_log_keeps_every_whole_line_before_the_cut() {
+    // Arrange: 20,000 lines (1.4 MB, more than one default chunk), the last 40 bytes cut.
+    let index = index_of(&["192.0.2.66"]);
+    let log = conn_log(20_000);
+    let mut zst = zstd::encode_all(&log[..], 3).expect("in memory");
+    zst.truncate(zst.len() - 40);
+    let recovered = decompress_until_damaged(&zst);
+    let whole_lines = recovered.iter().filter(|&&b| b == b'\n').count() as u64;
+    let cut_line = u64::from(!recovered.ends_with(b"\n"));
+    let planted = recovered
+        .split(|&b| b == b'\n')
+        .take(whole_lines as usize)
+        .filter(|l| l.windows(10).any(|w| w == b"192.0.2.66"))
+        .count();
+
+    // Act
+    for options in [RunOptions::default(), small_chunks(2)] {
+        let (hits, report) = run_bytes(
+            &index,
+            vec![("cut.zst", zst.clone(), Format::Auto)],
+            &options,
+        );
+
+        // Assert
+        let input = &report.inputs[0];
+        assert!(whole_lines > 19_000, "the test cuts only the end");
+        assert_eq!(input.lines, whole_lines + cut_line, "{input:?}");
+        assert_eq!(input.bytes, recovered.len() as u64);
+        assert_eq!(hits.len(), planted);
+        assert!(input.error.is_some(), "{input:?}");
+        if cut_line == 1 {
+            let last = input.malformed_lines.last().expect("the cut line");
+            assert_eq!(last.line, whole_lines + 1);
+            assert!(last.reason.contains("cut short"), "{last:?}");
+        }
+    }
+}
+
+/// Regression (issue 20.18): the byte count left out lines too long to read, so a log of
+/// one 200 MB line reported 0 bytes.
+#[test]
+fn byte_counts_include_overlong_lines() {
+    // Arrange
+    let index = index_of(&["evil.example"]);
+    let mut log = Vec::new();
+    log.extend_from_slice(b"evil.example first\n");
+    log.extend(std::iter::repeat_n(b'x', 100_000));
+    log.extend_from_slice(b"\nlast line without newline");
+
+    // Act
+    let (_, report) = run_bytes(
+        &index,
+        vec![("p", log.clone(), Format::Plain)],
+        &small_chunks(2),
+    );
+
+    // Assert
+    assert_eq!(report.inputs[0].lines, 3);
+    assert_eq!(report.inputs[0].malformed, 1);
+    assert_eq!(report.inputs[0].bytes, log.len() as u64);
+}
+
+/// Found by the `match_zeek_tsv` fuzz target: a zstd log corrupted mid-stream gave 16,480
+/// lines with small chunks and 14,126 with 1 MiB ones. A decompressor that fails drops what
+/// it decoded in that same read, and the reader asked for more bytes per read with larger
+/// chunks. Reads are now the same size whatever the chunk, so the same lines come out.
+#[test]
+fn a_log_corrupted_mid_stream_gives_the_same_lines_whatever_the_chunk_size() {
+    // Arrange
+    let index = index_of(&["10.0.0.0/8", "192.0.2.1"]);
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corrupt-1.1MiB.log.zst");
+    let data = std::fs::read(path).expect("the fuzzer's input is kept in the tests");
+
+    // Act
+    let runs: Vec<RunReport> = [small_chunks(2), RunOptions::default()]
+        .into_iter()
+        .map(|options| {
+            run_bytes(
+                &index,
+                vec![("bad.zst", data.clone(), Format::Auto)],
+                &options,
+            )
+            .1
+        })
+        .collect();
+
+    // Assert
+    let (small, large) = (&runs[0].inputs[0], &runs[1].inputs[0]);
+    assert!(small.error.is_some() && large.error.is_some(), "{small:?}");
+    assert!(small.lines > 10_000, "{small:?}");
+    assert_eq!(
+        (small.lines, small.hits, small.bytes),
+        (large.lines, large.hits, large.bytes)
+    );
+}

@@ -96,7 +96,7 @@ fn owners_get_their_hosts_and_a_draft_they_can_act_on() {
             ..RunOptions::default()
         },
     );
-    let mut agg = OwnerReports::new(&owners);
+    let mut agg = OwnerReports::new(&owners, &index);
     for h in &hits {
         detente_match::HitSink::hit(&mut agg, h);
     }
@@ -105,7 +105,7 @@ fn owners_get_their_hosts_and_a_draft_they_can_act_on() {
         1,
         "the 172.16.0.1 query is nobody's in the table"
     );
-    let reports = agg.reports(&index);
+    let reports = agg.reports();
     let names: Vec<&str> = reports.iter().map(|r| r.organisation).collect();
     assert_eq!(names, ["Example Hospital", "Hosting Ltd", "Ministry, IT"]);
     let hospital = &reports[0];
@@ -154,13 +154,176 @@ fn a_red_indicator_makes_the_draft_red_and_warns_the_operator() {
     let index = b.build();
     let (owners, _) = OwnerTable::parse_csv(OWNERS.as_bytes());
     let (hits, _) = run_bytes(&index, logs(), &RunOptions::default());
-    let mut agg = OwnerReports::new(&owners);
+    let mut agg = OwnerReports::new(&owners, &index);
     for h in &hits {
         detente_match::HitSink::hit(&mut agg, h);
     }
-    let reports = agg.reports(&index);
+    let reports = agg.reports();
     let draft = reports[0].draft();
     assert_eq!(draft.tlp, "TLP:RED");
     assert!(draft.body.contains("OPERATOR NOTE"), "{}", draft.body);
     assert!(draft.body.contains("case REQ-7"), "{}", draft.body);
+}
+
+/// Hits from `hosts` (one each, in order), all on one indicator, ten seconds apart.
+fn hits_from(index: &detente_match::Index, hosts: &[std::net::IpAddr]) -> Vec<detente_match::Hit> {
+    let id = index.ids().next().expect("one indicator");
+    hosts
+        .iter()
+        .enumerate()
+        .map(|(n, &ip)| detente_match::Hit {
+            input: 0,
+            line: n as u64 + 1,
+            field: "id.orig_h".into(),
+            value: "192.0.2.66".into(),
+            indicators: vec![id],
+            time: EventTime::from_unix_seconds(1_700_000_000 + 10 * n as i64),
+            hosts: vec![ip],
+        })
+        .collect()
+}
+
+/// Regression (issue 20.12): per-owner aggregation kept every host it saw, so one indicator
+/// hit by every address of a big network (0.0.0.0/0 over 2M lines) took 3.8 GB and wrote a
+/// 739 MB report. It now keeps the heaviest hosts of each owner, and exact counts.
+#[test]
+fn owner_reports_stay_bounded_whatever_the_number_of_hosts() {
+    // Arrange: 100,000 hosts of one owner with one hit each, and a busy host whose 5,000
+    // hits start only once the others have filled any table.
+    let index = index_of(&["192.0.2.66"]);
+    let (owners, _) = OwnerTable::parse_csv("10.0.0.0/8,Big ISP,abuse@isp.example\n".as_bytes());
+    let busy: std::net::IpAddr = "10.255.255.1".parse().expect("ip");
+    let mut hosts = Vec::new();
+    for n in 0..100_000u32 {
+        hosts.push(std::net::IpAddr::from((10u32 << 24 | n).to_be_bytes()));
+        if n >= 50_000 && n % 10 == 0 {
+            hosts.push(busy);
+        }
+    }
+    let hits = hits_from(&index, &hosts);
+
+    // Act
+    let mut agg = OwnerReports::new(&owners, &index);
+    for h in &hits {
+        detente_match::HitSink::hit(&mut agg, h);
+    }
+    let reports = agg.reports();
+
+    // Assert: exact counts, the busy host first with its exact count, the rest bounded.
+    let isp = &reports[0];
+    assert!(
+        isp.hosts.len() <= detente_match::MAX_HOSTS_PER_OWNER,
+        "{} hosts kept",
+        isp.hosts.len()
+    );
+    assert_eq!(isp.hits, 105_000);
+    assert_eq!((isp.hosts[0].ip, isp.hosts[0].hits), (busy, 5_000));
+    assert!(!isp.all_hosts_listed);
+    let listed: u64 = isp.hosts.iter().map(|h| h.hits).sum();
+    assert_eq!(isp.hits_on_other_hosts, isp.hits - listed);
+    assert_eq!(isp.first_seen, hits[0].time);
+    assert_eq!(isp.last_seen, hits[hits.len() - 1].time);
+    let json = serde_json::to_vec(isp).expect("json");
+    assert!(json.len() < 512 * 1024, "a report of {} bytes", json.len());
+    let draft = isp.draft();
+    assert!(
+        draft.subject.contains("more than 1000 hosts"),
+        "{}",
+        draft.subject
+    );
+    assert!(
+        draft.body.contains("10.255.255.1: at least 5000 events"),
+        "{}",
+        &draft.body[..2000]
+    );
+}
+
+#[test]
+fn an_owner_with_few_hosts_gets_them_all_with_exact_counts() {
+    // Arrange
+    let index = index_of(&["192.0.2.66"]);
+    let (owners, _) = OwnerTable::parse_csv(
+        "10.0.0.0/8,Small ISP,abuse@isp.example
+"
+        .as_bytes(),
+    );
+    let a: std::net::IpAddr = "10.0.0.1".parse().expect("ip");
+    let b: std::net::IpAddr = "10.0.0.2".parse().expect("ip");
+    let hits = hits_from(&index, &[a, b, b, a, b]);
+
+    // Act
+    let mut agg = OwnerReports::new(&owners, &index);
+    for h in &hits {
+        detente_match::HitSink::hit(&mut agg, h);
+    }
+    let reports = agg.reports();
+
+    // Assert
+    let isp = &reports[0];
+    assert!(isp.all_hosts_listed);
+    assert_eq!(isp.hits_on_other_hosts, 0);
+    let hosts: Vec<_> = isp
+        .hosts
+        .iter()
+        .map(|h| (h.ip, h.hits, h.uncounted))
+        .collect();
+    assert_eq!(hosts, [(b, 3, 0), (a, 2, 0)]);
+    assert!(
+        isp.draft().subject.contains(" 2 hosts"),
+        "{}",
+        isp.draft().subject
+    );
+}
+
+/// Regression (issue 20.14): an indicator whose STIX pattern asks for more than one value
+/// (`[ipv4-addr:value = 'X' AND network-traffic:dst_port = 443]`) was matched on its address
+/// alone and reported as sighted. Such an indicator is marked partial: its hits are
+/// candidates for an analyst, never sightings, and never reach an owner's notification.
+#[test]
+fn hits_on_partial_indicators_are_candidates_not_sightings() {
+    // Arrange: the same address in a complete and in a partial indicator, and a second
+    // address only in the partial one.
+    let mut b = detente_match::IndexBuilder::new(crate::support::now());
+    let value = |t: &str| detente_match::IndicatorValue::parse(t).expect("valid");
+    b.add(
+        value("192.0.2.66"),
+        &detente_match::IndicatorMeta::new("full", "TLP:AMBER"),
+    )
+    .expect("fits");
+    let partial = detente_match::IndicatorMeta {
+        partial: true,
+        ..detente_match::IndicatorMeta::new("indicator--and", "TLP:AMBER")
+    };
+    b.add(value("192.0.2.66"), &partial).expect("fits");
+    b.add(value("10.1.3.3"), &partial).expect("fits");
+    let index = b.build();
+    let (owners, _) = OwnerTable::parse_csv("10.0.0.0/16,Hospital,cert@h.example\n".as_bytes());
+    let (hits, _) = run_bytes(&index, logs(), &RunOptions::default());
+
+    // Act
+    let mut sightings = Sightings::default();
+    let mut agg = OwnerReports::new(&owners, &index);
+    for h in &hits {
+        detente_match::HitSink::hit(&mut sightings, h);
+        detente_match::HitSink::hit(&mut agg, h);
+    }
+    let created = EventTime::from_unix_seconds(1_700_001_000).expect("valid");
+    let stix = sightings.to_stix(&index, None, created, &[]);
+    let candidates = sightings.candidates(&index);
+    let reports = agg.reports();
+
+    // Assert
+    let sighted: Vec<&str> = stix
+        .iter()
+        .map(|s| s["x_detente_indicator"]["label"].as_str().expect("label"))
+        .collect();
+    assert_eq!(sighted, ["full"]);
+    assert_eq!(candidates.len(), 2, "{candidates:?}");
+    assert!(candidates.iter().all(|c| c.indicator.partial));
+    assert_eq!(candidates[0].indicator.value, "192.0.2.66");
+    assert_eq!(candidates[0].hits, 3);
+    // The hospital's host hit the full indicator twice; the 10.1.3.3 line is not its block.
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].hits, 2);
+    assert!(reports[0].indicators.iter().all(|i| !i.partial));
 }

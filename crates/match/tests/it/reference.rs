@@ -295,6 +295,25 @@ proptest! {
         }
     }
 
+    /// The loaders' round trip (issue 25.3): whatever text is accepted as an indicator prints
+    /// as text that is read back as the same indicator, so no value prints as another kind
+    /// (`192.0.2.0/24#c2` was a URL that printed as the CIDR and never matched it).
+    #[test]
+    fn any_accepted_text_prints_as_text_that_reads_back_the_same(
+        pieces in prop::collection::vec(prop::sample::select(vec![
+            "192.0.2.0", "10.0.0.1", "2001:db8::", "/24", "/0", "/", ":8080", ":", "#c2", "#",
+            "@", "bob", "evil.example", "EVIL", ".", "/x", "?q=a@b.example", "hxxp://",
+            "HXXP://", "hXXps://", "http://", "[.]", "(.)", "[:]", "%2F", "%40", "*.", "..",
+        ]), 1..6),
+    ) {
+        let text: String = pieces.concat();
+        if let Ok(value) = IndicatorValue::parse(&text) {
+            let printed = value.to_string();
+            let again = IndicatorValue::parse(&printed);
+            prop_assert_eq!(again.as_ref(), Ok(&value), "{:?} printed as {:?}", text, printed);
+        }
+    }
+
     #[test]
     fn parsing_an_indicator_s_own_text_gives_it_back(v in indicator()) {
         let text = v.to_string();
