@@ -242,11 +242,21 @@ fn with_password(database: &str, password: &str) -> Result<String, String> {
     }
     let mut url = url::Url::parse(database).map_err(|e| format!("not a database URL: {e}"))?;
     if url.password().is_none() {
-        url.set_password(Some(password))
+        // `set_password` leaves `%` as it is, so the password goes in already encoded.
+        let encoded = percent_encoding::utf8_percent_encode(password, USERINFO).to_string();
+        url.set_password(Some(&encoded))
             .map_err(|()| "the database URL cannot hold a password".to_owned())?;
     }
     Ok(url.to_string())
 }
+
+/// What must be percent-encoded in a URL's user information (RFC 3986 §3.2.1): everything
+/// but the unreserved characters.
+const USERINFO: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 fn is_postgres(database: &str) -> bool {
     database.starts_with("postgres://") || database.starts_with("postgresql://")

@@ -278,8 +278,8 @@ async fn a_partner_reads_only_its_own_exchanges_and_proofs_still_verify() {
 
 #[tokio::test]
 async fn entries_are_served_as_the_exact_bytes_logged() {
-    // Regression: entries were parsed and re-serialised, so a float like 1e20 came back as
-    // `1e20` where the signed, canonical bytes say `100000000000000000000`.
+    // Regression: entries were parsed and re-serialised, so a float like 1e21 came back as
+    // `1e21` where the signed, canonical bytes say `1e+21`.
     let pair = spawn_pair().await;
     let us_identity = detente_server::objects::party_identity(&pair.us.party);
     let serde_json::Value::Object(object) = serde_json::json!({
@@ -288,7 +288,7 @@ async fn entries_are_served_as_the_exact_bytes_logged() {
         "created": "2026-03-02T08:00:00.000Z", "modified": "2026-03-02T08:00:00.000Z",
         "created_by_ref": us_identity,
         "pattern": "[ipv4-addr:value = '203.0.113.7']", "pattern_type": "stix",
-        "valid_from": "2026-03-02T08:00:00Z", "x_detente_weight": 1e20
+        "valid_from": "2026-03-02T08:00:00Z", "x_detente_weight": 1e21
     }) else {
         unreachable!("an object literal")
     };
@@ -311,7 +311,7 @@ async fn entries_are_served_as_the_exact_bytes_logged() {
     // Assert: the logged bytes appear verbatim.
     let rows = pair.us.node().store().entries(0, 1).await.expect("entry 0");
     let logged = String::from_utf8(rows[0].3.clone()).expect("JSON");
-    assert!(logged.contains("100000000000000000000"), "{logged}");
+    assert!(logged.contains("1e+21"), "{logged}");
     assert!(text.contains(&logged), "served {text}\nlogged {logged}");
 }
 
