@@ -291,6 +291,8 @@ struct FileSummary {
     duplicates_in_import: u64,
     stored: u64,
     already_stored: u64,
+    /// Stored as TLP:RED because a marking resolved to no known definition.
+    unresolved_markings: u64,
     converted_from_2_0: u64,
     rejected: u64,
     misp_events: u64,
@@ -351,7 +353,7 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
             Err(TryRecvError::Disconnected) => break,
         };
         match msg {
-            Parsed::Batch(batch) => {
+            Parsed::Batch(mut batch) => {
                 let import = match &mut open {
                     Some(open) => open,
                     None => open.insert(
@@ -360,9 +362,13 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
                             .await?,
                     ),
                 };
-                let c = import.add(&batch).await.context("storing the objects")?;
+                let c = import
+                    .add(&mut batch)
+                    .await
+                    .context("storing the objects")?;
                 current.stored += c.inserted;
                 current.already_stored += c.duplicates;
+                current.unresolved_markings += c.unresolved_markings;
                 if import.rows() >= TRANSACTION {
                     commit(open.take()).await?;
                 }
@@ -546,6 +552,14 @@ fn print_import(files: &[FileSummary], secs: f64) {
         }
         for (what, n) in &f.misp_unmapped {
             println!("{}: {n} MISP attributes not mapped ({what})", f.file);
+        }
+        if f.unresolved_markings > 0 {
+            println!(
+                "{}: {} objects carry a marking that no definition in the import or stored \
+                 before resolves: stored as TLP:RED (import the marking definitions first to \
+                 have them read)",
+                f.file, f.unresolved_markings
+            );
         }
     }
     let read: u64 = files.iter().map(|f| f.read).sum();

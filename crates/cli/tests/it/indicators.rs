@@ -299,3 +299,82 @@ fn exports_carry_only_what_each_audience_may_see_at_every_tlp_level() {
     assert_eq!(exported_ids(home, &["--for", "GB"]), p(&[0]));
     assert_eq!(exported_ids(home, &["--public"]), p(&[0]));
 }
+
+/// Writes `objects` as a bundle into `dir/name` and returns its path.
+fn bundle_file(dir: &std::path::Path, name: &str, objects: &[String]) -> String {
+    let file = dir.join(name);
+    std::fs::write(
+        &file,
+        format!(r#"{{"type":"bundle","objects":[{}]}}"#, objects.join(",")),
+    )
+    .unwrap();
+    file.to_str().unwrap().to_owned()
+}
+
+/// The patterns `198.51.100.N` for `ns`, sorted as `exported_ids` sorts them.
+fn patterns(ns: &[u32]) -> Vec<String> {
+    let mut v: Vec<String> = ns
+        .iter()
+        .map(|n| format!("[ipv4-addr:value = '198.51.100.{n}']"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn exports_hold_back_objects_marked_under_other_ids_by_what_the_marking_defines() {
+    // Regression: a marking-definition under its own id (a TLP 2.0 extension definition, a
+    // TLP 1.0-style one, OpenCTI's) was not read; its RED and AMBER+STRICT objects were
+    // exported to the partner, and to the public with `default_tlp = clear`.
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let id = |n: u32| format!("marking-definition--7e1c2a44-0b5d-4c1e-8f00-0000000000{n:02}");
+    let ext = |n: u32, level: &str| {
+        format!(
+            r#"{{"type":"marking-definition","spec_version":"2.1","id":"{}","created":"2022-10-01T00:00:00.000Z","extensions":{{"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":{{"extension_type":"property-extension","tlp_2_0":"{level}"}}}}}}"#,
+            id(n)
+        )
+    };
+    let mut objects: Vec<String> = (0..5).map(|n| indicator(n, Some(&id(n)))).collect();
+    objects.push(indicator(
+        5,
+        Some("marking-definition--826578e1-40ad-459f-bc73-ede076f81f37"),
+    ));
+    objects.push(indicator(6, Some(&id(99))));
+    objects.extend([
+        ext(0, "clear"),
+        ext(1, "green"),
+        format!(
+            r#"{{"type":"marking-definition","spec_version":"2.1","id":"{}","created":"2017-01-20T00:00:00.000Z","definition_type":"tlp","definition":{{"tlp":"amber"}}}}"#,
+            id(2)
+        ),
+        format!(
+            r#"{{"type":"marking-definition","spec_version":"2.1","id":"{}","created":"2022-10-01T00:00:00.000Z","name":"TLP:AMBER+STRICT","definition_type":"TLP","definition":{{"TLP":"TLP:AMBER+STRICT"}}}}"#,
+            id(3)
+        ),
+        ext(4, "red"),
+    ]);
+    let file = bundle_file(dir.path(), "custom.json", &objects);
+    // Unmarked objects are public on this node: only what the markings say holds anything
+    // back.
+    let mut config = std::fs::read_to_string(us.home.join("detente.toml")).unwrap();
+    config = config.replace("default_tlp = \"amber\"", "default_tlp = \"clear\"");
+    assert!(config.contains("default_tlp = \"clear\""), "{config}");
+    std::fs::write(us.home.join("detente.toml"), config).unwrap();
+
+    let imported = ok_json(
+        &us.home,
+        &["indicators", "import", "--audience", "CN", &file],
+    );
+
+    assert_eq!(imported["files"][0]["unresolved_markings"], 1, "{imported}");
+    assert_eq!(
+        exported_ids(&us.home, &[]),
+        patterns(&[0, 1, 2, 3, 4, 5, 6])
+    );
+    assert_eq!(
+        exported_ids(&us.home, &["--for", "CN"]),
+        patterns(&[0, 1, 2])
+    );
+    assert_eq!(exported_ids(&us.home, &["--public"]), patterns(&[0]));
+}
