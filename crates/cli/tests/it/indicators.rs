@@ -378,3 +378,37 @@ fn exports_hold_back_objects_marked_under_other_ids_by_what_the_marking_defines(
     );
     assert_eq!(exported_ids(&us.home, &["--public"]), patterns(&[0]));
 }
+
+#[test]
+fn a_misp_event_for_the_organisation_only_is_not_exported_to_the_partner() {
+    // Regression: MISP's `distribution` was ignored, so an event its owner kept to its own
+    // organisation was exported to the partner like any other.
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let event = |uuid: &str, distribution: u8, n: u32| {
+        format!(
+            r#"{{"Event":{{"uuid":"{uuid}","info":"t","timestamp":"1534000000","distribution":"{distribution}","Tag":[{{"name":"tlp:green"}}],"Attribute":[{{"uuid":"5b773e07-0000-4000-8000-{n:012}","type":"ip-dst","value":"198.51.100.{n}","to_ids":true}}]}}}}"#
+        )
+    };
+    let org_only = dir.path().join("org-only.json");
+    std::fs::write(
+        &org_only,
+        event("5b773e07-e694-458b-b99c-27f30a016210", 0, 1),
+    )
+    .unwrap();
+    let all = dir.path().join("all.json");
+    std::fs::write(&all, event("5b773e07-e694-458b-b99c-27f30a016211", 3, 2)).unwrap();
+    ok_json(
+        &us.home,
+        &[
+            "indicators",
+            "import",
+            "--audience",
+            "CN",
+            org_only.to_str().unwrap(),
+            all.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(exported_ids(&us.home, &[]), patterns(&[1, 2]));
+    assert_eq!(exported_ids(&us.home, &["--for", "CN"]), patterns(&[2]));
+}
