@@ -96,7 +96,7 @@ pub fn router(node: Arc<Node>, config: &NodeConfig) -> Router {
         )
         .route(
             "/taxii2/detente/collections/{collection}/objects/{id}/",
-            get(taxii::get_object),
+            get(taxii::get_object).delete(taxii::delete_object),
         )
         .route(
             "/taxii2/detente/collections/{collection}/objects/{id}/versions/",

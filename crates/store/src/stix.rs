@@ -705,12 +705,6 @@ impl Store {
             let exhausted = rows.len() < batch;
             for (seq, row, sharing) in rows {
                 scanned += 1;
-                if page.objects.len() == limit {
-                    // A further matching row exists: there may be more for this reader.
-                    page.next = cursor;
-                    return Ok(page);
-                }
-                cursor = Some(seq);
                 let recipients: Vec<String> =
                     sharing.2.split_whitespace().map(str::to_owned).collect();
                 let sharing = Sharing {
@@ -718,7 +712,14 @@ impl Store {
                     audience: sharing.1.as_deref(),
                     recipients: &recipients,
                 };
-                if read_as.reader.may_read(&read_as.rule, row.tlp, &sharing) {
+                let visible = read_as.reader.may_read(&read_as.rule, row.tlp, &sharing);
+                if visible && page.objects.len() == limit {
+                    // The next page starts at this row; hidden rows before it are skipped.
+                    page.next = cursor;
+                    return Ok(page);
+                }
+                cursor = Some(seq);
+                if visible {
                     page.objects.push(row);
                 }
             }
