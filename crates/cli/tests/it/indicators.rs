@@ -1,5 +1,7 @@
 //! `detente indicators`: import of real STIX and MISP samples, dedupe across runs, clear
-//! errors that lose nothing, and TLP-filtered exports for every level and audience.
+//! errors that lose nothing, TLP-filtered exports for every level and audience (markings
+//! under other ids and MISP's distribution included), TAXII users only for partners, and
+//! paged listing.
 
 use std::io::Write;
 use std::process::Stdio;
@@ -135,7 +137,7 @@ fn malformed_json_is_reported_with_its_position_and_earlier_objects_are_kept() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("malformed JSON at line 1"), "{stdout}");
     let list = ok_json(&us.home, &["indicators", "list"]);
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list["objects"].as_array().unwrap().len(), 1);
 }
 
 /// `detente indicators import -` running, its input and output piped.
@@ -411,4 +413,85 @@ fn a_misp_event_for_the_organisation_only_is_not_exported_to_the_partner() {
     );
     assert_eq!(exported_ids(&us.home, &[]), patterns(&[1, 2]));
     assert_eq!(exported_ids(&us.home, &["--for", "CN"]), patterns(&[2]));
+}
+
+#[test]
+fn taxii_users_read_for_a_partner_party_only() {
+    // Regression: `user-add` took this node's own party (a user that read every RED object
+    // the node holds) and parties outside the agreement.
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let config_before = std::fs::read_to_string(us.home.join("detente.toml")).unwrap();
+    for (party, says) in [("US", "own party"), ("GB", "not a party to agreement")] {
+        let out = run(
+            &us.home,
+            &["indicators", "user-add", "analyst", "--party", party],
+        );
+        assert_eq!(out.status.code(), Some(7), "{party}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{party}: {stderr}");
+        assert!(out.stdout.is_empty(), "no password printed for {party}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(us.home.join("detente.toml")).unwrap(),
+        config_before
+    );
+    let out = run(
+        &us.home,
+        &["indicators", "user-add", "cn-analyst", "--party", "CN"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_list_pages_through_everything_and_says_when_there_is_more() {
+    // Regression: `indicators list` showed the oldest 50 and no way to see the rest.
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let objects: Vec<String> = (0..7).map(|n| indicator(n, None)).collect();
+    let file = bundle_file(dir.path(), "seven.json", &objects);
+    ok_json(&us.home, &["indicators", "import", &file]);
+
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut args = vec!["indicators", "list", "--limit", "3"];
+        if let Some(n) = &next {
+            args.extend(["--next", n.as_str()]);
+        }
+        let page = ok_json(&us.home, &args);
+        pages += 1;
+        seen.extend(
+            page["objects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().to_owned()),
+        );
+        match page["next"].as_i64() {
+            Some(n) => next = Some(n.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let mut want: Vec<String> = (0..7)
+        .map(|n| format!("indicator--{n:08x}-17d4-4cbf-938f-98ee46b3cd3f"))
+        .collect();
+    want.sort();
+    seen.sort();
+    assert_eq!(seen, want);
+    // The table says how to go on.
+    let out = run(&us.home, &["indicators", "list", "--limit", "3"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("more follow: detente indicators list --limit 3 --next "),
+        "{text}"
+    );
+    let bad = run(&us.home, &["indicators", "list", "--limit", "0"]);
+    assert_eq!(bad.status.code(), Some(2), "clap refuses a limit of 0");
 }
