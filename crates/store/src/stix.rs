@@ -324,15 +324,15 @@ impl StixImport {
             .collect();
         wanted.sort_unstable();
         wanted.dedup();
-        if !wanted.is_empty() {
-            let origin = &self.columns.origin;
+        let origin = &self.columns.origin;
+        for chunk in wanted.chunks(IDS_PER_QUERY) {
             let found: Vec<ObjectRow> = dispatch!(WriteTx, &mut self.tx, t => {
-                markings_query(&wanted, origin).build().fetch_all(&mut *t.tx).await?.iter()
+                markings_query(chunk, origin).build().fetch_all(&mut *t.tx).await?.iter()
                     .map(decode::object_row).collect::<Result<_, _>>()?
             });
             learn_stored(&mut self.markings, &found);
-            self.looked_up.extend(wanted);
         }
+        self.looked_up.extend(wanted);
         for row in rows.iter_mut() {
             let others = self
                 .markings
@@ -519,6 +519,10 @@ where
     q.push(")");
 }
 
+/// Ids per lookup: two bound parameters each, well under SQLite's 32,766 and PostgreSQL's
+/// 65,535, however many ids a message or a batch names.
+const IDS_PER_QUERY: usize = 1000;
+
 /// Rows of the objects `ids` (every version), by their keys and then their ids.
 fn by_ids<DB>(ids: &[String]) -> QueryBuilder<DB>
 where
@@ -638,11 +642,13 @@ impl Store {
         if ids.is_empty() {
             return Ok(markings);
         }
-        let rows: Vec<ObjectRow> = dispatch!(Self, self, s => {
-            markings_query(ids, origin).build().fetch_all(&s.pool).await?.iter()
-                .map(decode::object_row).collect::<Result<_, _>>()?
-        });
-        learn_stored(&mut markings, &rows);
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let rows: Vec<ObjectRow> = dispatch!(Self, self, s => {
+                markings_query(chunk, origin).build().fetch_all(&s.pool).await?.iter()
+                    .map(decode::object_row).collect::<Result<_, _>>()?
+            });
+            learn_stored(&mut markings, &rows);
+        }
         Ok(markings)
     }
 
@@ -655,10 +661,14 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<ObjectRow> = dispatch!(Self, self, s => {
-            by_ids(ids).build().fetch_all(&s.pool).await?.iter()
-                .map(decode::object_row).collect::<Result<_, _>>()?
-        });
+        let mut rows: Vec<ObjectRow> = Vec::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let found: Vec<ObjectRow> = dispatch!(Self, self, s => {
+                by_ids(chunk).build().fetch_all(&s.pool).await?.iter()
+                    .map(decode::object_row).collect::<Result<_, _>>()?
+            });
+            rows.extend(found);
+        }
         Ok(rows
             .into_iter()
             .map(|(_, object, (origin, audience, recipients))| {

@@ -523,6 +523,24 @@ on_both_backends! {
         assert_eq!(level(21).await, Some(Tlp::Red));
     }
 
+    async fn a_batch_naming_thousands_of_unknown_markings_is_stored_as_red(db: TestDb) {
+        // Each marking id is looked up among the stored definitions: 20,000 of them must not
+        // exceed what one statement may bind (SQLite takes 32,766 parameters).
+        let s = db.open().await;
+        let refs: Vec<String> = (0..20_000u32)
+            .map(|n| format!("marking-definition--7e1c2a44-0b5d-4c1e-8f00-{n:012}"))
+            .collect();
+        let mut v = serde_json::to_value(indicator(40, "2016-04-06T20:03:48.000Z", None)).unwrap();
+        v["object_marking_refs"] = serde_json::json!(refs);
+        let marked = StixObject::from_value(v).unwrap();
+        let c = s.insert_stix(&[marked], &local(), None, 1).await.unwrap();
+        assert_eq!((c.inserted, c.unresolved_markings), (1, 1));
+        let q = ObjectQuery { ids: vec![indicator_id(40)], ..query(10) };
+        let page = s.stix_objects(&q, &as_local()).await.unwrap();
+        assert_eq!(page.objects[0].tlp, Some(Tlp::Red));
+        assert_eq!(s.markings(&refs, "US").await.unwrap().level([refs[0].as_str()]), Some(Tlp::Red));
+    }
+
     async fn a_looser_redefinition_cannot_open_a_marking(db: TestDb) {
         let s = db.open().await;
         let id = "marking-definition--7e1c2a44-0b5d-4c1e-8f00-000000000004";
