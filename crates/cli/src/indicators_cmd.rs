@@ -75,7 +75,8 @@ pub enum IndicatorsCommand {
     UserAdd {
         /// The user name.
         name: String,
-        /// The party the user reads for (TLP treats the user as that party).
+        /// The partner party the user reads for (TLP treats the user as that party): a party
+        /// of the agreement other than this node's own.
         #[arg(long)]
         party: PartyId,
     },
@@ -134,9 +135,12 @@ pub struct ListArgs {
     /// Only objects of this type (repeatable).
     #[arg(long = "type")]
     pub types: Vec<String>,
-    /// At most this many.
-    #[arg(long, default_value_t = 50)]
-    pub limit: usize,
+    /// At most this many per page (1 to 5000).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=5000))]
+    pub limit: u16,
+    /// Go on where the last page stopped: the `--next` value it printed.
+    #[arg(long)]
+    pub next: Option<i64>,
 }
 
 /// Options of `detente indicators export`.
@@ -291,6 +295,8 @@ struct FileSummary {
     duplicates_in_import: u64,
     stored: u64,
     already_stored: u64,
+    /// Stored as TLP:RED because a marking resolved to no known definition.
+    unresolved_markings: u64,
     converted_from_2_0: u64,
     rejected: u64,
     misp_events: u64,
@@ -351,7 +357,7 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
             Err(TryRecvError::Disconnected) => break,
         };
         match msg {
-            Parsed::Batch(batch) => {
+            Parsed::Batch(mut batch) => {
                 let import = match &mut open {
                     Some(open) => open,
                     None => open.insert(
@@ -360,9 +366,13 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
                             .await?,
                     ),
                 };
-                let c = import.add(&batch).await.context("storing the objects")?;
+                let c = import
+                    .add(&mut batch)
+                    .await
+                    .context("storing the objects")?;
                 current.stored += c.inserted;
                 current.already_stored += c.duplicates;
+                current.unresolved_markings += c.unresolved_markings;
                 if import.rows() >= TRANSACTION {
                     commit(open.take()).await?;
                 }
@@ -547,6 +557,14 @@ fn print_import(files: &[FileSummary], secs: f64) {
         for (what, n) in &f.misp_unmapped {
             println!("{}: {n} MISP attributes not mapped ({what})", f.file);
         }
+        if f.unresolved_markings > 0 {
+            println!(
+                "{}: {} objects carry a marking that no definition in the import or stored \
+                 before resolves: stored as TLP:RED (import the marking definitions first to \
+                 have them read)",
+                f.file, f.unresolved_markings
+            );
+        }
     }
     let read: u64 = files.iter().map(|f| f.read).sum();
     println!(
@@ -555,12 +573,16 @@ fn print_import(files: &[FileSummary], secs: f64) {
     );
 }
 
+/// One page, oldest first, of the newest version of each object; the page says where the
+/// next one starts (a keyset cursor: the store's position, which this node's own users may
+/// know), so `--next` walks everything, however much is stored.
 async fn list(node: &Node, args: &ListArgs, json: bool) -> anyhow::Result<()> {
     let audience = Audience::Local;
     let who = read_as(&node.config, node.agreement.as_ref(), &audience);
     let q = ObjectQuery {
         types: args.types.clone(),
-        limit: args.limit,
+        limit: usize::from(args.limit),
+        after: args.next,
         ..ObjectQuery::default()
     };
     let page = node.store.stix_objects(&q, &who).await?;
@@ -573,7 +595,8 @@ async fn list(node: &Node, args: &ListArgs, json: bool) -> anyhow::Result<()> {
                        "tlp": o.tlp, "date_added": date_added(o.date_added)})
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        let out = json!({"objects": rows, "next": page.next});
+        println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
     let mut t = Table::new();
@@ -589,6 +612,17 @@ async fn list(node: &Node, args: &ListArgs, json: bool) -> anyhow::Result<()> {
         ]);
     }
     println!("{t}");
+    match page.next {
+        Some(n) => {
+            let types: String = args.types.iter().map(|t| format!(" --type {t}")).collect();
+            println!(
+                "{} shown; more follow: detente indicators list{types} --limit {} --next {n}",
+                page.objects.len(),
+                args.limit
+            );
+        }
+        None => println!("{} shown; no more.", page.objects.len()),
+    }
     Ok(())
 }
 
@@ -675,6 +709,38 @@ async fn export(node: &Node, args: &ExportArgs) -> anyhow::Result<()> {
 
 fn user_add(home: &Path, name: &str, party: &PartyId) -> anyhow::Result<()> {
     let mut config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
+    // A TAXII user reads as its party. Reading as this node's own party would make it a
+    // named recipient of everything the node holds (RED included); a party outside the
+    // agreement has no standing to read for.
+    if party == &config.party {
+        return Err(CliError::Invalid(format!(
+            "{party} is this node's own party: a TAXII user reads for a partner party; this \
+             node's own people use its API token"
+        ))
+        .into());
+    }
+    let Some(agreement) = agreement_if_any(home, &config)? else {
+        return Err(CliError::Invalid(
+            "this node has no agreement yet: write it first, so that the TAXII user's party \
+             can be checked against it"
+                .into(),
+        )
+        .into());
+    };
+    if agreement.party(party).is_none() {
+        let partners: Vec<String> = agreement
+            .parties
+            .iter()
+            .filter(|p| p.id != config.party)
+            .map(|p| p.id.to_string())
+            .collect();
+        return Err(CliError::Invalid(format!(
+            "{party} is not a party to agreement {}: a TAXII user reads for one of {}",
+            agreement.id,
+            partners.join(", ")
+        ))
+        .into());
+    }
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).context("reading the system's random source")?;
     let password = hex::encode(secret);

@@ -109,7 +109,7 @@ pub fn router(node: Arc<Node>, config: &NodeConfig, pulls: Arc<Pulls>) -> Router
         )
         .route(
             "/taxii2/detente/collections/{collection}/objects/{id}/",
-            get(taxii::get_object),
+            get(taxii::get_object).delete(taxii::delete_object),
         )
         .route(
             "/taxii2/detente/collections/{collection}/objects/{id}/versions/",

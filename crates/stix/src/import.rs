@@ -85,6 +85,8 @@ pub struct Rejection {
     pub id: Option<String>,
     /// The object's `type`, when it had one.
     pub object_type: Option<String>,
+    /// The object's version as written (`modified`, else `created`), when it had one.
+    pub version: Option<String>,
     /// Why.
     pub reason: RejectReason,
 }
@@ -308,6 +310,10 @@ fn offer(
     report.read += 1;
     let id = raw.get_str("id").map(str::to_owned);
     let object_type = raw.get_str("type").map(str::to_owned);
+    let version = raw
+        .get_str("modified")
+        .or_else(|| raw.get_str("created"))
+        .map(str::to_owned);
     let is_20 = matches!(
         raw,
         RawObject::Entries {
@@ -340,6 +346,7 @@ fn offer(
                 index,
                 id,
                 object_type,
+                version,
                 reason: e.into(),
             };
             reject(importer, report, r);
@@ -390,6 +397,7 @@ impl<F: FnMut(StixObject) -> ControlFlow<()>> State<'_, F> {
                     index,
                     id: None,
                     object_type: Some("misp-event".into()),
+                    version: None,
                     reason: MispError::BadEvent(e.to_string()).into(),
                 };
                 reject(self.importer, self.report, r);
@@ -408,6 +416,7 @@ impl<F: FnMut(StixObject) -> ControlFlow<()>> State<'_, F> {
                     index,
                     id: Some(event.uuid.clone()),
                     object_type: Some("misp-event".into()),
+                    version: None,
                     reason: e.into(),
                 };
                 reject(self.importer, self.report, r);

@@ -8,8 +8,9 @@
 //! - [`Pattern::parse`] parses STIX patterns into a tree with positioned errors, and
 //!   [`Pattern::observables`] lists what a matcher can look up directly.
 //! - [`AccessRule`] decides whether a reader in a given [`Relation`] may see an object, from
-//!   its TLP 2.0 (or 1.0) markings; [`Reader::relation`] says which relation a reader has
-//!   to a stored object from its [`Sharing`] context.
+//!   its TLP 2.0 (or 1.0) markings, resolved by [`Markings`] when they use other ids;
+//!   [`Reader::relation`] says which relation a reader has to a stored object from its
+//!   [`Sharing`] context.
 //! - [`Importer`] streams bundles, TAXII envelopes and MISP events of any size in constant
 //!   memory, converts STIX 2.0 and MISP to 2.1, deduplicates by (id, version) and reports
 //!   every rejected object with its reason.
@@ -47,5 +48,5 @@ pub use pattern::{Pattern, PatternError};
 pub use props::RawObject;
 pub use sharing::{Reader, Sharing};
 pub use timestamp::{Timestamp, TimestampError};
-pub use tlp::{Access, AccessRule, Relation, Tlp};
+pub use tlp::{Access, AccessRule, MarkingKind, Markings, Relation, Tlp};
 pub use v20::Stix20Policy;

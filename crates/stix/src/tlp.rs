@@ -17,8 +17,14 @@
 //! | AMBER+STRICT | only inside the receiving organisation         |
 //! | RED          | only the named recipients of that exchange     |
 //!
-//! An object with no TLP marking gets the configured default (AMBER out of the box). When an
-//! object carries several TLP markings (whole-object or granular), the most restrictive wins.
+//! Markings under other ids are resolved by their definitions ([`Markings`]: those in the same
+//! bundle, import or message, and stored ones): TLP 2.0 extension definitions, TLP 1.0-style
+//! definitions, OpenCTI's. A marking that cannot be resolved counts as RED. An object with no
+//! TLP marking (none at all, or statements only) gets the configured default (AMBER out of the
+//! box). When an object carries several markings (whole-object or granular), the most
+//! restrictive wins.
+
+use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
@@ -120,30 +126,183 @@ pub fn marking_definition(level: Tlp) -> MarkingDefinition {
     }
 }
 
-/// The TLP level a marking-definition object defines, by its id or, for markings under other
-/// ids, by its TLP 2.0 extension or TLP 1.0 definition.
-pub fn tlp_of_definition(m: &MarkingDefinition) -> Option<Tlp> {
-    if let Some(t) = tlp_of_marking_id(m.id.as_str()) {
-        return Some(t);
+/// OpenCTI's id for `TLP:AMBER+STRICT`, which TLP 2.0 added after the STIX 2.1 TLP 1.0 ids:
+/// OpenCTI (and the connectors written for it) mark objects with it, usually without shipping
+/// its definition.
+pub const OPENCTI_AMBER_STRICT_ID: &str =
+    "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37";
+
+/// What a marking definition means to the TLP rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MarkingKind {
+    /// A TLP level.
+    Tlp(Tlp),
+    /// A statement (copyright, terms of use) or a PAP level: it restricts no audience, so it
+    /// sets no TLP level.
+    NoLevel,
+}
+
+impl MarkingKind {
+    /// The more restrictive of two readings of the same marking id: any level is more
+    /// restrictive than none.
+    fn stricter(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Tlp(a), Self::Tlp(b)) => Self::Tlp(a.max(b)),
+            (Self::Tlp(a), Self::NoLevel) | (Self::NoLevel, Self::Tlp(a)) => Self::Tlp(a),
+            (Self::NoLevel, Self::NoLevel) => Self::NoLevel,
+        }
     }
-    let from_word = |w: &str| match w.to_ascii_lowercase().as_str() {
-        "clear" | "white" => Some(Tlp::Clear),
-        "green" => Some(Tlp::Green),
-        "amber" => Some(Tlp::Amber),
-        "amber+strict" => Some(Tlp::AmberStrict),
-        "red" => Some(Tlp::Red),
-        _ => None,
+}
+
+/// The TLP level a word names (`amber+strict`, `RED`, TLP 1.0's `white`), if any.
+pub(crate) fn tlp_of_word(word: &str) -> Option<Tlp> {
+    Some(match word.trim().to_ascii_lowercase().as_str() {
+        "clear" | "white" => Tlp::Clear,
+        "green" => Tlp::Green,
+        "amber" => Tlp::Amber,
+        "amber+strict" => Tlp::AmberStrict,
+        "red" => Tlp::Red,
+        _ => return None,
+    })
+}
+
+/// What a marking-definition object means: by its id for the published TLP ids, otherwise
+/// by what it says. TLP is read from the TLP 2.0 extension (`tlp_2_0`), a TLP 1.0-style
+/// `definition_type: tlp` (any case, as OpenCTI writes `TLP`), OpenCTI's
+/// `x_opencti_definition_type`/`x_opencti_definition`, and a `TLP:` name; when several say
+/// something, the most restrictive wins, and a TLP word this node does not know counts as
+/// RED. A definition with no TLP in it is [`MarkingKind::NoLevel`] only when it is a
+/// statement or a PAP marking; anything else is a restriction this node cannot interpret,
+/// so it counts as RED.
+pub fn marking_kind(m: &MarkingDefinition) -> MarkingKind {
+    if let Some(t) = tlp_of_marking_id(m.id.as_str()) {
+        return MarkingKind::Tlp(t);
+    }
+    let is = |field: Option<&str>, word: &str| field.is_some_and(|f| f.eq_ignore_ascii_case(word));
+    let definition_type = m.definition_type.as_deref();
+    let definition_field = |key: &str| {
+        let d = m.definition.as_ref()?;
+        d.get(key)
+            .or_else(|| d.get(&key.to_ascii_uppercase()))
+            .and_then(Value::as_str)
     };
-    let ext = m
+    let extra = |key: &str| m.extra.get(key).and_then(Value::as_str);
+    let mut words = Vec::new();
+    if let Some(w) = m
         .extensions
         .as_ref()
         .and_then(|e| e.get(TLP_2_EXTENSION_ID))
         .and_then(|e| e.get("tlp_2_0"))
-        .and_then(Value::as_str);
-    let v1 = (m.definition_type.as_deref() == Some("tlp"))
-        .then(|| m.definition.as_ref()?.get("tlp")?.as_str())
-        .flatten();
-    ext.or(v1).and_then(from_word)
+        .and_then(Value::as_str)
+    {
+        words.push(w);
+    }
+    if is(definition_type, "tlp") {
+        // A TLP definition without a readable level is still a TLP restriction: RED.
+        words.push(definition_field("tlp").unwrap_or("unreadable"));
+    }
+    if is(extra("x_opencti_definition_type"), "tlp") {
+        words.push(extra("x_opencti_definition").unwrap_or("unreadable"));
+    }
+    if let Some(name) = m.name.as_deref()
+        && name.trim().to_ascii_lowercase().starts_with("tlp:")
+    {
+        words.push(name);
+    }
+    let level_of = |w: &str| {
+        let w = w.trim();
+        // `TLP:AMBER` as OpenCTI and names write it, or the bare word.
+        let bare = match w.get(..4) {
+            Some(p) if p.eq_ignore_ascii_case("tlp:") => &w[4..],
+            _ => w,
+        };
+        tlp_of_word(bare).unwrap_or(Tlp::Red)
+    };
+    if let Some(level) = words.iter().map(|w| level_of(w)).max() {
+        return MarkingKind::Tlp(level);
+    }
+    let no_level = is(definition_type, "statement")
+        || is(definition_type, "pap")
+        || is(extra("x_opencti_definition_type"), "pap");
+    if no_level {
+        MarkingKind::NoLevel
+    } else {
+        MarkingKind::Tlp(Tlp::Red)
+    }
+}
+
+/// The marking definitions a reader of objects knows beyond the published TLP ids: those of
+/// the same bundle, import or message, and stored ones. A marking id that is neither a
+/// published TLP id nor known here cannot be resolved, and counts as RED: an object marked
+/// with something nobody can read must not travel as if unmarked.
+///
+/// The same id defined twice (say, once stored and once in a bundle) takes the more
+/// restrictive reading, so a second definition can tighten a marking but never loosen it;
+/// the published TLP ids cannot be redefined at all.
+#[derive(Debug, Clone, Default)]
+pub struct Markings {
+    kinds: HashMap<String, MarkingKind>,
+}
+
+impl Markings {
+    /// Learns what `m` means (see [`marking_kind`]).
+    pub fn learn(&mut self, m: &MarkingDefinition) {
+        self.learn_kind(m.id.as_str(), marking_kind(m));
+    }
+
+    /// Learns that marking `id` means `kind`.
+    pub fn learn_kind(&mut self, id: &str, kind: MarkingKind) {
+        let id = id.to_ascii_lowercase();
+        let kind = match self.kinds.get(&id) {
+            Some(known) => known.stricter(kind),
+            None => kind,
+        };
+        self.kinds.insert(id, kind);
+    }
+
+    /// What marking `id` means; `None` when it cannot be resolved.
+    pub fn kind(&self, id: &str) -> Option<MarkingKind> {
+        if let Some(t) = tlp_of_marking_id(id) {
+            return Some(MarkingKind::Tlp(t));
+        }
+        if id.eq_ignore_ascii_case(OPENCTI_AMBER_STRICT_ID) {
+            return Some(MarkingKind::Tlp(Tlp::AmberStrict));
+        }
+        self.kinds.get(&id.to_ascii_lowercase()).copied()
+    }
+
+    /// The most restrictive TLP level among `marking_refs`, an unresolvable marking counting
+    /// as RED; `None` if none of them sets a level (no markings, or statements only).
+    pub fn level<'a>(&self, marking_refs: impl IntoIterator<Item = &'a str>) -> Option<Tlp> {
+        marking_refs
+            .into_iter()
+            .filter_map(|id| match self.kind(id) {
+                Some(MarkingKind::Tlp(t)) => Some(t),
+                Some(MarkingKind::NoLevel) => None,
+                None => Some(Tlp::Red),
+            })
+            .max()
+    }
+
+    /// The marking ids of `obj`, whole-object and granular.
+    pub fn refs_of(obj: &StixObject) -> impl Iterator<Item = &str> {
+        let whole = obj.object_marking_refs().iter().map(StixId::as_str);
+        let granular = obj
+            .granular_markings()
+            .iter()
+            .filter_map(|g| g.marking_ref.as_ref().map(StixId::as_str));
+        whole.chain(granular)
+    }
+
+    /// The level of `obj` by [`level`](Self::level) over all its markings.
+    pub fn level_of(&self, obj: &StixObject) -> Option<Tlp> {
+        self.level(Self::refs_of(obj))
+    }
+
+    /// The marking ids of `obj` this book cannot resolve (what a store looks up).
+    pub fn unresolved<'a>(&self, obj: &'a StixObject) -> impl Iterator<Item = &'a str> {
+        Self::refs_of(obj).filter(|id| self.kind(id).is_none())
+    }
 }
 
 /// How the reader stands towards an object, from closest to farthest. Each is a strictly
@@ -231,47 +390,29 @@ impl Default for AccessRule {
 }
 
 impl AccessRule {
-    /// The most restrictive TLP level among `marking_refs`, or `None` if none is TLP.
+    /// The most restrictive TLP level among `marking_refs`, read by the published ids alone:
+    /// any other marking counts as RED, as [`Markings`] resolves it without definitions.
+    /// `None` if there are no markings.
     pub fn level_of<'a>(marking_refs: impl IntoIterator<Item = &'a str>) -> Option<Tlp> {
-        marking_refs.into_iter().filter_map(tlp_of_marking_id).max()
+        Markings::default().level(marking_refs)
     }
 
-    /// The most restrictive TLP marking among `obj`'s whole-object and granular markings;
-    /// `None` if it carries no TLP marking.
-    pub fn marked_level(obj: &StixObject) -> Option<Tlp> {
-        let whole = obj.object_marking_refs().iter().map(StixId::as_str);
-        let granular = obj
-            .granular_markings()
-            .iter()
-            .filter_map(|g| g.marking_ref.as_ref().map(StixId::as_str));
-        Self::level_of(whole.chain(granular))
-    }
-
-    /// The level that governs `obj`: its [`marked_level`](Self::marked_level), or the
-    /// default. The flag says whether the default applied.
-    pub fn effective_level(&self, obj: &StixObject) -> (Tlp, bool) {
-        match Self::marked_level(obj) {
-            Some(level) => (level, false),
-            None => (self.default_level, true),
-        }
-    }
-
-    /// Decides a read from the object's marking ids.
+    /// Decides a read from the object's marking ids (see [`level_of`](Self::level_of)).
     pub fn decide<'a>(
         &self,
         marking_refs: impl IntoIterator<Item = &'a str>,
         relation: Relation,
     ) -> Access {
-        let (level, defaulted) = match Self::level_of(marking_refs) {
+        self.decide_level(Self::level_of(marking_refs), relation)
+    }
+
+    /// Decides a read of an object whose markings resolve to `level` (`None`: it carries no
+    /// TLP marking, so the default applies) by a reader in `relation`.
+    pub fn decide_level(&self, level: Option<Tlp>, relation: Relation) -> Access {
+        let (level, defaulted) = match level {
             Some(l) => (l, false),
             None => (self.default_level, true),
         };
-        decision(level, defaulted, relation)
-    }
-
-    /// Decides a read of `obj` by a reader in `relation`.
-    pub fn decide_object(&self, obj: &StixObject, relation: Relation) -> Access {
-        let (level, defaulted) = self.effective_level(obj);
         decision(level, defaulted, relation)
     }
 }
@@ -334,9 +475,116 @@ mod tests {
             Tlp::Red,
         ] {
             let m = marking_definition(level);
-            assert_eq!(tlp_of_definition(&m), Some(level));
+            assert_eq!(marking_kind(&m), MarkingKind::Tlp(level));
             let obj = StixObject::MarkingDefinition(Box::new(m));
             obj.validate().unwrap();
         }
+    }
+
+    /// A marking-definition under a made-up id, with `props` besides the required ones.
+    fn definition(props: serde_json::Value) -> MarkingDefinition {
+        let mut v = json!({
+            "type": "marking-definition", "spec_version": "2.1",
+            "id": "marking-definition--0f3b6c2e-7a55-4d2e-9a57-1b2c3d4e5f60",
+            "created": "2022-10-01T00:00:00.000Z",
+        });
+        v.as_object_mut()
+            .unwrap()
+            .extend(props.as_object().unwrap().clone());
+        match StixObject::from_value(v).unwrap() {
+            StixObject::MarkingDefinition(m) => *m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn definitions_under_other_ids_are_read_by_what_they_say() {
+        let cases = [
+            // The TLP 2.0 extension, as the OASIS validator's sample writes it.
+            (
+                json!({"name": "TLP:AMBER+STRICT", "extensions": {TLP_2_EXTENSION_ID:
+                    {"extension_type": "property-extension", "tlp_2_0": "amber+strict"}}}),
+                MarkingKind::Tlp(Tlp::AmberStrict),
+            ),
+            // TLP 1.0 style.
+            (
+                json!({"definition_type": "tlp", "definition": {"tlp": "green"}}),
+                MarkingKind::Tlp(Tlp::Green),
+            ),
+            // OpenCTI's export: upper-case type, `TLP:` in the value.
+            (
+                json!({"name": "TLP:AMBER+STRICT", "definition_type": "TLP",
+                       "definition": {"TLP": "TLP:AMBER+STRICT"}}),
+                MarkingKind::Tlp(Tlp::AmberStrict),
+            ),
+            // OpenCTI connectors' statement form with the level in custom properties.
+            (
+                json!({"definition_type": "statement", "definition": {"statement": "custom"},
+                       "x_opencti_definition_type": "TLP",
+                       "x_opencti_definition": "TLP:RED"}),
+                MarkingKind::Tlp(Tlp::Red),
+            ),
+            // A copyright statement and a PAP level restrict no audience.
+            (
+                json!({"definition_type": "statement",
+                       "definition": {"statement": "Copyright 2017, The MITRE Corporation"}}),
+                MarkingKind::NoLevel,
+            ),
+            (
+                json!({"name": "PAP:RED", "definition_type": "PAP",
+                       "definition": {"PAP": "PAP:RED"}}),
+                MarkingKind::NoLevel,
+            ),
+            // A TLP word this node does not know, and a marking it cannot read at all.
+            (
+                json!({"name": "TLP:PINK", "definition_type": "statement",
+                       "definition": {"statement": "x"}}),
+                MarkingKind::Tlp(Tlp::Red),
+            ),
+            (
+                json!({"definition_type": "iep", "definition": {"iep": "restricted"}}),
+                MarkingKind::Tlp(Tlp::Red),
+            ),
+            // Two sources that disagree: the stricter one wins.
+            (
+                json!({"name": "TLP:CLEAR", "definition_type": "tlp",
+                       "definition": {"tlp": "red"}}),
+                MarkingKind::Tlp(Tlp::Red),
+            ),
+        ];
+        for (props, want) in cases {
+            assert_eq!(marking_kind(&definition(props.clone())), want, "{props}");
+        }
+    }
+
+    #[test]
+    fn a_published_id_cannot_be_redefined() {
+        let mut forged =
+            definition(json!({"definition_type": "tlp", "definition": {"tlp": "white"}}));
+        forged.id = StixId::parse(TLP_RED_ID).unwrap();
+        assert_eq!(marking_kind(&forged), MarkingKind::Tlp(Tlp::Red));
+        let mut book = Markings::default();
+        book.learn(&forged);
+        assert_eq!(book.level([TLP_RED_ID]), Some(Tlp::Red));
+    }
+
+    #[test]
+    fn unresolvable_markings_are_red_and_statements_set_no_level() {
+        let mut book = Markings::default();
+        let custom = "marking-definition--0f3b6c2e-7a55-4d2e-9a57-1b2c3d4e5f60";
+        assert_eq!(book.level([custom]), Some(Tlp::Red));
+        assert_eq!(
+            book.level([OPENCTI_AMBER_STRICT_ID]),
+            Some(Tlp::AmberStrict)
+        );
+        book.learn(&definition(json!({"definition_type": "statement",
+            "definition": {"statement": "Copyright"}})));
+        assert_eq!(book.level([custom]), None);
+        assert_eq!(book.level([custom, TLP_GREEN_ID]), Some(Tlp::Green));
+        // A later, stricter definition of the same id tightens it; a looser one cannot undo that.
+        book.learn_kind(custom, MarkingKind::Tlp(Tlp::Amber));
+        book.learn_kind(custom, MarkingKind::Tlp(Tlp::Clear));
+        book.learn_kind(custom, MarkingKind::NoLevel);
+        assert_eq!(book.level([custom]), Some(Tlp::Amber));
     }
 }

@@ -12,7 +12,18 @@
 //! index on the id: see `migrations/sqlite/0003_stix.sql`.
 //!
 //! Every read goes through [`Store::stix_objects`], which applies the TLP access rule to each
-//! row before returning it: no caller can forget it.
+//! row before returning it: no caller can forget it. Two reads serve the rule itself and return
+//! nothing to a reader: [`Store::markings`] (stored marking definitions, to resolve markings
+//! under ids other than the published TLP ones) and [`Store::stix_sharing`] (the sharing
+//! context of objects a message carries, so that the TLP gate of messages decides as the
+//! other read paths do).
+//!
+//! An object's TLP level is fixed when it is stored: its markings are resolved by the published
+//! TLP ids, by the marking definitions of the same transaction (whether before or after the
+//! object in its batch, or in an earlier batch), and by definitions stored before from the
+//! same origin. A definition from another origin is not used: a partner must not be able to
+//! say what a marking of someone else's objects means. A marking still unresolved counts as
+//! RED (`detente_stix::Markings`), and is counted in [`InsertCounts::unresolved_markings`].
 //!
 //! Statements that read the same on both backends are written once, with `$1` placeholders
 //! (SQLite accepts them too), and run on each through `dispatch!`; the object read is built
@@ -34,7 +45,10 @@ mod sqlite;
 
 use std::collections::{HashMap, HashSet};
 
-use detente_stix::{AccessRule, Reader, SPEC_VERSION, Sharing, StixObject, Tlp};
+use detente_stix::tlp::marking_kind;
+use detente_stix::{
+    AccessRule, MarkingKind, Markings, Reader, SPEC_VERSION, Sharing, StixObject, Tlp,
+};
 use sha2::{Digest as _, Sha256};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
@@ -60,6 +74,9 @@ pub struct InsertCounts {
     pub inserted: u64,
     /// Object versions that were already stored.
     pub duplicates: u64,
+    /// Of the inserted ones, those with a marking no known definition resolves, stored as
+    /// TLP:RED.
+    pub unresolved_markings: u64,
 }
 
 /// Which versions of each object a read returns (TAXII `match[version]`).
@@ -182,7 +199,8 @@ fn id_key(id: &str) -> i64 {
 
 /// An object ready to store: its key, metadata and JSON. Made with [`StixRow::of`], which
 /// serialises the object and hashes its id, so a bulk loader can build rows on another
-/// thread than the one that writes them.
+/// thread than the one that writes them. Its TLP level is settled when it is added to a
+/// [`StixImport`], which knows the marking definitions of its transaction.
 #[derive(Debug, Clone)]
 pub struct StixRow {
     key: i64,
@@ -191,7 +209,16 @@ pub struct StixRow {
     modified: Option<String>,
     object_type: String,
     spec_version: String,
+    /// The level its published TLP marking ids give, if any.
+    published_level: Option<Tlp>,
+    /// Its other marking ids, resolved when stored.
+    other_markings: Vec<String>,
+    /// What it means as a marking, if it is a marking definition.
+    defines: Option<MarkingKind>,
+    /// The level stored: set by [`StixImport::add`].
     tlp: Option<i64>,
+    /// Whether a marking stayed unresolved (and `tlp` is RED for it).
+    unresolved: bool,
     body: String,
 }
 
@@ -199,6 +226,16 @@ impl StixRow {
     /// The row of `obj`.
     pub fn of(obj: &StixObject) -> Self {
         let id = obj.id().as_str();
+        let published = Markings::default();
+        let mut published_level = None;
+        let mut other_markings = Vec::new();
+        for marking in Markings::refs_of(obj) {
+            match published.kind(marking) {
+                Some(MarkingKind::Tlp(t)) => published_level = published_level.max(Some(t)),
+                Some(MarkingKind::NoLevel) => {}
+                None => other_markings.push(marking.to_owned()),
+            }
+        }
         Self {
             key: id_key(id),
             id: id.to_owned(),
@@ -206,7 +243,14 @@ impl StixRow {
             modified: obj.version().map(|v| v.as_str().to_owned()),
             object_type: obj.object_type().to_owned(),
             spec_version: SPEC_VERSION.to_owned(),
-            tlp: AccessRule::marked_level(obj).map(tlp_code),
+            published_level,
+            other_markings,
+            defines: match obj {
+                StixObject::MarkingDefinition(m) => Some(marking_kind(m)),
+                _ => None,
+            },
+            tlp: None,
+            unresolved: false,
             body: serde_json::to_string(obj).expect("a STIX object always serialises to JSON"),
         }
     }
@@ -231,12 +275,18 @@ pub struct StixImport {
     last_seq: i64,
     // Rows added so far, new or not.
     rows: usize,
+    // The marking definitions of this transaction, and the stored ones of its origin.
+    markings: Markings,
+    // Marking ids already looked up among the stored definitions.
+    looked_up: HashSet<String>,
 }
 
 impl StixImport {
     /// Stores the versions of `rows` not stored yet (in the database or earlier in this
-    /// transaction), and returns how many were new.
-    pub async fn add(&mut self, rows: &[StixRow]) -> Result<InsertCounts, StoreError> {
+    /// transaction), with their TLP levels resolved (see the module notes), and returns how
+    /// many were new.
+    pub async fn add(&mut self, rows: &mut [StixRow]) -> Result<InsertCounts, StoreError> {
+        self.resolve_markings(rows).await?;
         let columns = &self.columns;
         let batch = dispatch!(WriteTx, &mut self.tx, t => t.insert_batch(rows, columns).await?);
         if let Some(collection) = &self.collection {
@@ -253,7 +303,47 @@ impl StixImport {
         Ok(InsertCounts {
             inserted: batch.inserted,
             duplicates: rows.len() as u64 - batch.inserted,
+            unresolved_markings: batch.unresolved,
         })
+    }
+
+    /// Settles the TLP level of each of `rows`: the definitions in the batch are learnt first
+    /// (so an object may come before its marking's definition), then the stored definitions
+    /// of this transaction's origin for every marking id not looked up yet.
+    async fn resolve_markings(&mut self, rows: &mut [StixRow]) -> Result<(), StoreError> {
+        for row in rows.iter() {
+            if let Some(kind) = row.defines {
+                self.markings.learn_kind(&row.id, kind);
+            }
+        }
+        let mut wanted: Vec<String> = rows
+            .iter()
+            .flat_map(|r| &r.other_markings)
+            .filter(|id| !self.looked_up.contains(id.as_str()))
+            .cloned()
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let origin = &self.columns.origin;
+        for chunk in wanted.chunks(IDS_PER_QUERY) {
+            let found: Vec<ObjectRow> = dispatch!(WriteTx, &mut self.tx, t => {
+                markings_query(chunk, origin).build().fetch_all(&mut *t.tx).await?.iter()
+                    .map(decode::object_row).collect::<Result<_, _>>()?
+            });
+            learn_stored(&mut self.markings, &found);
+        }
+        self.looked_up.extend(wanted);
+        for row in rows.iter_mut() {
+            let others = self
+                .markings
+                .level(row.other_markings.iter().map(String::as_str));
+            row.tlp = row.published_level.max(others).map(tlp_code);
+            row.unresolved = row
+                .other_markings
+                .iter()
+                .any(|id| self.markings.kind(id).is_none());
+        }
+        Ok(())
     }
 
     /// How many rows the batches added so far held, new or already stored.
@@ -287,6 +377,8 @@ type StoredVersion = (i64, String, i64);
 struct Stored {
     /// Versions inserted.
     inserted: u64,
+    /// Of those, the ones with an unresolved marking.
+    unresolved: u64,
     /// The seqs of the batch's versions that were stored before.
     stored: Vec<i64>,
 }
@@ -329,6 +421,7 @@ impl From<Split<'_>> for Stored {
     fn from(split: Split<'_>) -> Self {
         Self {
             inserted: split.new.len() as u64,
+            unresolved: split.new.iter().filter(|r| r.unresolved).count() as u64,
             stored: split.stored,
         }
     }
@@ -426,6 +519,54 @@ where
     q.push(")");
 }
 
+/// Ids per lookup: two bound parameters each, well under SQLite's 32,766 and PostgreSQL's
+/// 65,535, however many ids a message or a batch names.
+const IDS_PER_QUERY: usize = 1000;
+
+/// Rows of the objects `ids` (every version), by their keys and then their ids.
+fn by_ids<DB>(ids: &[String]) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::<DB>::new(OBJECT_SELECT);
+    q.push(" WHERE 1 = 1");
+    in_list(
+        &mut q,
+        "o.id_key",
+        ids.iter().map(|id| id_key(id)).collect(),
+    );
+    in_list(&mut q, "o.id", ids.to_vec());
+    q
+}
+
+/// The stored marking definitions `ids` that came from `origin`.
+fn markings_query<DB>(ids: &[String], origin: &str) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    let mut q = by_ids(ids);
+    q.push(" AND o.type = 'marking-definition' AND o.origin = ")
+        .push_bind(origin.to_owned());
+    q
+}
+
+/// Learns the stored definitions `rows`. One that no longer parses is left out, so the
+/// markings it defined stay unresolved (RED) rather than fail every later import.
+fn learn_stored(markings: &mut Markings, rows: &[ObjectRow]) {
+    for (_, row, _) in rows {
+        let parsed = serde_json::from_str(&row.body)
+            .ok()
+            .and_then(|v| StixObject::from_value(v).ok());
+        if let Some(StixObject::MarkingDefinition(m)) = parsed {
+            markings.learn(&m);
+        }
+    }
+}
+
 impl Store {
     /// Stores `objects` (deduplicated by id and version) in one transaction, adds them to
     /// `collection` if given, and returns how many were new. Each call is one batch: the
@@ -437,15 +578,15 @@ impl Store {
         collection: Option<&str>,
         now_micros: i64,
     ) -> Result<InsertCounts, StoreError> {
-        let rows: Vec<StixRow> = objects.iter().map(StixRow::of).collect();
-        self.insert_stix_rows(&rows, share, collection, now_micros)
+        let mut rows: Vec<StixRow> = objects.iter().map(StixRow::of).collect();
+        self.insert_stix_rows(&mut rows, share, collection, now_micros)
             .await
     }
 
     /// [`insert_stix`](Self::insert_stix) for rows already made.
     pub async fn insert_stix_rows(
         &self,
-        rows: &[StixRow],
+        rows: &mut [StixRow],
         share: &ShareContext,
         collection: Option<&str>,
         now_micros: i64,
@@ -489,13 +630,65 @@ impl Store {
             collection: collection.map(str::to_owned),
             last_seq,
             rows: 0,
+            markings: Markings::default(),
+            looked_up: HashSet::new(),
         })
+    }
+
+    /// The stored marking definitions among `ids` that came from `origin`, as a book to
+    /// resolve markings with (see the module notes). Not a read of objects for anyone.
+    pub async fn markings(&self, ids: &[String], origin: &str) -> Result<Markings, StoreError> {
+        let mut markings = Markings::default();
+        if ids.is_empty() {
+            return Ok(markings);
+        }
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let rows: Vec<ObjectRow> = dispatch!(Self, self, s => {
+                markings_query(chunk, origin).build().fetch_all(&s.pool).await?.iter()
+                    .map(decode::object_row).collect::<Result<_, _>>()?
+            });
+            learn_stored(&mut markings, &rows);
+        }
+        Ok(markings)
+    }
+
+    /// Every stored version of the objects `ids`, with the context it was shared in: what
+    /// the TLP gate of outgoing messages decides on. Unfiltered, so never for a reader.
+    pub async fn stix_sharing(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(StoredObject, ShareContext)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut rows: Vec<ObjectRow> = Vec::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let found: Vec<ObjectRow> = dispatch!(Self, self, s => {
+                by_ids(chunk).build().fetch_all(&s.pool).await?.iter()
+                    .map(decode::object_row).collect::<Result<_, _>>()?
+            });
+            rows.extend(found);
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(_, object, (origin, audience, recipients))| {
+                let recipients = recipients.split_whitespace().map(str::to_owned).collect();
+                let share = ShareContext {
+                    origin,
+                    audience,
+                    recipients,
+                };
+                (object, share)
+            })
+            .collect())
     }
 
     /// One page of the objects `read_as` may see, matching `query`, oldest first.
     ///
-    /// Rows the reader may not see are skipped, never counted or hinted at; a page can then
-    /// hold fewer than `limit` objects while `next` says more may follow.
+    /// Rows the reader may not see are skipped, never counted or hinted at: a full page has a
+    /// `next` only if a further row the reader may see exists (so `more` never announces
+    /// hidden rows). The scan of one page is bounded; when it runs out before the page is
+    /// full, `next` says where to go on, and the page holds fewer than `limit` objects.
     pub async fn stix_objects(
         &self,
         query: &ObjectQuery,
@@ -522,12 +715,6 @@ impl Store {
             let exhausted = rows.len() < batch;
             for (seq, row, sharing) in rows {
                 scanned += 1;
-                if page.objects.len() == limit {
-                    // A further matching row exists: there may be more for this reader.
-                    page.next = cursor;
-                    return Ok(page);
-                }
-                cursor = Some(seq);
                 let recipients: Vec<String> =
                     sharing.2.split_whitespace().map(str::to_owned).collect();
                 let sharing = Sharing {
@@ -535,7 +722,14 @@ impl Store {
                     audience: sharing.1.as_deref(),
                     recipients: &recipients,
                 };
-                if read_as.reader.may_read(&read_as.rule, row.tlp, &sharing) {
+                let visible = read_as.reader.may_read(&read_as.rule, row.tlp, &sharing);
+                if visible && page.objects.len() == limit {
+                    // The next page starts at this row; hidden rows before it are skipped.
+                    page.next = cursor;
+                    return Ok(page);
+                }
+                cursor = Some(seq);
+                if visible {
                     page.objects.push(row);
                 }
             }
@@ -733,7 +927,11 @@ mod tests {
             modified: None,
             object_type: "indicator".into(),
             spec_version: SPEC_VERSION.into(),
+            published_level: None,
+            other_markings: Vec::new(),
+            defines: None,
             tlp: None,
+            unresolved: false,
             body: "{}".into(),
         }
     }

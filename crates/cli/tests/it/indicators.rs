@@ -1,5 +1,7 @@
 //! `detente indicators`: import of real STIX and MISP samples, dedupe across runs, clear
-//! errors that lose nothing, and TLP-filtered exports for every level and audience.
+//! errors that lose nothing, TLP-filtered exports for every level and audience (markings
+//! under other ids and MISP's distribution included), TAXII users only for partners, and
+//! paged listing.
 
 use std::io::Write;
 use std::process::Stdio;
@@ -135,7 +137,7 @@ fn malformed_json_is_reported_with_its_position_and_earlier_objects_are_kept() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("malformed JSON at line 1"), "{stdout}");
     let list = ok_json(&us.home, &["indicators", "list"]);
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list["objects"].as_array().unwrap().len(), 1);
 }
 
 /// `detente indicators import -` running, its input and output piped.
@@ -298,4 +300,199 @@ fn exports_carry_only_what_each_audience_may_see_at_every_tlp_level() {
     // A party outside the agreement: CLEAR only; so is a public export.
     assert_eq!(exported_ids(home, &["--for", "GB"]), p(&[0]));
     assert_eq!(exported_ids(home, &["--public"]), p(&[0]));
+}
+
+/// Writes `objects` as a bundle into `dir/name` and returns its path.
+fn bundle_file(dir: &std::path::Path, name: &str, objects: &[String]) -> String {
+    let file = dir.join(name);
+    std::fs::write(
+        &file,
+        format!(r#"{{"type":"bundle","objects":[{}]}}"#, objects.join(",")),
+    )
+    .unwrap();
+    file.to_str().unwrap().to_owned()
+}
+
+/// The patterns `198.51.100.N` for `ns`, sorted as `exported_ids` sorts them.
+fn patterns(ns: &[u32]) -> Vec<String> {
+    let mut v: Vec<String> = ns
+        .iter()
+        .map(|n| format!("[ipv4-addr:value = '198.51.100.{n}']"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn exports_hold_back_objects_marked_under_other_ids_by_what_the_marking_defines() {
+    // Regression: a marking-definition under its own id (a TLP 2.0 extension definition, a
+    // TLP 1.0-style one, OpenCTI's) was not read; its RED and AMBER+STRICT objects were
+    // exported to the partner, and to the public with `default_tlp = clear`.
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let id = |n: u32| format!("marking-definition--7e1c2a44-0b5d-4c1e-8f00-0000000000{n:02}");
+    let ext = |n: u32, level: &str| {
+        format!(
+            r#"{{"type":"marking-definition","spec_version":"2.1","id":"{}","created":"2022-10-01T00:00:00.000Z","extensions":{{"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":{{"extension_type":"property-extension","tlp_2_0":"{level}"}}}}}}"#,
+            id(n)
+        )
+    };
+    let mut objects: Vec<String> = (0..5).map(|n| indicator(n, Some(&id(n)))).collect();
+    objects.push(indicator(
+        5,
+        Some("marking-definition--826578e1-40ad-459f-bc73-ede076f81f37"),
+    ));
+    objects.push(indicator(6, Some(&id(99))));
+    objects.extend([
+        ext(0, "clear"),
+        ext(1, "green"),
+        format!(
+            r#"{{"type":"marking-definition","spec_version":"2.1","id":"{}","created":"2017-01-20T00:00:00.000Z","definition_type":"tlp","definition":{{"tlp":"amber"}}}}"#,
+            id(2)
+        ),
+        format!(
+            r#"{{"type":"marking-definition","spec_version":"2.1","id":"{}","created":"2022-10-01T00:00:00.000Z","name":"TLP:AMBER+STRICT","definition_type":"TLP","definition":{{"TLP":"TLP:AMBER+STRICT"}}}}"#,
+            id(3)
+        ),
+        ext(4, "red"),
+    ]);
+    let file = bundle_file(dir.path(), "custom.json", &objects);
+    // Unmarked objects are public on this node: only what the markings say holds anything
+    // back.
+    let mut config = std::fs::read_to_string(us.home.join("detente.toml")).unwrap();
+    config = config.replace("default_tlp = \"amber\"", "default_tlp = \"clear\"");
+    assert!(config.contains("default_tlp = \"clear\""), "{config}");
+    std::fs::write(us.home.join("detente.toml"), config).unwrap();
+
+    let imported = ok_json(
+        &us.home,
+        &["indicators", "import", "--audience", "CN", &file],
+    );
+
+    assert_eq!(
+        exported_ids(&us.home, &[]),
+        patterns(&[0, 1, 2, 3, 4, 5, 6])
+    );
+    assert_eq!(
+        exported_ids(&us.home, &["--for", "CN"]),
+        patterns(&[0, 1, 2])
+    );
+    assert_eq!(exported_ids(&us.home, &["--public"]), patterns(&[0]));
+    // The import said which object it stored as RED for a marking nothing defines.
+    assert_eq!(imported["files"][0]["unresolved_markings"], 1, "{imported}");
+}
+
+#[test]
+fn a_misp_event_for_the_organisation_only_is_not_exported_to_the_partner() {
+    // Regression: MISP's `distribution` was ignored, so an event its owner kept to its own
+    // organisation was exported to the partner like any other.
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let event = |uuid: &str, distribution: u8, n: u32| {
+        format!(
+            r#"{{"Event":{{"uuid":"{uuid}","info":"t","timestamp":"1534000000","distribution":"{distribution}","Tag":[{{"name":"tlp:green"}}],"Attribute":[{{"uuid":"5b773e07-0000-4000-8000-{n:012}","type":"ip-dst","value":"198.51.100.{n}","to_ids":true}}]}}}}"#
+        )
+    };
+    let org_only = dir.path().join("org-only.json");
+    std::fs::write(
+        &org_only,
+        event("5b773e07-e694-458b-b99c-27f30a016210", 0, 1),
+    )
+    .unwrap();
+    let all = dir.path().join("all.json");
+    std::fs::write(&all, event("5b773e07-e694-458b-b99c-27f30a016211", 3, 2)).unwrap();
+    ok_json(
+        &us.home,
+        &[
+            "indicators",
+            "import",
+            "--audience",
+            "CN",
+            org_only.to_str().unwrap(),
+            all.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(exported_ids(&us.home, &[]), patterns(&[1, 2]));
+    assert_eq!(exported_ids(&us.home, &["--for", "CN"]), patterns(&[2]));
+}
+
+#[test]
+fn taxii_users_read_for_a_partner_party_only() {
+    // Regression: `user-add` took this node's own party (a user that read every RED object
+    // the node holds) and parties outside the agreement.
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let config_before = std::fs::read_to_string(us.home.join("detente.toml")).unwrap();
+    for (party, says) in [("US", "own party"), ("GB", "not a party to agreement")] {
+        let out = run(
+            &us.home,
+            &["indicators", "user-add", "analyst", "--party", party],
+        );
+        assert_eq!(out.status.code(), Some(7), "{party}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{party}: {stderr}");
+        assert!(out.stdout.is_empty(), "no password printed for {party}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(us.home.join("detente.toml")).unwrap(),
+        config_before
+    );
+    let out = run(
+        &us.home,
+        &["indicators", "user-add", "cn-analyst", "--party", "CN"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_list_pages_through_everything_and_says_when_there_is_more() {
+    // Regression: `indicators list` showed the oldest 50 and no way to see the rest.
+    let dir = tempfile::tempdir().unwrap();
+    let (us, _cn) = pair(dir.path());
+    let objects: Vec<String> = (0..7).map(|n| indicator(n, None)).collect();
+    let file = bundle_file(dir.path(), "seven.json", &objects);
+    ok_json(&us.home, &["indicators", "import", &file]);
+
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut args = vec!["indicators", "list", "--limit", "3"];
+        if let Some(n) = &next {
+            args.extend(["--next", n.as_str()]);
+        }
+        let page = ok_json(&us.home, &args);
+        pages += 1;
+        seen.extend(
+            page["objects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().to_owned()),
+        );
+        match page["next"].as_i64() {
+            Some(n) => next = Some(n.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let mut want: Vec<String> = (0..7)
+        .map(|n| format!("indicator--{n:08x}-17d4-4cbf-938f-98ee46b3cd3f"))
+        .collect();
+    want.sort();
+    seen.sort();
+    assert_eq!(seen, want);
+    // The table says how to go on.
+    let out = run(&us.home, &["indicators", "list", "--limit", "3"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("more follow: detente indicators list --limit 3 --next "),
+        "{text}"
+    );
+    let bad = run(&us.home, &["indicators", "list", "--limit", "0"]);
+    assert_eq!(bad.status.code(), Some(2), "clap refuses a limit of 0");
 }

@@ -208,30 +208,34 @@ async fn our_client_pulls_medallions_default_collection_incrementally() {
     assert_eq!(second[0]["stored"], 0, "{second}");
 }
 
-#[test]
-fn exported_bundles_pass_stix2_validator_and_parse_with_stix2() {
-    let dir = tempfile::tempdir().unwrap();
-    let (us, _cn) = pair(dir.path());
-    ok(
-        run(
-            &us.home,
-            &[
-                "indicators",
-                "import",
-                &data("cti-stix2-json-schemas/examples/threat-reports/apt1.json"),
-                &data("eset-malware-ioc/dukes"),
-                &data("mitre-cti"),
-            ],
-        ),
-        "import",
-    );
-    let bundle = dir.path().join("export.json");
+/// A node in `dir` that imported the `testdata/` files `sources`, and its whole export.
+fn exported(dir: &Path, sources: &[&str]) -> PathBuf {
+    let (us, _cn) = pair(dir);
+    let mut args = vec!["indicators".to_owned(), "import".to_owned()];
+    args.extend(sources.iter().map(|s| data(s)));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(run(&us.home, &args), "import");
+    let bundle = dir.join("export.json");
     ok(
         run(
             &us.home,
             &["indicators", "export", "--out", bundle.to_str().unwrap()],
         ),
         "export",
+    );
+    bundle
+}
+
+#[test]
+fn exported_bundles_pass_stix2_validator_and_parse_with_stix2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = exported(
+        dir.path(),
+        &[
+            "cti-stix2-json-schemas/examples/threat-reports/apt1.json",
+            "eset-malware-ioc/dukes",
+            "mitre-cti",
+        ],
     );
     let out = Command::new(venv("stix2_validator"))
         .arg(&bundle)
@@ -246,4 +250,40 @@ fn exported_bundles_pass_stix2_validator_and_parse_with_stix2() {
         .unwrap();
     let n: usize = ok(out, "stix2.parse").trim().parse().unwrap();
     assert!(n > 200);
+}
+
+#[test]
+fn misp_imports_export_as_strict_stix_2_1_with_no_custom_properties() {
+    // Regression: MISP facts were written as top-level `x_misp_*` properties, so `stix2.parse`
+    // refused the whole export and `stix2-validator --strict` failed on every object.
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = exported(
+        dir.path(),
+        &[
+            "eset-malware-ioc",
+            "pymisp/57c4445b-c548-4654-af0b-4be3950d210f.json",
+        ],
+    );
+    // Every recommendation too, but two that only invented data could meet: a MISP
+    // `ip-dst|port` names one side of a connection (the validator wants both ports on a
+    // network-traffic), and a link's target has no hash this node could know (the validator
+    // wants one beside every URL of an external reference).
+    let out = Command::new(venv("stix2_validator"))
+        .args([
+            "--strict",
+            "--disable",
+            "network-traffic-ports,extref-hashes",
+        ])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    ok(out, "stix2_validator --strict");
+    let out = Command::new(venv("python"))
+        .arg("-c")
+        .arg("import stix2, sys; b = stix2.parse(open(sys.argv[1]).read()); print(len(b.objects))")
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    let n: usize = ok(out, "stix2.parse").trim().parse().unwrap();
+    assert!(n > 5000, "{n}");
 }

@@ -111,6 +111,19 @@ impl Node {
         &self.store
     }
 
+    /// A 32-byte secret for `purpose` derived from the node's key: the same in every process
+    /// of this node and across restarts, and unknown to anyone without the key. For tokens
+    /// the node hands out and must recognise, such as opaque TAXII page cursors.
+    pub fn derived_secret(&self, purpose: &str) -> [u8; 32] {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(b"detente/v1/derived-secret\0");
+        h.update(purpose.as_bytes());
+        h.update(b"\0");
+        h.update(self.key.to_pkcs8_pem().as_bytes());
+        h.finalize().into()
+    }
+
     /// Wakes the outbox worker (after a new message was committed).
     pub fn wake_outbox(&self) {
         self.outbox_wakeup.notify_one();

@@ -201,7 +201,14 @@ impl Node {
             body,
         };
         envelope.validate()?;
-        crate::objects::check_outgoing(&self.access_rule, &self.party, &to, &envelope.body)?;
+        crate::objects::check_outgoing(
+            &self.store,
+            &self.access_rule,
+            &self.party,
+            &to,
+            &envelope.body,
+        )
+        .await?;
         if rows.is_empty() {
             // Refuse locally what the partner would refuse: kinds and categories outside the terms.
             Case::open(&self.agreement, &envelope, now)?;

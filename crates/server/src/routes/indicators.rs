@@ -1,6 +1,6 @@
 //! `GET /api/v1/indicators`: stored STIX objects for this node's users (API token) and for
-//! partner nodes (signed reads), TLP-filtered for whoever reads; the same query and filter as
-//! TAXII, in the API's JSON and error shapes.
+//! partner nodes (signed reads), TLP-filtered for whoever reads; the same query, filter and
+//! opaque `next` cursors as TAXII, in the API's JSON and error shapes.
 
 use axum::{
     Json,
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::{
     error::{ApiError, ErrorCode},
     extract::Reader,
-    indicators::{Audience, read_as},
+    indicators::{Audience, Cursors, read_as},
     router::AppState,
 };
 
@@ -29,7 +29,7 @@ pub struct IndicatorQuery {
     /// At most this many (1-1000, default 100).
     limit: Option<usize>,
     /// The previous page's `next`.
-    next: Option<i64>,
+    next: Option<String>,
 }
 
 /// The newest version of each object the reader may see, one page.
@@ -49,11 +49,23 @@ pub async fn list_indicators(
         Reader::User => Audience::Local,
         Reader::Partner(p) => Audience::Party(p),
     };
+    // A cursor opens only for the reader it was made for.
+    let key = audience.key();
+    let cursors = Cursors::of(&state.node);
+    let after = match &q.next {
+        Some(n) => Some(cursors.open(&key, n).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidMessage,
+                "next is not a value this node gave you: start again without it",
+            )
+        })?),
+        None => None,
+    };
     let who = read_as(&state.config, Some(state.node.agreement()), &audience);
     let query = ObjectQuery {
         collection: q.collection,
         types: q.object_type.into_iter().collect(),
-        after: q.next,
+        after,
         versions: Versions::Last,
         limit,
         ..ObjectQuery::default()
@@ -65,5 +77,6 @@ pub async fn list_indicators(
         .map(|o| serde_json::from_str(&o.body))
         .collect::<Result<Vec<Value>, _>>()
         .map_err(|e| detente_store::StoreError::Corrupt(e.to_string()))?;
-    Ok(Json(json!({"objects": objects, "next": page.next})))
+    let next = page.next.map(|seq| cursors.seal(&key, seq));
+    Ok(Json(json!({"objects": objects, "next": next})))
 }

@@ -10,9 +10,12 @@
 //! a partner node signing the request. Every object read goes through the store's TLP filter
 //! for that reader; a collection's audience decides who sees the collection at all.
 //!
-//! Paging (§3.4): `limit` (at most [`MAX_PAGE`]) and `next`, an opaque cursor (the store's
-//! insertion order), with `added_after` for incremental pulls; `date_added` of the first and
-//! last object in `X-TAXII-Date-Added-First/Last` (§3.3.1).
+//! Paging (§3.4): `limit` (at most [`MAX_PAGE`]) and `next`, an opaque cursor for that reader
+//! ([`Cursors`]: it reveals nothing about objects the reader is not shown), with
+//! `added_after` for incremental pulls; `date_added` of the first and last object in
+//! `X-TAXII-Date-Added-First/Last` (§3.3.1). Each endpoint takes the URL parameters §3.5
+//! lists for it and refuses any other with 400. Objects are never deleted here (the log and
+//! the partners' copies keep them): DELETE (§5.7) is answered with a TAXII error.
 
 use axum::{
     body::Bytes,
@@ -36,7 +39,7 @@ use sha2::{Digest as _, Sha256};
 use crate::{
     error::{ApiError, ErrorCode},
     extract::Reader,
-    indicators::{Audience, read_as},
+    indicators::{Audience, Cursors, read_as},
     router::AppState,
 };
 
@@ -149,15 +152,13 @@ impl FromRequestParts<AppState> for TaxiiReader {
         if let Some(basic) = auth.and_then(|a| a.strip_prefix("Basic ")) {
             return basic_user(basic, state);
         }
-        Ok(match Reader::from_request_parts(parts, state).await? {
-            Reader::User => Self {
-                audience: Audience::Local,
-                key: "local".into(),
-            },
-            Reader::Partner(p) => Self {
-                key: format!("party:{p}"),
-                audience: Audience::Party(p),
-            },
+        let audience = match Reader::from_request_parts(parts, state).await? {
+            Reader::User => Audience::Local,
+            Reader::Partner(p) => Audience::Party(p),
+        };
+        Ok(Self {
+            key: audience.key(),
+            audience,
         })
     }
 }
@@ -184,6 +185,19 @@ fn basic_user(credentials: &str, state: &AppState) -> Result<TaxiiReader, TaxiiE
     if hash != known.password_sha256 {
         return Err(unauthorized());
     }
+    if &known.party == state.node.party() {
+        // Such a user would read as this node's own party, a named recipient of everything
+        // the node holds (`indicators user-add` refuses to make one; a hand-edited config can).
+        return Err(TaxiiError::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!(
+                "TAXII user {user} is set to read for this node's own party {}; TAXII users \
+                 read for partner parties only",
+                known.party
+            ),
+        ));
+    }
     Ok(TaxiiReader {
         key: format!("user:{user}"),
         audience: Audience::Party(known.party.clone()),
@@ -202,12 +216,13 @@ fn check_accept(headers: &HeaderMap) -> Result<(), TaxiiError> {
         return Ok(());
     }
     let ok = accepted.any(|t| {
-        let t = t.trim().to_ascii_lowercase().replace(' ', "");
-        t.starts_with("application/taxii+json")
-            && (!t.contains("version=") || t.contains("version=2.1"))
-            || t.starts_with("*/*")
-            || t.starts_with("application/*")
-            || t.starts_with("application/json")
+        let essence = t
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        is_taxii_2_1(t) || ["*/*", "application/*", "application/json"].contains(&essence.as_str())
     });
     if ok {
         Ok(())
@@ -218,6 +233,20 @@ fn check_accept(headers: &HeaderMap) -> Result<(), TaxiiError> {
             format!("this server speaks {TAXII_MEDIA_TYPE}"),
         ))
     }
+}
+
+/// Whether `media_type` is `application/taxii+json` of version 2.1 (or of no version, which
+/// means the latest, §1.6.8), whatever the case, spacing or quoting of its parameters.
+fn is_taxii_2_1(media_type: &str) -> bool {
+    let mut parts = media_type.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/taxii+json")
+        && parts.all(|p| match p.split_once('=') {
+            Some((k, v)) if k.trim().eq_ignore_ascii_case("version") => {
+                v.trim().trim_matches('"') == "2.1"
+            }
+            _ => true,
+        })
 }
 
 /// Discovery (§4.1).
@@ -249,14 +278,18 @@ pub async fn get_api_root(
 }
 
 fn collection_json(c: &Collection, can_write: bool) -> Value {
-    json!({
+    let mut body = json!({
         "id": c.id,
         "title": c.title,
-        "description": c.description,
         "can_read": true,
         "can_write": can_write,
         "media_types": [STIX_MEDIA_TYPE],
-    })
+    });
+    // §5.2: an optional property is left out, never null.
+    if let Some(d) = &c.description {
+        body["description"] = json!(d);
+    }
+    body
 }
 
 /// Whether `reader` may see collection `c` at all, and whether it may add to it.
@@ -309,12 +342,53 @@ pub async fn get_collection(
     Ok(taxii(StatusCode::OK, collection_json(&c, w).to_string()))
 }
 
-/// The filter parameters of §3.4 and §3.5, as sent.
+/// The URL parameters each endpoint takes (§3.5, table 3.5 and each endpoint's section).
+const OBJECTS_PARAMS: &[&str] = &[
+    "added_after",
+    "limit",
+    "next",
+    "match[id]",
+    "match[type]",
+    "match[version]",
+    "match[spec_version]",
+];
+const OBJECT_PARAMS: &[&str] = &[
+    "added_after",
+    "limit",
+    "next",
+    "match[version]",
+    "match[spec_version]",
+];
+const VERSIONS_PARAMS: &[&str] = &["added_after", "limit", "next", "match[spec_version]"];
+const DELETE_PARAMS: &[&str] = &["match[version]", "match[spec_version]"];
+
+/// Refuses any parameter outside `allowed` (a filter silently ignored would hand a client
+/// more than it asked for).
+fn only(params: &[(String, String)], allowed: &[&str]) -> Result<(), TaxiiError> {
+    match params.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+        Some((k, _)) => Err(not_taken(k, allowed)),
+        None => Ok(()),
+    }
+}
+
+fn not_taken(parameter: &str, allowed: &[&str]) -> TaxiiError {
+    TaxiiError::bad_request(format!(
+        "this endpoint does not take {parameter}; it takes {}",
+        allowed.join(", ")
+    ))
+}
+
+/// The filter parameters of §3.4 and §3.5, as sent, for `reader`; any parameter outside
+/// `allowed` is refused.
 fn object_query(
+    state: &AppState,
+    reader: &TaxiiReader,
     collection: String,
     params: &[(String, String)],
+    allowed: &[&str],
     id: Option<String>,
 ) -> Result<ObjectQuery, TaxiiError> {
+    only(params, allowed)?;
     let mut q = ObjectQuery {
         collection: Some(collection),
         limit: DEFAULT_PAGE,
@@ -337,20 +411,21 @@ fn object_query(
                 q.limit = n.clamp(1, MAX_PAGE);
             }
             "next" => {
-                q.after = Some(v.parse().map_err(|_| {
-                    TaxiiError::bad_request("next is not a value this server gave out")
-                })?);
+                q.after = Some(
+                    Cursors::of(&state.node)
+                        .open(&reader.key, v)
+                        .ok_or_else(|| {
+                            TaxiiError::bad_request(
+                                "next is not a value this server gave you: start again without it",
+                            )
+                        })?,
+                );
             }
             "match[id]" => q.ids.extend(list(v)),
             "match[type]" => q.types.extend(list(v)),
             "match[spec_version]" => q.spec_versions.extend(list(v)),
             "match[version]" => q.versions = versions(v)?,
-            other => {
-                return Err(TaxiiError::bad_request(format!(
-                    "unknown parameter {other}; this server filters by added_after, limit, next, \
-                     match[id], match[type], match[version] and match[spec_version]"
-                )));
-            }
+            other => return Err(not_taken(other, allowed)),
         }
     }
     Ok(q)
@@ -397,40 +472,65 @@ fn paged(page: &ObjectPage, body: String) -> Response {
     r
 }
 
-/// `{"more": …, "next": …, "objects": [...]}` around the stored JSON, without re-parsing it.
-fn envelope(page: &ObjectPage) -> String {
-    let mut out =
-        String::with_capacity(64 + page.objects.iter().map(|o| o.body.len() + 1).sum::<usize>());
-    out.push_str(if page.next.is_some() {
-        "{\"more\":true,"
-    } else {
-        "{\"more\":false,"
-    });
-    if let Some(n) = page.next {
-        out.push_str(&format!("\"next\":\"{n}\","));
-    }
-    out.push_str("\"objects\":[");
-    for (i, o) in page.objects.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+/// A page read for a reader, with its `next` sealed for that reader.
+struct Page {
+    page: ObjectPage,
+    next: Option<String>,
+}
+
+impl Page {
+    /// `{"more": …, "next": …, <key>: …}`: the paging members every paged resource has.
+    fn paging(&self) -> String {
+        match &self.next {
+            Some(n) => format!("{{\"more\":true,\"next\":{},", json!(n)),
+            None => "{\"more\":false,".to_owned(),
         }
-        out.push_str(&o.body);
     }
-    out.push_str("]}");
-    out
+
+    /// `{"more": …, "next": …, "objects": [...]}` around the stored JSON, without
+    /// re-parsing it.
+    fn envelope(&self) -> String {
+        let objects = &self.page.objects;
+        let mut out =
+            String::with_capacity(128 + objects.iter().map(|o| o.body.len() + 1).sum::<usize>());
+        out.push_str(&self.paging());
+        out.push_str("\"objects\":[");
+        for (i, o) in objects.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&o.body);
+        }
+        out.push_str("]}");
+        out
+    }
+
+    /// The paging members and `key`: `list`.
+    fn with(&self, key: &str, list: &Value) -> String {
+        format!("{}{}:{list}}}", self.paging(), json!(key))
+    }
+
+    /// The response: `body` with the date-added headers.
+    fn respond(&self, body: String) -> Response {
+        paged(&self.page, body)
+    }
 }
 
 async fn read_page(
     state: &AppState,
     reader: &TaxiiReader,
     q: &ObjectQuery,
-) -> Result<ObjectPage, TaxiiError> {
+) -> Result<Page, TaxiiError> {
     let who = read_as(
         &state.config,
         Some(state.node.agreement()),
         &reader.audience,
     );
-    Ok(state.node.store().stix_objects(q, &who).await?)
+    let page = state.node.store().stix_objects(q, &who).await?;
+    let next = page
+        .next
+        .map(|seq| Cursors::of(&state.node).seal(&reader.key, seq));
+    Ok(Page { page, next })
 }
 
 /// Objects (§5.4).
@@ -441,9 +541,26 @@ pub async fn get_objects(
     params: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, TaxiiError> {
     visible(&state, &reader, &collection).await?;
-    let q = object_query(collection, &params?, None)?;
+    let q = object_query(&state, &reader, collection, &params?, OBJECTS_PARAMS, None)?;
     let page = read_page(&state, &reader, &q).await?;
-    Ok(paged(&page, envelope(&page)))
+    Ok(page.respond(page.envelope()))
+}
+
+/// One object's page, or 404 when the reader may see none of it (its first page only: a
+/// later page may be empty).
+async fn object_page(
+    state: &AppState,
+    reader: &TaxiiReader,
+    q: &ObjectQuery,
+    id: &str,
+) -> Result<Page, TaxiiError> {
+    let page = read_page(state, reader, q).await?;
+    if page.page.objects.is_empty() && q.after.is_none() {
+        return Err(TaxiiError::not_found(format!(
+            "no object {id} in this collection"
+        )));
+    }
+    Ok(page)
 }
 
 /// One object, its versions as filtered (§5.6).
@@ -454,14 +571,16 @@ pub async fn get_object(
     params: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, TaxiiError> {
     visible(&state, &reader, &collection).await?;
-    let q = object_query(collection, &params?, Some(id.clone()))?;
-    let page = read_page(&state, &reader, &q).await?;
-    if page.objects.is_empty() && q.after.is_none() {
-        return Err(TaxiiError::not_found(format!(
-            "no object {id} in this collection"
-        )));
-    }
-    Ok(paged(&page, envelope(&page)))
+    let q = object_query(
+        &state,
+        &reader,
+        collection,
+        &params?,
+        OBJECT_PARAMS,
+        Some(id.clone()),
+    )?;
+    let page = object_page(&state, &reader, &q, &id).await?;
+    Ok(page.respond(page.envelope()))
 }
 
 /// An object's versions (§5.8).
@@ -472,20 +591,18 @@ pub async fn get_object_versions(
     params: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, TaxiiError> {
     visible(&state, &reader, &collection).await?;
-    let mut q = object_query(collection, &params?, Some(id.clone()))?;
+    let mut q = object_query(
+        &state,
+        &reader,
+        collection,
+        &params?,
+        VERSIONS_PARAMS,
+        Some(id.clone()),
+    )?;
     q.versions = Versions::All;
-    let page = read_page(&state, &reader, &q).await?;
-    if page.objects.is_empty() && q.after.is_none() {
-        return Err(TaxiiError::not_found(format!(
-            "no object {id} in this collection"
-        )));
-    }
-    let versions: Vec<String> = page.objects.iter().map(version_of).collect();
-    let mut body = json!({"more": page.next.is_some(), "versions": versions});
-    if let Some(n) = page.next {
-        body["next"] = n.to_string().into();
-    }
-    Ok(paged(&page, body.to_string()))
+    let page = object_page(&state, &reader, &q, &id).await?;
+    let versions: Vec<String> = page.page.objects.iter().map(version_of).collect();
+    Ok(page.respond(page.with("versions", &json!(versions))))
 }
 
 /// A version string: `modified`, or for unversioned observables the date added (§3.4.2).
@@ -503,9 +620,10 @@ pub async fn get_manifest(
     params: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, TaxiiError> {
     visible(&state, &reader, &collection).await?;
-    let q = object_query(collection, &params?, None)?;
+    let q = object_query(&state, &reader, collection, &params?, OBJECTS_PARAMS, None)?;
     let page = read_page(&state, &reader, &q).await?;
     let objects: Vec<Value> = page
+        .page
         .objects
         .iter()
         .map(|o| {
@@ -513,11 +631,24 @@ pub async fn get_manifest(
                    "version": version_of(o), "media_type": STIX_MEDIA_TYPE})
         })
         .collect();
-    let mut body = json!({"more": page.next.is_some(), "objects": objects});
-    if let Some(n) = page.next {
-        body["next"] = n.to_string().into();
-    }
-    Ok(paged(&page, body.to_string()))
+    Ok(page.respond(page.with("objects", &json!(objects))))
+}
+
+/// Deleting an object (§5.7): refused in the TAXII error shape. Objects stay, as the log
+/// and the partners' copies of them do; a newer version (`revoked`) is how one withdraws.
+pub async fn delete_object(
+    reader: TaxiiReader,
+    State(state): State<AppState>,
+    Path((collection, _id)): Path<(String, String)>,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, TaxiiError> {
+    visible(&state, &reader, &collection).await?;
+    only(&params?, DELETE_PARAMS)?;
+    Err(TaxiiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        "this server does not delete objects: add a new version with \"revoked\": true instead",
+    ))
 }
 
 /// Adds objects (§5.5): validated like an import; the answer is a status resource (§4.3.1).
@@ -541,10 +672,8 @@ pub async fn add_objects(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("application/taxii+json")
-    {
+    if !is_taxii_2_1(content_type) {
+        // Stored as 2.1 it would be read as 2.1: a 2.0 envelope (or any other) is refused.
         return Err(TaxiiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Unsupported media type",
@@ -589,17 +718,25 @@ pub async fn add_objects(
         .store()
         .insert_stix(&objects, &share, Some(&c.id), now)
         .await?;
+    // §4.3.1: `version` is a string; an observable has no `modified`, so its version is the
+    // date it was added, as in the manifest.
     let successes: Vec<Value> = objects
         .iter()
         .map(|o| {
-            json!({"id": o.id().as_str(), "version": o.version().map(Timestamp::as_str),
-                   "message": "stored"})
+            let version = o
+                .version()
+                .map_or_else(|| date_added(now), |v| v.to_string());
+            json!({"id": o.id().as_str(), "version": version, "message": "stored"})
         })
         .collect();
     let failures: Vec<Value> = report
         .rejections
         .iter()
-        .map(|r| json!({"id": r.id, "message": r.reason.to_string()}))
+        .map(|r| {
+            json!({"id": r.id.as_deref().unwrap_or_default(),
+                   "version": r.version.as_deref().unwrap_or_default(),
+                   "message": r.reason.to_string()})
+        })
         .collect();
     let status_id = uuid::Uuid::new_v4().to_string();
     let status = json!({

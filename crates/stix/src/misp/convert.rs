@@ -2,20 +2,34 @@
 //!
 //! - Each attribute (inside or outside MISP objects) with `to_ids: true` becomes an
 //!   `indicator` whose STIX pattern is built as a syntax tree and printed, so values are
-//!   escaped correctly; with `to_ids: false` it becomes `observed-data` pointing at
-//!   observables with deterministic ids. YARA, Snort, Sigma and Suricata rules marked `to_ids`
-//!   become indicators in their own pattern language.
-//! - `tlp:` tags (event and attribute; the most restrictive wins; `tlp:white` is CLEAR) become
-//!   TLP 2.0 `object_marking_refs`; other tags become `labels`.
-//! - The creating organisation becomes an `identity`, threat-actor and ATT&CK intrusion-set
-//!   galaxy clusters become `threat-actor` and `intrusion-set` objects, and the event becomes a
-//!   `report` referring to all of them.
+//!   escaped correctly (a CIDR block is tested with `ISSUBSET`, which is what STIX patterning
+//!   means by "an address in this block"); with `to_ids: false` it becomes `observed-data`
+//!   pointing at observables with deterministic ids. YARA, Snort, Sigma and Suricata rules
+//!   marked `to_ids` become indicators in their own pattern language.
+//! - `link` attributes become external references of the event's report; `text`, `comment`
+//!   and `other` attributes (and links more restricted than the event) become `note`s on it.
+//! - Restrictions: `tlp:` tags (event and attribute; `tlp:white` is CLEAR) and MISP's
+//!   `distribution` (event, object and attribute; see [`tlp_of_distribution`]) become TLP 2.0
+//!   `object_marking_refs`, the most restrictive winning. Every object made from the event
+//!   carries the event's level at least: the organisation's identity and the galaxy-derived
+//!   objects too. Other tags become `labels`.
+//! - The creating organisation becomes an `identity`; threat-actor, ATT&CK intrusion-set and
+//!   ATT&CK attack-pattern galaxy clusters become `threat-actor`, `intrusion-set` and
+//!   `attack-pattern` objects (other galaxies are counted in `unmapped`). A published event
+//!   becomes a `report` dated by its publication; an unpublished one becomes a `grouping`,
+//!   because STIX 2.1 requires a report's `published` and an unpublished event has none.
+//! - MISP facts with no STIX property (attribute type and category, object name and relation,
+//!   the event's uuid, distribution) travel in detente's MISP property extension
+//!   ([`MISP_EXTENSION_ID`], STIX 2.1 §7.3), never as top-level custom properties, so strict
+//!   STIX 2.1 consumers accept the objects. The extension definition and its author's
+//!   identity come with every event.
 //!
 //! Ids reuse the MISP uuids (`indicator--<attribute uuid>`, `report--<event uuid>`), so a
 //! re-import of the same event version deduplicates. Organisations and galaxy clusters carry
 //! no timestamps in MISP; their objects get a fixed `created`/`modified` so every event that
-//! names them yields the same version. Attributes MISP has no observable for (comments,
-//! links, cryptocurrency wallets, …) are counted in `unmapped`, never silently dropped.
+//! names them yields the same version (the first one stored keeps its marking). Attributes
+//! MISP has no observable for (cryptocurrency wallets, ports, …) are counted in `unmapped`,
+//! never silently dropped.
 
 use std::collections::BTreeMap;
 
@@ -30,13 +44,49 @@ use crate::pattern::{
     PropertyTest,
 };
 use crate::timestamp::Timestamp;
-use crate::tlp::{Tlp, marking_id};
+use crate::tlp::{Tlp, marking_id, tlp_of_word};
 
 /// The namespace of ids derived from MISP uuids that are not RFC 4122 UUIDs.
 pub const MISP_NAMESPACE: Uuid = Uuid::from_u128(0x5b0f_6c1e_3a4d_4e8f_9b27_d1c4_a8e6_f302);
 
 /// `created`/`modified` of objects made from MISP organisations and galaxy clusters.
 const UNDATED: &str = "1970-01-01T00:00:00.000Z";
+
+/// The extension definition of detente's MISP properties (STIX 2.1 §7.3): what MISP says
+/// that STIX has no property for.
+pub const MISP_EXTENSION_ID: &str = "extension-definition--699792b9-8b5a-4b05-84e2-3e6419039819";
+/// detente's identity, the author of [`MISP_EXTENSION_ID`].
+pub const DETENTE_IDENTITY_ID: &str = "identity--5fa4b2f6-5fd1-467f-9ed9-e67e34f008db";
+/// `created`/`modified` of the extension definition and its author.
+const EXTENSION_CREATED: &str = "2026-11-01T00:00:00.000Z";
+/// The extension's definition, for readers: every property it may carry.
+const EXTENSION_SCHEMA: &str = "Properties of objects made from MISP events, all optional: \
+    attribute_type (string, the MISP attribute type, e.g. ip-dst), category (string, the MISP \
+    category), object_name and object_relation (strings, the MISP object and the attribute's \
+    role in it), comment (string, the attribute's comment), distribution (integer 0-5, MISP's \
+    distribution), event_uuid (string), galaxy_cluster_uuid (string).";
+
+/// The TLP level a MISP `distribution` allows at most, read conservatively: `None` when it
+/// adds nothing to the TLP tags.
+///
+/// | distribution              | level                                                 |
+/// |---------------------------|-------------------------------------------------------|
+/// | 0 your organisation only  | AMBER+STRICT: never leaves this node's organisation   |
+/// | 1 this community only     | AMBER+STRICT: a MISP community is not the agreement's |
+/// | 2 connected communities   | AMBER: the partner named as audience at most          |
+/// | 3 all communities         | no limit beyond the TLP tags                           |
+/// | 4 sharing group           | RED: only the recipients named on import              |
+/// | 5 inherit (not events)    | the event's                                           |
+/// | anything else             | RED                                                   |
+pub fn tlp_of_distribution(distribution: i64, of_event: bool) -> Option<Tlp> {
+    match distribution {
+        0 | 1 => Some(Tlp::AmberStrict),
+        2 => Some(Tlp::Amber),
+        3 => None,
+        5 if !of_event => None,
+        _ => Some(Tlp::Red),
+    }
+}
 
 /// The STIX objects of one MISP event, as JSON for the importer to validate.
 #[derive(Debug, Clone, Default)]
@@ -46,7 +96,7 @@ pub struct Converted {
     /// Attributes left out, counted by MISP type, with the reason in the key
     /// (`"link: a reference, not an observable"`).
     pub unmapped: BTreeMap<String, u64>,
-    /// The event's TLP level from its tags, if any.
+    /// The event's TLP level from its tags and distribution, if any.
     pub tlp: Option<Tlp>,
 }
 
@@ -54,31 +104,59 @@ pub struct Converted {
 /// MISP TLP taxonomy; `tlp:ex:chr` and `tlp:unclear` are not levels.
 pub fn tlp_of_tag(tag: &str) -> Option<Tlp> {
     let lower = tag.trim().to_ascii_lowercase();
-    let value = lower.strip_prefix("tlp:")?.trim_matches('"');
-    Some(match value {
-        "clear" | "white" => Tlp::Clear,
-        "green" => Tlp::Green,
-        "amber" => Tlp::Amber,
-        "amber+strict" => Tlp::AmberStrict,
-        "red" => Tlp::Red,
-        _ => return None,
-    })
+    tlp_of_word(lower.strip_prefix("tlp:")?.trim_matches('"'))
 }
 
+/// The id of the `ty` object made from the MISP item `misp_uuid`: that uuid when it is a
+/// version 4 UUID, as STIX 2.1 asks of domain objects (§2.9); otherwise (MISP also has
+/// version 1 uuids, and organisations without one) a version 4-shaped UUID derived from it,
+/// the same at every import.
 fn id_from(ty: &str, misp_uuid: &str) -> StixId {
-    StixId::parse(&format!("{ty}--{}", misp_uuid.to_ascii_lowercase())).unwrap_or_else(|_| {
-        StixId::derived(ty, &MISP_NAMESPACE, format!("{ty}/{misp_uuid}").as_bytes())
-            .expect("known STIX types and a v5 UUID make a valid id")
-    })
+    StixId::parse(&format!("{ty}--{}", misp_uuid.to_ascii_lowercase()))
+        .ok()
+        .filter(|id| id.uuid().get_version_num() == 4)
+        .unwrap_or_else(|| derived_v4(ty, &format!("{ty}/{misp_uuid}")))
+}
+
+/// A version 4-shaped id for `ty` derived from `name`: the bits of a version 5 UUID under
+/// [`MISP_NAMESPACE`], stamped as version 4.
+fn derived_v4(ty: &str, name: &str) -> StixId {
+    let bits = Uuid::new_v5(&MISP_NAMESPACE, name.as_bytes()).into_bytes();
+    StixId::new(ty, uuid::Builder::from_random_bytes(bits).into_uuid())
+        .expect("known STIX types and a UUID make a valid id")
+}
+
+/// A registry key with its hive written out: STIX 2.1 §6.13 requires `HKEY_LOCAL_MACHINE`,
+/// not `HKLM` (MISP writes either).
+fn full_hive(key: &str) -> String {
+    let (hive, rest) = key.split_once('\\').unwrap_or((key, ""));
+    let full = match hive.to_ascii_uppercase().as_str() {
+        "HKLM" => "HKEY_LOCAL_MACHINE",
+        "HKCU" => "HKEY_CURRENT_USER",
+        "HKCR" => "HKEY_CLASSES_ROOT",
+        "HKU" => "HKEY_USERS",
+        "HKCC" => "HKEY_CURRENT_CONFIG",
+        _ => return key.to_owned(),
+    };
+    if key.contains('\\') {
+        format!("{full}\\{rest}")
+    } else {
+        full.to_owned()
+    }
 }
 
 struct Ctx<'a> {
     event: &'a MispEvent,
     event_time: Timestamp,
+    /// The event's level: its TLP tags and its distribution.
     event_tlp: Option<Tlp>,
     identity: Option<StixId>,
+    /// The report (published events) or grouping (unpublished ones) the event becomes.
+    container: StixId,
     out: Converted,
     refs: Vec<String>,
+    /// `link` attributes, as the container's external references.
+    links: Vec<Value>,
 }
 
 /// Maps one event; see the module documentation.
@@ -88,17 +166,34 @@ pub fn convert_event(event: &MispEvent) -> Result<Converted, MispError> {
         .and_then(Timestamp::from_unix_seconds)
         .or_else(|| date_time(event.date.as_deref()?))
         .ok_or_else(|| MispError::Undated(event.uuid.clone()))?;
-    let event_tlp = event.tags.iter().filter_map(|t| tlp_of_tag(&t.name)).max();
+    let event_tlp = event
+        .tags
+        .iter()
+        .filter_map(|t| tlp_of_tag(&t.name))
+        .chain(
+            event
+                .distribution
+                .and_then(|d| tlp_of_distribution(d, true)),
+        )
+        .max();
+    let container = if published(event).is_some() {
+        id_from("report", &event.uuid)
+    } else {
+        id_from("grouping", &event.uuid)
+    };
     let mut cx = Ctx {
         event,
         event_time,
         event_tlp,
         identity: None,
+        container,
         out: Converted {
             tlp: event_tlp,
+            objects: extension_objects(),
             ..Converted::default()
         },
         refs: Vec::new(),
+        links: Vec::new(),
     };
     cx.identity();
     for a in &event.attributes {
@@ -118,11 +213,68 @@ fn date_time(date: &str) -> Option<Timestamp> {
     Timestamp::parse(&format!("{date}T00:00:00.000Z")).ok()
 }
 
+/// When a published event was published: its `publish_timestamp`, or its last change when
+/// MISP gives none; `None` for an unpublished event.
+fn published(e: &MispEvent) -> Option<Timestamp> {
+    let at = e
+        .publish_timestamp
+        .filter(|t| *t > 0)
+        .and_then(Timestamp::from_unix_seconds);
+    match e.published {
+        Some(false) => None,
+        Some(true) => at.or_else(|| e.timestamp.and_then(Timestamp::from_unix_seconds)),
+        None => at,
+    }
+}
+
 fn markings(level: Option<Tlp>) -> Option<Value> {
     level.map(|l| json!([marking_id(l).to_string()]))
 }
 
+/// `{"<MISP extension id>": {"extension_type": "property-extension", ...props}}`.
+fn misp_extension(props: Map<String, Value>) -> Value {
+    let mut ext = Map::new();
+    ext.insert("extension_type".into(), json!("property-extension"));
+    ext.extend(props);
+    json!({ MISP_EXTENSION_ID: ext })
+}
+
+/// The extension definition and its author, TLP:CLEAR: both are public schema facts that
+/// every reader of a converted object needs.
+fn extension_objects() -> Vec<Value> {
+    let clear = markings(Some(Tlp::Clear));
+    vec![
+        json!({
+            "type": "identity", "spec_version": "2.1", "id": DETENTE_IDENTITY_ID,
+            "created": EXTENSION_CREATED, "modified": EXTENSION_CREATED,
+            "name": "detente", "identity_class": "system",
+            "description": "detente, the software that converted these objects from MISP",
+            "object_marking_refs": clear,
+        }),
+        json!({
+            "type": "extension-definition", "spec_version": "2.1", "id": MISP_EXTENSION_ID,
+            "created_by_ref": DETENTE_IDENTITY_ID,
+            "created": EXTENSION_CREATED, "modified": EXTENSION_CREATED,
+            "name": "MISP properties",
+            "description": "What a MISP event says about an object that STIX 2.1 has no property for.",
+            "schema": EXTENSION_SCHEMA, "version": "1.0.0",
+            "extension_types": ["property-extension"],
+            "object_marking_refs": clear,
+        }),
+    ]
+}
+
 fn test(object_type: &str, property: &str, steps: Vec<PathStep>, value: Literal) -> ComparisonExpr {
+    compare(object_type, property, steps, CompareOp::Eq, value)
+}
+
+fn compare(
+    object_type: &str,
+    property: &str,
+    steps: Vec<PathStep>,
+    op: CompareOp,
+    value: Literal,
+) -> ComparisonExpr {
     ComparisonExpr::Test(PropertyTest::Compare {
         path: ObjectPath {
             object_type: object_type.into(),
@@ -130,9 +282,19 @@ fn test(object_type: &str, property: &str, steps: Vec<PathStep>, value: Literal)
             steps,
         },
         negated: false,
-        op: CompareOp::Eq,
+        op,
         value,
     })
+}
+
+/// `=` for an address, `ISSUBSET` for a CIDR block (STIX 2.1 §9.7: "ISSUBSET" tests whether
+/// an address is in a block; `=` against a block matches nothing in the OASIS matcher).
+fn ip_op(value: &str) -> CompareOp {
+    if value.contains('/') {
+        CompareOp::IsSubset
+    } else {
+        CompareOp::Eq
+    }
 }
 
 fn s(v: &str) -> Literal {
@@ -212,7 +374,8 @@ fn map_value(misp_type: &str, value: &str) -> Result<Mapped, String> {
     match misp_type {
         "ip-src" | "ip-dst" => {
             let ty = ip_kind(value)?;
-            m.tests.push(test(ty, "value", vec![], s(value)));
+            m.tests
+                .push(compare(ty, "value", vec![], ip_op(value), s(value)));
             m.sco(ty, json!({"value": value}))?;
         }
         "ip-src|port" | "ip-dst|port" => {
@@ -236,10 +399,11 @@ fn map_value(misp_type: &str, value: &str) -> Result<Mapped, String> {
                 vec![PathStep::Key("type".into())],
                 s(ty),
             ));
-            m.tests.push(test(
+            m.tests.push(compare(
                 "network-traffic",
                 &ref_prop,
                 vec![PathStep::Key("value".into())],
+                ip_op(ip),
                 s(ip),
             ));
             m.tests.push(test(
@@ -284,6 +448,8 @@ fn map_value(misp_type: &str, value: &str) -> Result<Mapped, String> {
             m.scos.extend(ips.scos);
         }
         "url" => {
+            // As sent on the wire: characters a URI never holds raw (spaces, say) encoded.
+            let value = &uri_encoded(value);
             m.tests.push(test("url", "value", vec![], s(value)));
             // MISP users often file `host/path` as a URL. It still makes a pattern, but a
             // STIX url observable must be absolute (RFC 3986), so none is invented.
@@ -315,24 +481,27 @@ fn map_value(misp_type: &str, value: &str) -> Result<Mapped, String> {
             m.sco("mutex", json!({"name": value}))?;
         }
         "regkey" => {
+            let key = full_hive(value);
             m.tests
-                .push(test("windows-registry-key", "key", vec![], s(value)));
-            m.sco("windows-registry-key", json!({"key": value}))?;
+                .push(test("windows-registry-key", "key", vec![], s(&key)));
+            registry_key(&mut m, &key, json!({"key": key}))?;
         }
         "regkey|value" => {
             let (key, data) = value
                 .split_once('|')
                 .ok_or_else(|| format!("{value:?} is not key|value"))?;
+            let key = full_hive(key);
             m.tests
-                .push(test("windows-registry-key", "key", vec![], s(key)));
+                .push(test("windows-registry-key", "key", vec![], s(&key)));
             m.tests.push(test(
                 "windows-registry-key",
                 "values",
                 vec![PathStep::AnyIndex, PathStep::Key("data".into())],
                 s(data),
             ));
-            m.sco(
-                "windows-registry-key",
+            registry_key(
+                &mut m,
+                &key,
                 json!({"key": key, "values": [{"data": data}]}),
             )?;
         }
@@ -377,8 +546,7 @@ fn map_value(misp_type: &str, value: &str) -> Result<Mapped, String> {
                 m.sco("file", json!({"name": name, "hashes": h}))?;
             } else {
                 let why = match t {
-                    "link" | "uri" => "a reference, not an observable",
-                    "text" | "comment" | "other" => "free text",
+                    "uri" => "a reference, not an observable",
                     _ => "no STIX 2.1 observable for this MISP type",
                 };
                 return Err(why.into());
@@ -386,6 +554,32 @@ fn map_value(misp_type: &str, value: &str) -> Result<Mapped, String> {
         }
     }
     Ok(m)
+}
+
+/// The registry key observable `props`, if `key` is a key: one of the five hives, written
+/// out. MISP also holds patterns such as `(HKLM|HKCU)\\Software\\…`: they still make an
+/// indicator's pattern, but no observable is invented from them.
+fn registry_key(m: &mut Mapped, key: &str, props: Value) -> Result<(), String> {
+    if key.starts_with("HKEY_") {
+        m.sco("windows-registry-key", props)?;
+    } else {
+        m.no_observable = Some("not a registry key of a known hive, so no observable".into());
+    }
+    Ok(())
+}
+
+/// `v` with every byte RFC 3986 never allows in a URI (space, quotes, `<>\\^`{|}`, controls,
+/// non-ASCII) percent-encoded; what it allows, `%` included, stays as written.
+fn uri_encoded(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn has_scheme(v: &str) -> bool {
@@ -421,10 +615,9 @@ impl Ctx<'_> {
         }
         let id = match &org.uuid {
             Some(u) => id_from("identity", u),
-            None => StixId::derived("identity", &MISP_NAMESPACE, org.name.as_bytes())
-                .expect("a valid derived id"),
+            None => derived_v4("identity", &org.name),
         };
-        self.out.objects.push(json!({
+        let mut obj = json!({
             "type": "identity",
             "spec_version": "2.1",
             "id": id.to_string(),
@@ -432,7 +625,11 @@ impl Ctx<'_> {
             "modified": UNDATED,
             "name": org.name,
             "identity_class": "organization",
-        }));
+        });
+        if let Some(m) = markings(self.event_tlp) {
+            obj["object_marking_refs"] = m;
+        }
+        self.out.objects.push(obj);
         self.identity = Some(id);
     }
 
@@ -452,11 +649,18 @@ impl Ctx<'_> {
             .timestamp
             .and_then(Timestamp::from_unix_seconds)
             .unwrap_or_else(|| self.event_time.clone());
+        let distributions = [object.and_then(|o| o.distribution), a.distribution];
         let tlp = a
             .tags
             .iter()
             .filter_map(|t| tlp_of_tag(&t.name))
             .chain(self.event_tlp)
+            .chain(
+                distributions
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| tlp_of_distribution(d, false)),
+            )
             .max();
         let mut labels = vec![format!("misp:type=\"{}\"", a.attr_type)];
         if let Some(c) = &a.category {
@@ -468,6 +672,21 @@ impl Ctx<'_> {
                 .filter(|t| tlp_of_tag(&t.name).is_none() && !t.name.is_empty())
                 .map(|t| t.name.clone()),
         );
+        let mut facts = Map::new();
+        facts.insert("attribute_type".into(), json!(a.attr_type));
+        if let Some(c) = &a.category {
+            facts.insert("category".into(), json!(c));
+        }
+        if let Some(o) = object {
+            facts.insert("object_name".into(), json!(o.name));
+            if let Some(rel) = &a.object_relation {
+                facts.insert("object_relation".into(), json!(rel));
+            }
+        }
+        if let Some(d) = a.distribution {
+            facts.insert("distribution".into(), json!(d));
+        }
+        let comment = a.comment.as_deref().filter(|c| !c.is_empty());
         let mut common = Map::new();
         common.insert("spec_version".into(), json!("2.1"));
         common.insert("created".into(), json!(time.as_str()));
@@ -479,19 +698,52 @@ impl Ctx<'_> {
         if let Some(m) = markings(tlp) {
             common.insert("object_marking_refs".into(), m);
         }
-        common.insert("x_misp_type".into(), json!(a.attr_type));
-        if let Some(c) = &a.category {
-            common.insert("x_misp_category".into(), json!(c));
-        }
-        if let Some(o) = object {
-            common.insert("x_misp_object_name".into(), json!(o.name));
-            if let Some(rel) = &a.object_relation {
-                common.insert("x_misp_object_relation".into(), json!(rel));
+
+        match a.attr_type.as_str() {
+            // A link as restricted as the event is one of the event's sources; a link more
+            // restricted than the event must not ride on the event's report, so it becomes a
+            // note with its own marking.
+            "link" if tlp == self.event_tlp => {
+                let mut link = Map::new();
+                link.insert("source_name".into(), json!(link_source(&a.value)));
+                link.insert("url".into(), json!(a.value));
+                if let Some(c) = comment {
+                    link.insert("description".into(), json!(c));
+                }
+                self.links.push(Value::Object(link));
+                return;
             }
+            "link" | "text" | "comment" | "other" => {
+                let mut note = common;
+                note.insert("type".into(), json!("note"));
+                note.insert("id".into(), json!(id_from("note", &a.uuid).to_string()));
+                if let Some(c) = comment {
+                    note.insert("abstract".into(), json!(c));
+                }
+                note.insert("content".into(), json!(a.value));
+                note.insert("object_refs".into(), json!([self.container.to_string()]));
+                note.insert("extensions".into(), misp_extension(facts));
+                self.push_ref(Value::Object(note));
+                return;
+            }
+            _ => {}
         }
-        if let Some(c) = a.comment.as_deref().filter(|c| !c.is_empty()) {
-            common.insert("description".into(), json!(c));
-        }
+        // An indicator should say what it is (STIX 2.1 §4.7 recommends both name and
+        // description): the attribute's comment, or where it came from.
+        let description = comment.map_or_else(
+            || {
+                let category = a
+                    .category
+                    .as_deref()
+                    .map_or(String::new(), |c| format!(" ({c})"));
+                format!(
+                    "MISP {} attribute{category} of the event \"{}\"",
+                    a.attr_type, self.event.info
+                )
+            },
+            str::to_owned,
+        );
+        common.insert("description".into(), json!(description));
 
         if a.to_ids
             && let Some(lang) = rule_language(&a.attr_type)
@@ -507,6 +759,7 @@ impl Ctx<'_> {
             ind.insert("pattern".into(), json!(a.value));
             ind.insert("pattern_type".into(), json!(lang));
             ind.insert("valid_from".into(), json!(time.as_str()));
+            ind.insert("extensions".into(), misp_extension(facts));
             self.push_ref(Value::Object(ind));
             return;
         }
@@ -537,6 +790,7 @@ impl Ctx<'_> {
             ind.insert("pattern_type".into(), json!("stix"));
             ind.insert("pattern_version".into(), json!("2.1"));
             ind.insert("valid_from".into(), json!(time.as_str()));
+            ind.insert("extensions".into(), misp_extension(facts));
             self.push_ref(Value::Object(ind));
         } else if let Some(why) = mapped.no_observable {
             self.unmapped(&a.attr_type, &why);
@@ -566,9 +820,10 @@ impl Ctx<'_> {
             od.insert("last_observed".into(), json!(time.as_str()));
             od.insert("number_observed".into(), json!(1));
             od.insert("object_refs".into(), json!(refs));
-            if let Some(c) = a.comment.as_deref().filter(|c| !c.is_empty()) {
-                od.insert("x_misp_comment".into(), json!(c));
+            if let Some(c) = comment {
+                facts.insert("comment".into(), json!(c));
             }
+            od.insert("extensions".into(), misp_extension(facts));
             self.push_ref(Value::Object(od));
         }
     }
@@ -585,39 +840,114 @@ impl Ctx<'_> {
             let ty = match g.galaxy_type.as_str() {
                 "threat-actor" => "threat-actor",
                 "mitre-intrusion-set" | "mitre-enterprise-attack-intrusion-set" => "intrusion-set",
-                _ => continue,
+                t if t.starts_with("mitre-") && t.ends_with("attack-pattern") => "attack-pattern",
+                other => {
+                    let key = format!("galaxy {other}");
+                    for _ in &g.clusters {
+                        self.unmapped(&key, "no STIX 2.1 object for this galaxy");
+                    }
+                    continue;
+                }
             };
             for c in &g.clusters {
                 if c.value.is_empty() || c.uuid.is_empty() {
+                    self.unmapped(
+                        &format!("galaxy {}", g.galaxy_type),
+                        "a cluster without name or uuid",
+                    );
                     continue;
                 }
-                let mut obj = Map::new();
-                obj.insert("type".into(), json!(ty));
-                obj.insert("spec_version".into(), json!("2.1"));
-                obj.insert("id".into(), json!(id_from(ty, &c.uuid).to_string()));
-                obj.insert("created".into(), json!(UNDATED));
-                obj.insert("modified".into(), json!(UNDATED));
-                obj.insert("name".into(), json!(c.value));
-                if let Some(d) = c.description.as_deref().filter(|d| !d.is_empty()) {
-                    obj.insert("description".into(), json!(d));
+                let id = id_from(ty, &c.uuid).to_string();
+                if self.refs.contains(&id) {
+                    continue;
                 }
-                let aliases: Vec<&str> = c
-                    .meta
-                    .as_ref()
-                    .and_then(|m| m.get("synonyms"))
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                if !aliases.is_empty() {
-                    obj.insert("aliases".into(), json!(aliases));
-                }
-                obj.insert("x_misp_galaxy_cluster_uuid".into(), json!(c.uuid));
-                let id = obj["id"].as_str().unwrap_or_default().to_owned();
-                if !self.refs.contains(&id) {
-                    self.push_ref(Value::Object(obj));
-                }
+                let obj = self.cluster(ty, &id, c);
+                self.push_ref(Value::Object(obj));
             }
         }
+    }
+
+    /// The STIX object of one galaxy cluster: its name, description and aliases, and for
+    /// ATT&CK techniques their id, link and tactics as ATT&CK's own STIX writes them.
+    fn cluster(&self, ty: &str, id: &str, c: &super::MispCluster) -> Map<String, Value> {
+        let meta = |key: &str| -> Vec<&str> {
+            c.meta
+                .as_ref()
+                .and_then(|m| m.get(key))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default()
+        };
+        let mut obj = Map::new();
+        obj.insert("type".into(), json!(ty));
+        obj.insert("spec_version".into(), json!("2.1"));
+        obj.insert("id".into(), json!(id));
+        obj.insert("created".into(), json!(UNDATED));
+        obj.insert("modified".into(), json!(UNDATED));
+        // MISP lists the technique's ATT&CK id among others (CAPEC ids, say).
+        let ids = meta("external_id");
+        let is_attack = |x: &&str| {
+            x.strip_prefix('T')
+                .and_then(|n| n.bytes().next())
+                .is_some_and(|b| b.is_ascii_digit())
+        };
+        let external_id = ids.iter().copied().find(is_attack);
+        // MISP names techniques "Software - T1592.002"; ATT&CK names them "Software".
+        let name = external_id
+            .and_then(|x| c.value.strip_suffix(&format!(" - {x}")))
+            .unwrap_or(&c.value);
+        obj.insert("name".into(), json!(name));
+        if let Some(d) = c.description.as_deref().filter(|d| !d.is_empty()) {
+            obj.insert("description".into(), json!(d));
+        }
+        let aliases = meta("synonyms");
+        if !aliases.is_empty() && ty != "attack-pattern" {
+            obj.insert("aliases".into(), json!(aliases));
+        }
+        if ty == "attack-pattern" {
+            let mut references = Vec::new();
+            if let Some(x) = external_id {
+                let mut reference = json!({"source_name": "mitre-attack", "external_id": x});
+                if let Some(url) = meta("refs")
+                    .into_iter()
+                    .find(|r| r.starts_with("https://attack.mitre.org/"))
+                {
+                    reference["url"] = json!(url);
+                }
+                references.push(reference);
+            }
+            references.extend(
+                ids.iter()
+                    .filter(|x| x.starts_with("CAPEC-"))
+                    .map(|x| json!({"source_name": "capec", "external_id": x})),
+            );
+            if !references.is_empty() {
+                obj.insert("external_references".into(), json!(references));
+            }
+            let phases: Vec<Value> = meta("kill_chain")
+                .into_iter()
+                .filter_map(|k| {
+                    let (chain, rest) = k.split_once(':')?;
+                    let phase = rest.rsplit(':').next()?;
+                    Some(json!({"kill_chain_name": chain, "phase_name": phase}))
+                })
+                .collect();
+            if !phases.is_empty() {
+                obj.insert("kill_chain_phases".into(), json!(phases));
+            }
+        }
+        let mut facts = Map::new();
+        facts.insert("galaxy_cluster_uuid".into(), json!(c.uuid));
+        self.stamp(&mut obj, facts);
+        obj
+    }
+
+    /// Marks `obj` with the event's level and gives it the MISP `facts`.
+    fn stamp(&self, obj: &mut Map<String, Value>, facts: Map<String, Value>) {
+        if let Some(m) = markings(self.event_tlp) {
+            obj.insert("object_marking_refs".into(), m);
+        }
+        obj.insert("extensions".into(), misp_extension(facts));
     }
 
     fn report(&mut self) {
@@ -626,22 +956,22 @@ impl Ctx<'_> {
         let created = date_time(e.date.as_deref().unwrap_or_default())
             .filter(|d| *d <= modified)
             .unwrap_or_else(|| modified.clone());
-        let published = e
-            .publish_timestamp
-            .filter(|t| *t > 0)
-            .and_then(Timestamp::from_unix_seconds)
-            .unwrap_or_else(|| modified.clone());
         let mut refs = std::mem::take(&mut self.refs);
         if refs.is_empty() {
             match &self.identity {
                 Some(id) => refs.push(id.to_string()),
-                None => return self.unmapped("event", "nothing to report"),
+                None => {
+                    for _ in 0..self.links.len() {
+                        self.unmapped("link", "no report to attach it to");
+                    }
+                    return self.unmapped("event", "nothing to report");
+                }
             }
         }
         let mut r = Map::new();
-        r.insert("type".into(), json!("report"));
+        r.insert("type".into(), json!(self.container.object_type()));
         r.insert("spec_version".into(), json!("2.1"));
-        r.insert("id".into(), json!(id_from("report", &e.uuid).to_string()));
+        r.insert("id".into(), json!(self.container.to_string()));
         r.insert("created".into(), json!(created.as_str()));
         r.insert("modified".into(), json!(modified.as_str()));
         if let Some(id) = &self.identity {
@@ -655,8 +985,15 @@ impl Ctx<'_> {
                 e.info.as_str()
             }),
         );
-        r.insert("report_types".into(), json!(["threat-report"]));
-        r.insert("published".into(), json!(published.as_str()));
+        match published(e) {
+            Some(at) => {
+                r.insert("report_types".into(), json!(["threat-report"]));
+                r.insert("published".into(), json!(at.as_str()));
+            }
+            None => {
+                r.insert("context".into(), json!("unspecified"));
+            }
+        }
         r.insert("object_refs".into(), json!(refs));
         let labels: Vec<&str> = e
             .tags
@@ -667,11 +1004,28 @@ impl Ctx<'_> {
         if !labels.is_empty() {
             r.insert("labels".into(), json!(labels));
         }
-        if let Some(m) = markings(self.event_tlp) {
-            r.insert("object_marking_refs".into(), m);
+        let links = std::mem::take(&mut self.links);
+        if !links.is_empty() {
+            r.insert("external_references".into(), json!(links));
         }
-        r.insert("x_misp_event_uuid".into(), json!(e.uuid));
+        let mut facts = Map::new();
+        facts.insert("event_uuid".into(), json!(e.uuid));
+        if let Some(d) = e.distribution {
+            facts.insert("distribution".into(), json!(d));
+        }
+        self.stamp(&mut r, facts);
         self.out.objects.push(Value::Object(r));
+    }
+}
+
+/// The `source_name` of a link's external reference: the host it points to.
+fn link_source(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() {
+        "link".into()
+    } else {
+        host.to_ascii_lowercase()
     }
 }
 
@@ -730,5 +1084,59 @@ mod tests {
         assert!(map_value("ip-dst", "not-an-ip").is_err());
         assert!(map_value("md5", "xyz").is_err());
         assert!(map_value("btc", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT").is_err());
+    }
+
+    #[test]
+    fn registry_hives_are_written_out_and_keys_without_one_make_no_observable() {
+        assert_eq!(
+            full_hive("HKLM\\Software\\Run"),
+            "HKEY_LOCAL_MACHINE\\Software\\Run"
+        );
+        assert_eq!(full_hive("hkcu\\x"), "HKEY_CURRENT_USER\\x");
+        assert_eq!(full_hive("HKU"), "HKEY_USERS");
+        assert_eq!(full_hive("HKEY_CLASSES_ROOT\\x"), "HKEY_CLASSES_ROOT\\x");
+        let m = map_value("regkey", "(HKLM|HKCU)\\Software\\Run").unwrap();
+        assert!(m.scos.is_empty());
+        assert!(m.no_observable.is_some());
+        let m = map_value("regkey", "HKCC\\System").unwrap();
+        assert_eq!(m.scos[0].1["key"], "HKEY_CURRENT_CONFIG\\System");
+    }
+
+    #[test]
+    fn urls_are_encoded_as_sent_on_the_wire() {
+        assert_eq!(
+            uri_encoded("http://45.124.132.127/DOVIDNIK - (2018).zip"),
+            "http://45.124.132.127/DOVIDNIK%20-%20(2018).zip"
+        );
+        assert_eq!(
+            uri_encoded("http://x.example/a%20b?q=1#f"),
+            "http://x.example/a%20b?q=1#f"
+        );
+        assert_eq!(
+            uri_encoded("http://bücher.example/"),
+            "http://b%C3%BCcher.example/"
+        );
+    }
+
+    #[test]
+    fn ids_are_version_4_uuids_whatever_misp_gave() {
+        // A version 4 MISP uuid is kept; a version 1 uuid (some galaxy clusters have one) and
+        // an organisation without a uuid get a derived id that is the same at every import.
+        let v4 = "baf60e1a-afe5-4d31-830f-1b1ba2351884";
+        assert_eq!(
+            id_from("attack-pattern", v4).to_string(),
+            format!("attack-pattern--{v4}")
+        );
+        let v1 = id_from("attack-pattern", "dcb864dc-775f-11e7-9fbb-1f41b4996683");
+        assert_eq!(v1.uuid().get_version_num(), 4);
+        assert_eq!(
+            v1,
+            id_from("attack-pattern", "dcb864dc-775f-11e7-9fbb-1f41b4996683")
+        );
+        assert_eq!(derived_v4("identity", "CIRCL").uuid().get_version_num(), 4);
+        assert_ne!(
+            derived_v4("identity", "CIRCL"),
+            derived_v4("identity", "ESET")
+        );
     }
 }

@@ -10,7 +10,10 @@ mod convert;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-pub use convert::{Converted, MISP_NAMESPACE, convert_event, tlp_of_tag};
+pub use convert::{
+    Converted, DETENTE_IDENTITY_ID, MISP_EXTENSION_ID, MISP_NAMESPACE, convert_event,
+    tlp_of_distribution, tlp_of_tag,
+};
 
 /// Why a MISP document or event could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +47,13 @@ pub struct MispEvent {
     /// Publication, Unix seconds (0 when unpublished).
     #[serde(default, deserialize_with = "lenient_opt_i64")]
     pub publish_timestamp: Option<i64>,
+    /// Whether the event is published (absent: published if `publish_timestamp` is set).
+    #[serde(default, deserialize_with = "lenient_opt_bool")]
+    pub published: Option<bool>,
+    /// Who may see the event: 0 organisation only, 1 this community, 2 connected
+    /// communities, 3 all communities, 4 a sharing group (see [`tlp_of_distribution`]).
+    #[serde(default, deserialize_with = "lenient_opt_i64")]
+    pub distribution: Option<i64>,
     /// The creating organisation.
     #[serde(rename = "Orgc", default)]
     pub orgc: Option<MispOrg>,
@@ -105,6 +115,9 @@ pub struct MispAttribute {
     /// The attribute's role in its object, e.g. `sha256`.
     #[serde(default, deserialize_with = "lenient_opt_string")]
     pub object_relation: Option<String>,
+    /// Who may see the attribute, as the event's `distribution`; 5 inherits the event's.
+    #[serde(default, deserialize_with = "lenient_opt_i64")]
+    pub distribution: Option<i64>,
     /// Attribute tags.
     #[serde(rename = "Tag", default)]
     pub tags: Vec<MispTag>,
@@ -122,6 +135,9 @@ pub struct MispObject {
     /// Soft-deleted objects are skipped.
     #[serde(default, deserialize_with = "lenient_bool")]
     pub deleted: bool,
+    /// Who may see the object, as the event's `distribution`; 5 inherits the event's.
+    #[serde(default, deserialize_with = "lenient_opt_i64")]
+    pub distribution: Option<i64>,
     /// The attributes.
     #[serde(rename = "Attribute", default)]
     pub attributes: Vec<MispAttribute>,
@@ -158,7 +174,8 @@ pub struct MispCluster {
     /// A description.
     #[serde(default, deserialize_with = "lenient_opt_string")]
     pub description: Option<String>,
-    /// Extra facts; `synonyms` become aliases.
+    /// Extra facts: `synonyms` become aliases; ATT&CK clusters carry `external_id`,
+    /// `kill_chain` and `refs`.
     #[serde(default)]
     pub meta: Option<Value>,
 }
@@ -253,11 +270,15 @@ fn lenient_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Er
 }
 
 fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(lenient_opt_bool(d)?.unwrap_or(false))
+}
+
+fn lenient_opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     Ok(match Value::deserialize(d)? {
-        Value::Bool(b) => b,
-        Value::Number(n) => n.as_i64().is_some_and(|n| n != 0),
-        Value::String(s) => matches!(s.as_str(), "1" | "true" | "True"),
-        _ => false,
+        Value::Bool(b) => Some(b),
+        Value::Number(n) => Some(n.as_i64().is_some_and(|n| n != 0)),
+        Value::String(s) => Some(matches!(s.as_str(), "1" | "true" | "True")),
+        _ => None,
     })
 }
 

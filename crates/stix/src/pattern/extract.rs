@@ -76,8 +76,8 @@ impl PatternObservable {
 /// The observables of a pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Extraction {
-    /// Every observable tested with `=` or `IN` (not negated), in pattern order, without
-    /// duplicates.
+    /// Every observable tested with `=` or `IN` (not negated), and every CIDR block an
+    /// address is tested to be in (`ISSUBSET`), in pattern order, without duplicates.
     pub observables: Vec<PatternObservable>,
     /// True when the pattern means exactly "any one of `observables` is observed": only
     /// `OR`s of such tests, no `AND`, no qualifier, no other test. When false, each
@@ -124,18 +124,18 @@ fn cmp(c: &ComparisonExpr, out: &mut Extraction) {
 }
 
 fn test(t: &PropertyTest, out: &mut Extraction) {
-    let (path, values): (_, Vec<&Literal>) = match t {
+    let (path, values, subset): (_, Vec<&Literal>, bool) = match t {
         PropertyTest::Compare {
             path,
             negated: false,
-            op: CompareOp::Eq,
+            op: op @ (CompareOp::Eq | CompareOp::IsSubset),
             value,
-        } => (path, vec![value]),
+        } => (path, vec![value], *op == CompareOp::IsSubset),
         PropertyTest::In {
             path,
             negated: false,
             values,
-        } => (path, values.iter().collect()),
+        } => (path, values.iter().collect(), false),
         _ => {
             out.complete = false;
             return;
@@ -145,6 +145,18 @@ fn test(t: &PropertyTest, out: &mut Extraction) {
         out.complete = false;
         return;
     };
+    // `ISSUBSET '<block>'` (an address in the block) is a CIDR lookup, as `= '<block>'` is
+    // read; on anything but an address it is no lookup at all.
+    let is_ip = matches!(slot, Slot::Ip | Slot::Ipv4 | Slot::Ipv6);
+    if subset
+        && !(is_ip
+            && values
+                .iter()
+                .all(|v| matches!(v, Literal::Str(s) if s.contains('/'))))
+    {
+        out.complete = false;
+        return;
+    }
     for v in values {
         let Literal::Str(s) = v else {
             out.complete = false;
@@ -307,6 +319,14 @@ mod tests {
                 ("ipv6-addr", "2001:db8::/32"),
             ),
             (
+                "[ipv4-addr:value ISSUBSET '198.51.100.0/24']",
+                ("ipv4-addr", "198.51.100.0/24"),
+            ),
+            (
+                "[network-traffic:dst_ref.value ISSUBSET '2001:db8::/32']",
+                ("ipv6-addr", "2001:db8::/32"),
+            ),
+            (
                 "[domain-name:value = 'Evil.Example']",
                 ("domain-name", "evil.example"),
             ),
@@ -390,5 +410,18 @@ mod tests {
         );
         let p = e.observables[0].to_protocol().unwrap();
         assert_eq!(p.kind, detente_protocol::ObservableType::Sha1);
+    }
+
+    #[test]
+    fn issubset_is_a_lookup_only_for_a_block_of_addresses() {
+        for pattern in [
+            "[ipv4-addr:value ISSUBSET '198.51.100.7']",
+            "[domain-name:value ISSUBSET 'a/b']",
+            "[ipv4-addr:value ISSUPERSET '198.51.100.0/24']",
+        ] {
+            let e = ext(pattern);
+            assert!(!e.complete, "{pattern}");
+            assert!(e.observables.is_empty(), "{pattern}");
+        }
     }
 }

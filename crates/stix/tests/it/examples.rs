@@ -63,12 +63,18 @@ fn the_tlp_amber_sample_is_the_published_amber_marking() {
         panic!("{objs:?}")
     };
     assert_eq!(
-        detente_stix::tlp::tlp_of_definition(m),
-        Some(detente_stix::Tlp::Amber)
-    );
-    assert_eq!(
         m.id,
         detente_stix::tlp::marking_id(detente_stix::Tlp::Amber)
+    );
+    // The same definition under another id (as a tool that mints its own ids would ship it)
+    // still reads as AMBER, from its TLP 2.0 extension.
+    let mut renamed = (**m).clone();
+    renamed.id = "marking-definition--0f3b6c2e-7a55-4d2e-9a57-1b2c3d4e5f60"
+        .parse()
+        .unwrap();
+    assert_eq!(
+        detente_stix::tlp::marking_kind(&renamed),
+        detente_stix::MarkingKind::Tlp(detente_stix::Tlp::Amber)
     );
 }
 

@@ -1,11 +1,13 @@
 //! The TLP access rule, exhaustively: every level against every relation, unmarked objects
-//! under the default and a configured default, TLP 1.0 ids, and markings on real objects.
+//! under the default and a configured default, TLP 1.0 ids, markings under other ids resolved
+//! by their definitions, and markings on real objects.
 
 use detente_stix::tlp::{
-    TLP_AMBER_ID, TLP_AMBER_STRICT_ID, TLP_CLEAR_ID, TLP_GREEN_ID, TLP_RED_ID, TLP1_AMBER_ID,
-    TLP1_GREEN_ID, TLP1_RED_ID, TLP1_WHITE_ID,
+    OPENCTI_AMBER_STRICT_ID, TLP_2_EXTENSION_ID, TLP_AMBER_ID, TLP_AMBER_STRICT_ID, TLP_CLEAR_ID,
+    TLP_GREEN_ID, TLP_RED_ID, TLP1_AMBER_ID, TLP1_GREEN_ID, TLP1_RED_ID, TLP1_WHITE_ID,
 };
-use detente_stix::{Access, AccessRule, Relation, StixObject, Tlp};
+use detente_stix::{Access, AccessRule, Markings, Relation, StixObject, Tlp};
+use serde_json::{Value, json};
 
 use Relation::{Anyone, Community, NamedRecipient, PartnerOrganisation, SameOrganisation};
 
@@ -70,9 +72,32 @@ fn unmarked_objects_are_amber_out_of_the_box() {
             }
         ));
     }
-    // A statement (copyright) marking is not a TLP level: the default still applies.
+    // A statement (copyright) marking is not a TLP level: once its definition is known, the
+    // default applies; without it, the marking cannot be read and counts as RED.
     let mitre_copyright = "marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168";
-    assert!(!rule.decide([mitre_copyright], Community).is_allowed());
+    let statement = json!({"type": "marking-definition", "spec_version": "2.1",
+        "id": mitre_copyright, "created": "2017-06-01T00:00:00.000Z",
+        "definition_type": "statement",
+        "definition": {"statement": "Copyright 2017, The MITRE Corporation"}});
+    let mut book = Markings::default();
+    let StixObject::MarkingDefinition(m) = StixObject::from_value(statement).unwrap() else {
+        unreachable!("a marking-definition")
+    };
+    book.learn(&m);
+    assert_eq!(
+        rule.decide_level(book.level([mitre_copyright]), PartnerOrganisation),
+        Access::Allow {
+            level: Tlp::Amber,
+            defaulted: true
+        }
+    );
+    assert_eq!(
+        rule.decide([mitre_copyright], SameOrganisation),
+        Access::Deny {
+            level: Tlp::Red,
+            defaulted: false
+        }
+    );
 }
 
 #[test]
@@ -159,18 +184,26 @@ fn campaign_marked(whole: &[&str], granular: Option<&str>) -> StixObject {
 #[test]
 fn objects_are_judged_by_their_most_restrictive_marking_granular_included() {
     let rule = AccessRule::default();
+    let book = Markings::default();
+    let decide = |o: &StixObject, r| rule.decide_level(book.level_of(o), r);
     let green = campaign_marked(&[TLP_GREEN_ID], None);
-    assert!(rule.decide_object(&green, Community).is_allowed());
+    assert!(decide(&green, Community).is_allowed());
     let green_with_red_part = campaign_marked(&[TLP_GREEN_ID], Some(TLP_RED_ID));
     assert_eq!(
-        rule.decide_object(&green_with_red_part, Community),
+        decide(&green_with_red_part, Community),
         Access::Deny {
             level: Tlp::Red,
             defaulted: false
         }
     );
     let unmarked = campaign_marked(&[], None);
-    assert_eq!(rule.effective_level(&unmarked), (Tlp::Amber, true));
+    assert_eq!(
+        decide(&unmarked, Community),
+        Access::Deny {
+            level: Tlp::Amber,
+            defaulted: true
+        }
+    );
 }
 
 #[test]
@@ -179,6 +212,92 @@ fn the_oasis_interop_marking_example_is_red() {
     let (_, objs) =
         crate::support::import("cti-stix2-json-schemas/examples/interop-objectmarking-test.json");
     let rule = AccessRule::default();
-    assert_eq!(rule.effective_level(&objs[0]), (Tlp::Red, false));
-    assert!(!rule.decide_object(&objs[0], SameOrganisation).is_allowed());
+    let level = Markings::default().level_of(&objs[0]);
+    assert_eq!(level, Some(Tlp::Red));
+    assert!(!rule.decide_level(level, SameOrganisation).is_allowed());
+}
+
+/// A bundle defining `level` under a made-up id in each of the forms seen in the wild, with
+/// one indicator marked by each definition: (the bundle, the indicators' marking ids).
+fn custom_definitions(level: Tlp) -> (Value, Vec<String>) {
+    let word = match level {
+        Tlp::Clear => "clear",
+        Tlp::Green => "green",
+        Tlp::Amber => "amber",
+        Tlp::AmberStrict => "amber+strict",
+        Tlp::Red => "red",
+    };
+    let upper = format!("TLP:{}", word.to_ascii_uppercase());
+    let mut forms = vec![
+        // The TLP 2.0 extension.
+        json!({"name": upper, "extensions": {TLP_2_EXTENSION_ID:
+            {"extension_type": "property-extension", "tlp_2_0": word}}}),
+        // OpenCTI's export.
+        json!({"name": upper, "definition_type": "TLP", "definition": {"TLP": upper}}),
+    ];
+    // TLP 1.0 style, which has no AMBER+STRICT (and calls CLEAR white).
+    if level != Tlp::AmberStrict {
+        let v1 = if level == Tlp::Clear { "white" } else { word };
+        forms.push(json!({"definition_type": "tlp", "definition": {"tlp": v1}}));
+    }
+    let mut objects = Vec::new();
+    let mut ids = Vec::new();
+    for (n, form) in forms.into_iter().enumerate() {
+        let id = format!(
+            "marking-definition--7e1c2a44-0b5d-4c1e-8f00-{:04x}{n:08x}",
+            level as u8
+        );
+        let mut m = json!({"type": "marking-definition", "spec_version": "2.1", "id": id,
+            "created": "2022-10-01T00:00:00.000Z"});
+        m.as_object_mut()
+            .unwrap()
+            .extend(form.as_object().unwrap().clone());
+        objects.push(m);
+        objects.push(json!({"type": "indicator", "spec_version": "2.1",
+            "id": format!("indicator--7e1c2a44-0b5d-4c1e-8f00-{:04x}{n:08x}", level as u8),
+            "created": "2016-04-06T20:03:48.000Z", "modified": "2016-04-06T20:03:48.000Z",
+            "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
+            "valid_from": "2016-01-01T00:00:00Z", "object_marking_refs": [id]}));
+        ids.push(id);
+    }
+    (json!({"type": "bundle", "objects": objects}), ids)
+}
+
+#[test]
+fn markings_under_other_ids_are_enforced_like_their_levels_at_every_relation() {
+    let rule = AccessRule::default();
+    for (level, row) in TABLE {
+        // Arrange: the definitions arrive through an import, as the store learns them.
+        let (bundle, ids) = custom_definitions(level);
+        let (report, objs) = crate::support::import_bytes(bundle.to_string().as_bytes());
+        assert_eq!(report.rejected, 0, "{:?}", report.rejections);
+        let mut book = Markings::default();
+        for o in &objs {
+            if let StixObject::MarkingDefinition(m) = o {
+                book.learn(m);
+            }
+        }
+        for (o, id) in objs
+            .iter()
+            .filter(|o| o.object_type() == "indicator")
+            .zip(&ids)
+        {
+            // Act and assert: each relation, as the table says; without the definition the
+            // marking cannot be read and the object counts as RED.
+            for (relation, allowed) in Relation::ALL.into_iter().zip(row) {
+                let got = rule.decide_level(book.level_of(o), relation);
+                assert_eq!(
+                    got.is_allowed(),
+                    allowed,
+                    "{level:?} ({id}) read by {relation:?}"
+                );
+            }
+            assert_eq!(Markings::default().level_of(o), Some(Tlp::Red), "{id}");
+        }
+    }
+    // OpenCTI's AMBER+STRICT id is read as such even with no definition shipped.
+    assert_eq!(
+        AccessRule::level_of([OPENCTI_AMBER_STRICT_ID]),
+        Some(Tlp::AmberStrict)
+    );
 }

@@ -1,9 +1,9 @@
 //! STIX storage, run on both backends like the rest of the store's tests: dedupe by id and
-//! version, TLP on every read, TAXII paging and `added_after`, collections, status resources
-//! and pull bookmarks.
+//! version, TLP on every read (markings under other ids resolved by their definitions),
+//! TAXII paging and `added_after`, collections, status resources and pull bookmarks.
 #![allow(clippy::unwrap_used)]
 
-use detente_stix::{AccessRule, Reader, StixObject};
+use detente_stix::{AccessRule, Reader, StixObject, Tlp};
 
 use super::TestDb;
 use crate::{Collection, ObjectQuery, ReadAs, ShareContext, StixRow, Versions};
@@ -318,7 +318,7 @@ on_both_backends! {
                 .collect()
         };
         // 1 is stored before, outside the collection.
-        s.insert_stix_rows(&rows(&[1]), &local(), None, 1)
+        s.insert_stix_rows(&mut rows(&[1]), &local(), None, 1)
             .await
             .unwrap();
         let q = ObjectQuery {
@@ -327,13 +327,13 @@ on_both_backends! {
         };
         // Dropped without a commit: nothing of it is stored.
         let mut import = s.begin_stix(&local(), Some(&c.id), 2).await.unwrap();
-        import.add(&rows(&[2, 3])).await.unwrap();
+        import.add(&mut rows(&[2, 3])).await.unwrap();
         drop(import);
         assert_eq!(s.stix_object_count().await.unwrap(), 1);
         let mut import = s.begin_stix(&local(), Some(&c.id), 3).await.unwrap();
-        let a = import.add(&rows(&[1, 2, 3])).await.unwrap();
+        let a = import.add(&mut rows(&[1, 2, 3])).await.unwrap();
         // 3 was added by this transaction's first batch, 1 before it.
-        let b = import.add(&rows(&[3, 4, 1])).await.unwrap();
+        let b = import.add(&mut rows(&[3, 4, 1])).await.unwrap();
         assert_eq!((a.inserted, a.duplicates), (2, 1));
         assert_eq!((b.inserted, b.duplicates), (1, 2));
         import.commit().await.unwrap();
@@ -437,4 +437,193 @@ on_both_backends! {
         assert_eq!(s.collections().await.unwrap(), [c]);
         assert_eq!(s.collection("no-such").await.unwrap(), None);
     }
+
+    async fn markings_under_other_ids_are_resolved_by_their_definitions(db: TestDb) {
+        // Regression: a marking-definition under its own id (OpenCTI's, a TLP 2.0 extension
+        // definition, a TLP 1.0-style one) was not recognised, so its RED or AMBER+STRICT
+        // objects counted as unmarked and reached the partner.
+        let s = db.open().await;
+        let (objects, levels) = custom_marked();
+        // The definitions come after the objects, in the same batch.
+        let c = s.insert_stix(&objects, &local(), None, 1).await.unwrap();
+        assert_eq!((c.inserted, c.unresolved_markings), (objects.len() as u64, 1));
+        let stored = s.stix_objects(&query(100), &as_local()).await.unwrap();
+        for (n, want) in &levels {
+            let o = stored.objects.iter().find(|o| o.id == indicator_id(*n)).unwrap();
+            assert_eq!(o.tlp, *want, "indicator {n}");
+        }
+        // The partner named as audience gets CLEAR, GREEN and AMBER only; another party of
+        // the agreement gets CLEAR and GREEN.
+        let seen = |reader| {
+            let s = s.clone();
+            async move {
+                let r = ReadAs { reader, rule: AccessRule::default() };
+                let mut n: Vec<u32> = s
+                    .stix_objects(&query(100), &r)
+                    .await
+                    .unwrap()
+                    .objects
+                    .iter()
+                    .filter(|o| o.object_type == "indicator")
+                    .map(|o| u32::from_str_radix(&o.id["indicator--".len()..][..8], 16).unwrap())
+                    .collect();
+                n.sort_unstable();
+                n
+            }
+        };
+        let cn = Reader::Party { party: "CN", in_community: true };
+        let gb = Reader::Party { party: "GB", in_community: true };
+        assert_eq!(seen(cn).await, [10, 11, 12, 15]);
+        assert_eq!(seen(gb).await, [10, 11]);
+    }
+
+    async fn stored_definitions_resolve_later_imports_from_the_same_origin_only(db: TestDb) {
+        let s = db.open().await;
+        let (objects, _) = custom_marked();
+        let definitions: Vec<StixObject> = objects
+            .iter()
+            .filter(|o| o.object_type() == "marking-definition")
+            .cloned()
+            .collect();
+        let marked: Vec<StixObject> = objects
+            .iter()
+            .filter(|o| o.object_type() == "indicator")
+            .cloned()
+            .collect();
+        s.insert_stix(&definitions, &local(), None, 1).await.unwrap();
+        // The same origin, later: resolved by the stored definitions.
+        let mut import = s.begin_stix(&local(), None, 2).await.unwrap();
+        let mut rows: Vec<StixRow> = marked.iter().map(StixRow::of).collect();
+        import.add(&mut rows[..2]).await.unwrap();
+        import.add(&mut rows[2..]).await.unwrap();
+        import.commit().await.unwrap();
+        let level = |n: u32| {
+            let s = s.clone();
+            async move {
+                let q = ObjectQuery { ids: vec![indicator_id(n)], ..query(10) };
+                let page = s.stix_objects(&q, &as_local()).await.unwrap();
+                page.objects[0].tlp
+            }
+        };
+        assert_eq!(level(10).await, Some(Tlp::Clear));
+        assert_eq!(level(13).await, Some(Tlp::AmberStrict));
+        // A partner's objects under the same ids are not resolved by our definitions (nor
+        // could a partner's definitions say what our objects' markings mean): RED.
+        let from_cn = ShareContext {
+            origin: "CN".into(),
+            audience: None,
+            recipients: vec!["US".into()],
+        };
+        let theirs: Vec<StixObject> = (0..2)
+            .map(|n| custom_marked_indicator(20 + n, &format!("marking-definition--7e1c2a44-0b5d-4c1e-8f00-0000000000{n:02}")))
+            .collect();
+        let c = s.insert_stix(&theirs, &from_cn, None, 3).await.unwrap();
+        assert_eq!(c.unresolved_markings, 2);
+        assert_eq!(level(20).await, Some(Tlp::Red));
+        assert_eq!(level(21).await, Some(Tlp::Red));
+    }
+
+    async fn a_batch_naming_thousands_of_unknown_markings_is_stored_as_red(db: TestDb) {
+        // Each marking id is looked up among the stored definitions: 20,000 of them must not
+        // exceed what one statement may bind (SQLite takes 32,766 parameters).
+        let s = db.open().await;
+        let refs: Vec<String> = (0..20_000u32)
+            .map(|n| format!("marking-definition--7e1c2a44-0b5d-4c1e-8f00-{n:012}"))
+            .collect();
+        let mut v = serde_json::to_value(indicator(40, "2016-04-06T20:03:48.000Z", None)).unwrap();
+        v["object_marking_refs"] = serde_json::json!(refs);
+        let marked = StixObject::from_value(v).unwrap();
+        let c = s.insert_stix(&[marked], &local(), None, 1).await.unwrap();
+        assert_eq!((c.inserted, c.unresolved_markings), (1, 1));
+        let q = ObjectQuery { ids: vec![indicator_id(40)], ..query(10) };
+        let page = s.stix_objects(&q, &as_local()).await.unwrap();
+        assert_eq!(page.objects[0].tlp, Some(Tlp::Red));
+        assert_eq!(s.markings(&refs, "US").await.unwrap().level([refs[0].as_str()]), Some(Tlp::Red));
+    }
+
+    async fn a_looser_redefinition_cannot_open_a_marking(db: TestDb) {
+        let s = db.open().await;
+        let id = "marking-definition--7e1c2a44-0b5d-4c1e-8f00-000000000004";
+        s.insert_stix(&[definition(id, "red")], &local(), None, 1)
+            .await
+            .unwrap();
+        // Another definition of the same id (a different version of it) says CLEAR.
+        let mut loose = serde_json::to_value(definition(id, "clear")).unwrap();
+        loose["created"] = serde_json::json!("2023-01-01T00:00:00.000Z");
+        let loose = StixObject::from_value(loose).unwrap();
+        s.insert_stix(&[loose, custom_marked_indicator(30, id)], &local(), None, 2)
+            .await
+            .unwrap();
+        let q = ObjectQuery { ids: vec![indicator_id(30)], ..query(10) };
+        let page = s.stix_objects(&q, &as_local()).await.unwrap();
+        assert_eq!(page.objects[0].tlp, Some(Tlp::Red));
+    }
+}
+
+fn indicator_id(n: u32) -> String {
+    format!("indicator--{n:08x}-17d4-4cbf-938f-98ee46b3cd3f")
+}
+
+/// A TLP 2.0 extension definition of `level` under `id`.
+fn definition(id: &str, level: &str) -> StixObject {
+    StixObject::from_value(serde_json::json!({
+        "type": "marking-definition", "spec_version": "2.1", "id": id,
+        "created": "2022-10-01T00:00:00.000Z",
+        "name": format!("TLP:{}", level.to_ascii_uppercase()),
+        "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":
+            {"extension_type": "property-extension", "tlp_2_0": level}}
+    }))
+    .unwrap()
+}
+
+/// Indicator `n` marked with `marking`.
+fn custom_marked_indicator(n: u32, marking: &str) -> StixObject {
+    indicator(n, "2016-04-06T20:03:48.000Z", Some(marking))
+}
+
+/// Indicators 10-16, each marked under a non-standard id, then the definitions: CLEAR and
+/// GREEN as TLP 2.0 extension definitions, AMBER TLP 1.0-style, AMBER+STRICT OpenCTI-style
+/// (and 16 with OpenCTI's well-known AMBER+STRICT id, no definition), RED as an extension,
+/// and 15 with a statement (no level: the default applies). 17 has a marking nobody defines.
+/// Returns the objects and each indicator's expected stored level.
+fn custom_marked() -> (Vec<StixObject>, Vec<(u32, Option<Tlp>)>) {
+    let id = |n: u32| format!("marking-definition--7e1c2a44-0b5d-4c1e-8f00-0000000000{n:02}");
+    let defs = [
+        definition(&id(0), "clear"),
+        definition(&id(1), "green"),
+        StixObject::from_value(serde_json::json!({"type": "marking-definition",
+            "spec_version": "2.1", "id": id(2), "created": "2017-01-20T00:00:00.000Z",
+            "definition_type": "tlp", "definition": {"tlp": "amber"}}))
+        .unwrap(),
+        StixObject::from_value(serde_json::json!({"type": "marking-definition",
+            "spec_version": "2.1", "id": id(3), "created": "2022-10-01T00:00:00.000Z",
+            "name": "TLP:AMBER+STRICT", "definition_type": "TLP",
+            "definition": {"TLP": "TLP:AMBER+STRICT"}}))
+        .unwrap(),
+        definition(&id(4), "red"),
+        StixObject::from_value(serde_json::json!({"type": "marking-definition",
+            "spec_version": "2.1", "id": id(5), "created": "2017-06-01T00:00:00.000Z",
+            "definition_type": "statement", "definition": {"statement": "Copyright ACME"}}))
+        .unwrap(),
+    ];
+    let mut objects: Vec<StixObject> = (0..6)
+        .map(|n| custom_marked_indicator(10 + n, &id(n)))
+        .collect();
+    objects.push(custom_marked_indicator(
+        16,
+        "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37",
+    ));
+    objects.push(custom_marked_indicator(17, &id(99)));
+    objects.extend(defs);
+    let levels = vec![
+        (10, Some(Tlp::Clear)),
+        (11, Some(Tlp::Green)),
+        (12, Some(Tlp::Amber)),
+        (13, Some(Tlp::AmberStrict)),
+        (14, Some(Tlp::Red)),
+        (15, None),
+        (16, Some(Tlp::AmberStrict)),
+        (17, Some(Tlp::Red)),
+    ];
+    (objects, levels)
 }
