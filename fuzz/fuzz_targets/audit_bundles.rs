@@ -15,8 +15,8 @@ fuzz_target!(|data: &[u8]| {
         Some(ff) => (&data[..ff], &data[ff + 1..]),
         None => data.split_at(data.len() / 2),
     };
-    let first = detente_audit::audit(a, b);
-    let second = detente_audit::audit(a, b);
+    let first = detente_audit::audit(a, b, &detente_audit::Pin::None);
+    let second = detente_audit::audit(a, b, &detente_audit::Pin::None);
     match (&first, &second) {
         (Ok(x), Ok(y)) => {
             assert_eq!(format!("{:?}", x.findings), format!("{:?}", y.findings));

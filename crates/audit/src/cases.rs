@@ -3,17 +3,18 @@
 //! with the review each party's node produces.
 //!
 //! This derives; it verifies only what the derivation relies on: each envelope's and
-//! receipt's signature under the agreement's keys. Whether the log itself is whole and
+//! receipt's signature under the agreement's keys, and that each signs that agreement. Whether the log itself is whole and
 //! consistent with the partner's is `detente audit`'s question.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
 
 use detente_domain::{Agreement, Case, OfficialMessage, derive_case};
-use detente_protocol::{Body, CaseId, Envelope, MessageId, Receipt, Signed, Timestamp};
+use detente_protocol::{Body, CaseId, Digest, Envelope, MessageId, Receipt, Timestamp};
 
+use crate::AuditError;
+use crate::bundle::{BundleReader, Decoded, Direction, Header};
 use crate::signatures::SignatureBatch;
-use crate::{AuditError, BundleLine, Header};
 
 /// One party's cases, from its bundle.
 #[derive(Debug)]
@@ -129,50 +130,46 @@ fn lighten(body: &mut Body) {
 }
 
 /// Reads a bundle and derives its cases. Fails on input that is not a bundle, an entry that
-/// does not parse or verify, or a case whose official messages are not a legal history.
+/// does not parse or verify or that signs another agreement than the header's, or a case
+/// whose official messages are not a legal history.
 pub fn bundle_cases(reader: impl BufRead) -> Result<BundleCases, AuditError> {
     let unusable = |what: String| AuditError::Unusable(what);
-    let mut lines = reader.lines();
-    let first = lines
-        .next()
-        .ok_or_else(|| unusable("the bundle is empty".into()))?
-        .map_err(|e| unusable(e.to_string()))?;
-    let header = match serde_json::from_str::<BundleLine>(&first) {
-        Ok(BundleLine::Header(h)) => h,
-        _ => return Err(unusable("the first line is not a bundle header".into())),
-    };
+    let (head, entries) = BundleReader::open(reader)?;
+    let header = head.header;
     let agreement = &header.agreement;
+    let digest = agreement.digest();
     let mut collector = CaseCollector::default();
     let mut signatures = SignatureBatch::new(agreement);
-    for (n, line) in lines.enumerate() {
-        let line = line.map_err(|e| unusable(e.to_string()))?;
-        let bad = |what: String| unusable(format!("line {}: {what}", n + 2));
-        let BundleLine::Entry {
-            index,
-            kind,
-            direction,
-            data,
-        } = serde_json::from_str::<BundleLine>(&line).map_err(|e| bad(e.to_string()))?
-        else {
-            continue;
+    for entry in entries {
+        let entry = entry.map_err(|bad| unusable(format!("line {} {}", bad.line, bad.why)))?;
+        let bad =
+            |what: String| unusable(format!("line {}: entry {} {what}", entry.line, entry.index));
+        let foreign = |signed: Digest| {
+            bad(format!(
+                "is signed under agreement {signed}, not the header's {digest}"
+            ))
         };
-        match kind.as_str() {
-            "envelope" => {
-                let signed =
-                    Signed::<Envelope>::from_value(data).map_err(|e| bad(e.to_string()))?;
-                signatures
-                    .check(index, &signed)
-                    .map_err(|e| bad(format!("entry {index}: {e}")))?;
-                collector.envelope(index, direction == "in", signed.payload().clone());
+        match entry.decode().map_err(bad)? {
+            Decoded::Envelope(signed) => {
+                signatures.check(entry.index, &signed).map_err(bad)?;
+                let envelope = signed.payload();
+                if envelope.agreement != digest {
+                    return Err(foreign(envelope.agreement));
+                }
+                collector.envelope(
+                    entry.index,
+                    entry.direction == Direction::In,
+                    envelope.clone(),
+                );
             }
-            "receipt" => {
-                let signed = Signed::<Receipt>::from_value(data).map_err(|e| bad(e.to_string()))?;
-                signatures
-                    .check(index, &signed)
-                    .map_err(|e| bad(format!("entry {index}: {e}")))?;
-                collector.receipt(signed.payload());
+            Decoded::Receipt(signed) => {
+                signatures.check(entry.index, &signed).map_err(bad)?;
+                let receipt = signed.payload();
+                if receipt.agreement != digest {
+                    return Err(foreign(receipt.agreement));
+                }
+                collector.receipt(receipt);
             }
-            other => return Err(bad(format!("entry {index} has unknown kind {other:?}"))),
         }
     }
     if let Some((entry, why)) = signatures.finish().into_iter().next() {

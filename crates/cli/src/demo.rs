@@ -12,7 +12,6 @@ use std::{
 
 use anyhow::{Context, bail};
 use clap::Args;
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use detente_domain::{Case, Deadlines, Span, Terms};
 use detente_protocol::{
     AcknowledgementBody, AnswerBody, Body, ClarificationBody, ClarificationRequestBody,
@@ -28,7 +27,7 @@ use detente_server::{
 };
 use serde_json::json;
 
-use crate::{agreement_cmd::recommended_terms, client::Api, match_cmd};
+use crate::{agreement_cmd::recommended_terms, client::Api, figures::print_table, match_cmd};
 
 /// Options of `detente demo`.
 #[derive(Args)]
@@ -142,7 +141,9 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let at = now();
     let us = figures(&running[0].0, at).await?;
     let cn = figures(&running[1].0, at).await?;
-    println!();
+    println!(
+        "\nTimeliness per direction (deadlines scaled to seconds; pauses for clarification excluded)"
+    );
     print_table(&us);
     let agree = us == cn;
     println!(
@@ -388,59 +389,6 @@ async fn review_page(node: &Node, at: Timestamp) -> anyhow::Result<String> {
     let review =
         compute(node.agreement(), &records, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
     html::review_page(&review).map_err(|e| anyhow::anyhow!("{e}"))
-}
-
-fn secs(ms: Option<i64>) -> String {
-    ms.map_or_else(|| "-".into(), |ms| format!("{:.1}s", ms as f64 / 1000.0))
-}
-
-fn pct(s: detente_report::Share) -> String {
-    s.ratio().map_or_else(
-        || "-".into(),
-        |r| format!("{:.0}% ({}/{})", r * 100.0, s.met, s.due),
-    )
-}
-
-/// Prints the per-direction timeliness table.
-pub fn print_table(rows: &[DirectionSummary]) {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header([
-        "direction",
-        "filed",
-        "ack'd",
-        "answered",
-        "declined",
-        "withdrawn",
-        "open",
-        "median ack",
-        "ack in time",
-        "median final",
-        "final in time",
-        "overdue",
-        "mean rating",
-    ]);
-    for r in rows {
-        t.add_row([
-            format!("{} → {}", r.requester, r.responder),
-            r.filed.to_string(),
-            r.acknowledged.to_string(),
-            r.answered.to_string(),
-            r.declined.values().sum::<usize>().to_string(),
-            r.withdrawn.to_string(),
-            r.open.to_string(),
-            secs(r.time_to_acknowledge.median_ms),
-            pct(r.acknowledged_in_time),
-            secs(r.time_to_final_answer.median_ms),
-            pct(r.answered_in_time),
-            r.overdue.to_string(),
-            r.mean_rating
-                .map_or_else(|| "-".into(), |m| format!("{m:.1} ({})", r.rated)),
-        ]);
-    }
-    println!(
-        "Timeliness per direction (deadlines scaled to seconds; pauses for clarification excluded)"
-    );
-    println!("{t}");
 }
 
 fn req(

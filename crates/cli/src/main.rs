@@ -4,6 +4,7 @@
 mod agreement_cmd;
 mod client;
 mod demo;
+mod figures;
 mod home;
 mod indicators_cmd;
 mod log_cmd;

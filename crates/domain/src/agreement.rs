@@ -90,6 +90,13 @@ impl Agreement {
         Digest::of(&canonical_bytes(&value))
     }
 
+    /// The origin line of `party`'s log checkpoints under this agreement,
+    /// `detente/<agreement>/<party>`: it names both, so a checkpoint of one log can never pass
+    /// for another's. Nodes sign it and auditors check it; this is its one definition.
+    pub fn log_origin(&self, party: &PartyId) -> String {
+        format!("detente/{}/{party}", self.id)
+    }
+
     /// The party with `id`, if it is one.
     pub fn party(&self, id: &PartyId) -> Option<&Party> {
         self.parties.iter().find(|p| &p.id == id)
@@ -179,6 +186,19 @@ mod tests {
         ))
         .expect("valid");
         assert_ne!(a.digest(), changed.digest());
+    }
+
+    #[test]
+    fn a_log_origin_names_the_agreement_and_the_party() {
+        // Arrange
+        let a = Agreement::from_toml(SAMPLE).expect("valid");
+        let us = PartyId::parse("US").expect("valid");
+
+        // Act
+        let origin = a.log_origin(&us);
+
+        // Assert
+        assert_eq!(origin, format!("detente/{}/US", a.id));
     }
 
     #[test]

@@ -205,6 +205,19 @@ impl Digest {
             .map_err(|e| ProtocolError::bad("sha-256 digest", e.to_string()))?;
         Ok(Self(out))
     }
+
+    /// The digest's first 24 hex digits in groups of four, e.g. `3f2a 91c0 77de 0b14 a5e2
+    /// c9d8`, for people to read to each other over the phone. It is the start of the digest
+    /// itself, so it can be checked against the full form by eye; 96 bits still make finding
+    /// another document with the same fingerprint cost about 2^96 hashes.
+    pub fn fingerprint(&self) -> String {
+        let digits = hex::encode(&self.0[..12]);
+        let groups: Vec<&str> = (0..digits.len())
+            .step_by(4)
+            .map(|i| &digits[i..i + 4])
+            .collect();
+        groups.join(" ")
+    }
 }
 
 impl PartialEq for Digest {
@@ -255,6 +268,26 @@ mod tests {
         ] {
             assert!(PartyId::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_fingerprint_is_the_start_of_the_digest_in_groups_of_four() {
+        // Arrange
+        let digest = Digest::of(b"agreement");
+        let hex = digest.to_string();
+
+        // Act
+        let fingerprint = digest.fingerprint();
+
+        // Assert
+        assert_eq!(fingerprint.len(), 29, "{fingerprint}");
+        assert_eq!(fingerprint.replace(' ', ""), hex[..24]);
+        assert!(
+            fingerprint
+                .split(' ')
+                .all(|g| g.len() == 4 && g.bytes().all(|b| b.is_ascii_hexdigit())),
+            "{fingerprint}"
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The review document (HTML, JSON or CSV) computed from this node's log, or from a log
 //! bundle: shared by `detente review` and `GET /api/v1/review`.
 
-use std::{io::BufRead, path::Path};
+use std::path::Path;
 
-use detente_audit::BundleLine;
+use detente_audit::EntryKind;
 use detente_domain::{Agreement, Case};
 use detente_protocol::Timestamp;
 use detente_protocol::{Receipt, Signed};
@@ -110,12 +110,13 @@ pub fn render_bundle(
     };
     let derived = detente_audit::bundle_cases(open()?).map_err(|e| unreadable(&e))?;
     let mut sources = Sources::new(measured_at(request, now)?);
-    for line in open()?.lines() {
-        let line = line.map_err(|e| unreadable(&e))?;
-        if let Ok(BundleLine::Entry { kind, data, .. }) = serde_json::from_str(&line)
-            && kind == "receipt"
-        {
-            let receipt = Signed::<Receipt>::from_value(data).map_err(|e| unreadable(&e))?;
+    let (_, entries) = detente_audit::BundleReader::open(open()?).map_err(|e| unreadable(&e))?;
+    for entry in entries {
+        // The first pass refused every damaged line, so one here means the file changed.
+        let entry = entry.map_err(|bad| unreadable(&format!("line {} {}", bad.line, bad.why)))?;
+        if entry.kind == EntryKind::Receipt {
+            let receipt =
+                Signed::<Receipt>::parse(&entry.bytes, usize::MAX).map_err(|e| unreadable(&e))?;
             sources.receipt(receipt.payload());
         }
     }

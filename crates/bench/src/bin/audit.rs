@@ -15,7 +15,7 @@ use std::{
 };
 
 use anyhow::Context;
-use detente_audit::{BUNDLE_FORMAT, BundleLine, BundleWriter, Header, audit};
+use detente_audit::{BundleWriter, Direction, EntryKind, Header, Pin, audit};
 use detente_bench::{median, rate};
 use detente_domain::{Agreement, Deadlines, Party, Span, Terms};
 use detente_ledger::{Checkpoint, Frontier, SignedCheckpoint, hash_leaf};
@@ -29,54 +29,85 @@ struct Log {
     party: PartyId,
     key: SecretKey,
     frontier: Frontier,
-    entries: Vec<(String, String, Vec<u8>)>,
+    entries: Vec<(EntryKind, Direction, Vec<u8>)>,
     checkpoints: Vec<String>,
 }
 
 impl Log {
-    fn push(&mut self, kind: &str, direction: &str, bytes: Vec<u8>, agreement: &str) {
+    fn push(&mut self, kind: EntryKind, direction: Direction, bytes: Vec<u8>, agreement: &str) {
         self.frontier
             .append(&[hash_leaf(&bytes)])
             .expect("tree grows");
-        self.entries.push((kind.into(), direction.into(), bytes));
+        self.entries.push((kind, direction, bytes));
         if self.frontier.size().get().is_multiple_of(1000) {
-            let c = Checkpoint::new(
-                &format!("detente/{agreement}/{}", self.party),
-                self.frontier.size(),
-                self.frontier.root(),
-            )
-            .expect("checkpoint");
-            self.checkpoints.push(
-                SignedCheckpoint::sign(c, &self.key, self.party.as_str())
-                    .expect("signed")
-                    .to_text(),
-            );
+            self.sign(agreement);
         }
     }
 
-    fn write(&self, path: &std::path::Path, agreement: &Agreement) -> anyhow::Result<()> {
-        let header = Header {
-            format: BUNDLE_FORMAT.into(),
-            party: self.party.clone(),
-            agreement: agreement.clone(),
-            size: self.entries.len() as u64,
-        };
-        let mut w = BundleWriter::new(BufWriter::new(File::create(path)?), header)?;
+    fn sign(&mut self, agreement: &str) {
+        let c = Checkpoint::new(
+            &format!("detente/{agreement}/{}", self.party),
+            self.frontier.size(),
+            self.frontier.root(),
+        )
+        .expect("checkpoint");
+        self.checkpoints.push(
+            SignedCheckpoint::sign(c, &self.key, self.party.as_str())
+                .expect("signed")
+                .to_text(),
+        );
+    }
+
+    fn write(&mut self, path: &std::path::Path, agreement: &Agreement) -> anyhow::Result<()> {
+        // A bundle ends at a checkpoint of its party, as a node's export does.
+        if !self.frontier.size().get().is_multiple_of(1000) {
+            self.sign(&agreement.id);
+        }
+        let header = Header::new(
+            self.party.clone(),
+            agreement.clone(),
+            self.entries.len() as u64,
+        );
+        let mut w = BundleWriter::new(BufWriter::new(File::create(path)?), &header)?;
         for c in &self.checkpoints {
-            w.line(&BundleLine::Checkpoint(c.clone()))?;
+            w.checkpoint(c)?;
         }
         for (index, (kind, direction, bytes)) in self.entries.iter().enumerate() {
-            let data = serde_json::from_slice(bytes)?;
-            w.line(&BundleLine::Entry {
-                index: index as u64,
-                kind: kind.clone(),
-                direction: direction.clone(),
-                data,
-            })?;
+            w.entry(index as u64, *kind, *direction, bytes)?;
         }
         w.finish()?;
         Ok(())
     }
+}
+
+/// The benchmark's agreement between US and CN, with keys from fixed seeds, so the process that
+/// audits can pin the agreement the generating process signed under.
+fn agreement() -> anyhow::Result<Agreement> {
+    let d = Deadlines {
+        acknowledge: Span::from_secs(3600),
+        first_answer: Span::from_secs(86_400),
+        final_answer: Span::from_secs(7 * 86_400),
+    };
+    let party = |id: &str, seed: u8| -> anyhow::Result<Party> {
+        Ok(Party {
+            id: PartyId::parse(id)?,
+            name: id.into(),
+            node_url: format!("https://{}.example", id.to_lowercase()),
+            public_keys: vec![SecretKey::from_seed(&[seed; 32]).public_key()],
+        })
+    };
+    Ok(Agreement {
+        id: "bench".into(),
+        title: "benchmark".into(),
+        parties: vec![party("US", 1)?, party("CN", 2)?],
+        terms: Terms {
+            kinds: RequestKind::ALL.to_vec(),
+            categories: vec!["botnet".into()],
+            deadlines: Priority::ALL.iter().map(|p| (*p, d)).collect(),
+            clock_skew: Span::from_secs(300),
+        },
+        in_force_from: None,
+    })
 }
 
 /// Two logs of `cases` cases (request + acknowledgement, each receipted): 4 entries a case each.
@@ -87,36 +118,7 @@ fn generate(cases: u64, dir: &std::path::Path) -> anyhow::Result<()> {
     );
     let us = PartyId::parse("US")?;
     let cn = PartyId::parse("CN")?;
-    let d = Deadlines {
-        acknowledge: Span::from_secs(3600),
-        first_answer: Span::from_secs(86_400),
-        final_answer: Span::from_secs(7 * 86_400),
-    };
-    let agreement = Agreement {
-        id: "bench".into(),
-        title: "benchmark".into(),
-        parties: vec![
-            Party {
-                id: us.clone(),
-                name: "US".into(),
-                node_url: "https://us.example".into(),
-                public_keys: vec![us_key.public_key()],
-            },
-            Party {
-                id: cn.clone(),
-                name: "CN".into(),
-                node_url: "https://cn.example".into(),
-                public_keys: vec![cn_key.public_key()],
-            },
-        ],
-        terms: Terms {
-            kinds: RequestKind::ALL.to_vec(),
-            categories: vec!["botnet".into()],
-            deadlines: Priority::ALL.iter().map(|p| (*p, d)).collect(),
-            clock_skew: Span::from_secs(300),
-        },
-        in_force_from: None,
-    };
+    let agreement = agreement()?;
     let digest = agreement.digest();
     let mut a = Log {
         party: us.clone(),
@@ -203,14 +205,24 @@ fn generate(cases: u64, dir: &std::path::Path) -> anyhow::Result<()> {
         let ack = Signed::seal(ack, &b.key)?;
         let r2 = receipt(&ack, ts(ms + 6), &a.key);
         let (req_bytes, ack_bytes) = (request.to_bytes(), ack.to_bytes());
-        a.push("envelope", "out", req_bytes.clone(), "bench");
-        b.push("envelope", "in", req_bytes, "bench");
-        b.push("receipt", "out", r1.clone(), "bench");
-        a.push("receipt", "in", r1, "bench");
-        b.push("envelope", "out", ack_bytes.clone(), "bench");
-        a.push("envelope", "in", ack_bytes, "bench");
-        a.push("receipt", "out", r2.clone(), "bench");
-        b.push("receipt", "in", r2, "bench");
+        a.push(
+            EntryKind::Envelope,
+            Direction::Out,
+            req_bytes.clone(),
+            "bench",
+        );
+        b.push(EntryKind::Envelope, Direction::In, req_bytes, "bench");
+        b.push(EntryKind::Receipt, Direction::Out, r1.clone(), "bench");
+        a.push(EntryKind::Receipt, Direction::In, r1, "bench");
+        b.push(
+            EntryKind::Envelope,
+            Direction::Out,
+            ack_bytes.clone(),
+            "bench",
+        );
+        a.push(EntryKind::Envelope, Direction::In, ack_bytes, "bench");
+        a.push(EntryKind::Receipt, Direction::Out, r2.clone(), "bench");
+        b.push(EntryKind::Receipt, Direction::In, r2, "bench");
     }
     a.write(&dir.join("us.bundle"), &agreement)?;
     b.write(&dir.join("cn.bundle"), &agreement)?;
@@ -281,6 +293,7 @@ fn main() -> anyhow::Result<()> {
             t.elapsed().as_secs_f64()
         );
     }
+    let pin = Pin::Agreement(agreement()?);
     let (mut audit_rates, mut base_rates) = (Vec::new(), Vec::new());
     let mut peak = None;
     for round in 0..3 {
@@ -288,6 +301,7 @@ fn main() -> anyhow::Result<()> {
         let result = audit(
             BufReader::with_capacity(1 << 20, File::open(&a)?),
             BufReader::with_capacity(1 << 20, File::open(&b)?),
+            &pin,
         )?;
         let secs = start.elapsed().as_secs_f64();
         anyhow::ensure!(

@@ -15,7 +15,7 @@ use sqlx::{ConnectOptions, Connection, sqlite::SqliteConnectOptions};
 use crate::harness::{detente, pair, run, work_cases};
 
 /// A stopped node's home after two cases (its log: a dozen or so entries).
-async fn worked_home(dir: &Path) -> PathBuf {
+pub(crate) async fn worked_home(dir: &Path) -> PathBuf {
     let (mut us, mut cn) = pair(dir);
     us.start().await;
     cn.start().await;
@@ -26,7 +26,7 @@ async fn worked_home(dir: &Path) -> PathBuf {
 }
 
 /// A copy of `home` (its top-level files) for one tampering.
-fn copy_home(home: &Path, to: &Path) -> PathBuf {
+pub(crate) fn copy_home(home: &Path, to: &Path) -> PathBuf {
     std::fs::create_dir_all(to).unwrap();
     for f in std::fs::read_dir(home).unwrap() {
         let f = f.unwrap();
@@ -37,8 +37,15 @@ fn copy_home(home: &Path, to: &Path) -> PathBuf {
     to.to_owned()
 }
 
+/// Appends a copy of entry 0 to the log, as an INSERT can (the triggers block only updates
+/// and deletes): a genuine entry replayed after the last checkpoint.
+pub(crate) const APPEND_A_REPLAY_OF_ENTRY_0: &str = "INSERT INTO entries \
+    (idx, kind, direction, message_id, bytes, recorded_at) \
+    SELECT (SELECT MAX(idx) + 1 FROM entries), kind, direction, message_id, bytes, recorded_at \
+    FROM entries WHERE idx = 0";
+
 /// Runs SQL on the node's database as an attacker would: triggers dropped, no foreign keys.
-async fn tamper(home: &Path, statements: &[&str]) {
+pub(crate) async fn tamper(home: &Path, statements: &[&str]) {
     let mut db = SqliteConnectOptions::new()
         .filename(home.join("detente.db"))
         .foreign_keys(false)
@@ -139,19 +146,20 @@ async fn the_node_names_the_first_entry_changed_behind_its_back_and_will_not_ser
     let (code, out) = verify(&swapped);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("TAMPERED  entry 5 does not hash"), "{out}");
+    // `log export` hashes what it writes and will not hand over a changed log as signed.
+    let bundle = swapped.join("swapped.bundle");
+    let o = run(
+        &swapped,
+        &["log", "export", "--out", bundle.to_str().unwrap()],
+    );
+    let out = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("do not reproduce the root"), "{out}");
 
     // An entry appended after the last checkpoint (no trigger stops an INSERT): the start-up
     // check refuses to serve it, and `log verify` names it.
     let appended = copy_home(&home, &dir.path().join("appended"));
-    tamper(
-        &appended,
-        &[
-            "INSERT INTO entries (idx, kind, direction, message_id, bytes, recorded_at) \
-           SELECT (SELECT MAX(idx) + 1 FROM entries), kind, direction, message_id, bytes, \
-           recorded_at FROM entries WHERE idx = 0",
-        ],
-    )
-    .await;
+    tamper(&appended, &[APPEND_A_REPLAY_OF_ENTRY_0]).await;
     let (code, out) = serve_exit(&appended).expect("a tampered node stops at once");
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("refusing to start"), "{out}");
