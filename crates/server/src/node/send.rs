@@ -141,12 +141,18 @@ impl Node {
         match op {
             Outgoing::Request { to, request } => {
                 let year = u16::try_from(now.datetime().year()).unwrap_or(0);
-                let number = tx.next_counter(&format!("case:{year}")).await?;
-                let number = u32::try_from(number)
+                // The number is taken only once the request is sealed: a request refused here
+                // (terms, TLP) must leave no gap an auditor would have to explain.
+                let counter = format!("case:{year}");
+                let next = tx.counter(&counter).await? + 1;
+                let number = u32::try_from(next)
                     .map_err(|_| NodeError::internal("case numbers for this year are exhausted"))?;
                 let case = CaseId::new(self.party.clone(), year, number);
-                self.seal_and_queue(tx, case, to, None, Body::Request(request), now, Vec::new())
-                    .await
+                let sent = self
+                    .seal_and_queue(tx, case, to, None, Body::Request(request), now, Vec::new())
+                    .await?;
+                tx.set_counter(&counter, next).await?;
+                Ok(sent)
             }
             Outgoing::FollowUp { case, body } => {
                 let rows = tx.case_messages(&case).await?;

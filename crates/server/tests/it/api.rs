@@ -235,3 +235,40 @@ async fn a_stix_float_canonical_json_cannot_carry_is_refused_not_a_500() {
     assert_eq!(error_code(&body), Some("invalid_message"), "{body}");
     assert_eq!(us.log_entries().await, 0);
 }
+
+#[tokio::test]
+async fn a_refused_filing_uses_up_no_case_number() {
+    // Regression: a request refused after its number was drawn (outside the terms) left a gap
+    // (US-2026-0001, -0003, ...) that an auditor would have to explain.
+    let pair = spawn_pair().await;
+    let us = &pair.us;
+    let first = us.file_request("CN", &request_body("First")).await;
+    let mut off_terms = request_body("Off terms");
+    off_terms.category = "espionage".into();
+    for _ in 0..3 {
+        let (status, body) = us
+            .post(
+                "/api/v1/requests",
+                &json!({"to": "CN", "request": off_terms}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
+
+    // Act
+    let second = us.file_request("CN", &request_body("Second")).await;
+
+    // Assert
+    let number = |case: &str| -> u32 {
+        case.rsplit('-')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a case id ends in its number")
+    };
+    assert_eq!(number(&first), 1, "{first}");
+    assert_eq!(
+        number(&second),
+        2,
+        "{second}: the refused filings left a gap"
+    );
+}
