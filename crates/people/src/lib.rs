@@ -17,6 +17,7 @@ pub mod permission;
 pub mod role;
 pub mod token;
 pub mod totp;
+pub mod trail;
 
 pub use lockout::Lockout;
 pub use names::{AgencyId, UserName};

@@ -13,6 +13,7 @@ mod backend;
 mod decode;
 mod delivery;
 mod error;
+mod people;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -23,6 +24,7 @@ mod tests;
 pub use backend::{Location, Store, WriteTx};
 pub use delivery::DeliveryState;
 pub use error::StoreError;
+pub use people::{Agency, Bearer, NewUser, TokenInfo, TrailEntry, TrailQuery, User};
 pub use rows::{
     Alert, CaseFilter, CaseRow, CheckpointState, Direction, EntryKind, MessageRow, MessageState,
     NewEntry, OutboxItem, PartnerCheckpoint,

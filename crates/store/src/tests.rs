@@ -98,6 +98,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod people;
 mod stix;
 
 fn at(ms: i64) -> Timestamp {
