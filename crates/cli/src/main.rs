@@ -7,16 +7,18 @@ mod demo;
 mod figures;
 mod home;
 mod indicators_cmd;
+mod input;
 mod log_cmd;
 mod match_cmd;
 mod request_cmd;
 mod review_cmd;
+mod term;
 
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-use crate::client::CliError;
+use crate::client::{CliError, EXIT_CODES};
 
 // glibc's allocator spent about a sixth of a bulk import's CPU in malloc and free (millions
 // of short strings, freed on another thread than the one that made them). With mimalloc a
@@ -27,7 +29,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// detente: signed, provable requests for cyber cooperation between national nodes.
 #[derive(Parser)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     /// The node's home folder (made by `detente init`).
     #[arg(long, global = true, env = "DETENTE_HOME", default_value = ".")]
@@ -107,6 +109,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let json = cli.json;
     let result: anyhow::Result<()> = runtime.block_on(async {
         match cli.command {
             Command::Init(args) => home::init(&cli.home, &args, cli.database).await,
@@ -134,15 +137,28 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = e
-                .downcast_ref::<CliError>()
+            let cli_error = e.downcast_ref::<CliError>();
+            let code = cli_error
                 .map(CliError::exit_code)
                 .or_else(|| {
                     e.downcast_ref::<log_cmd::Verdict>()
                         .map(log_cmd::Verdict::exit_code)
                 })
                 .unwrap_or(1);
-            eprintln!("error: {e:#}");
+            // With --json a script reads standard output: the error goes there too, in the
+            // API's envelope, unless the command already wrote its JSON (a status that needs
+            // attention, a match that stopped at damage).
+            if json && !term::wrote_output() {
+                let (code, message) = cli_error.map_or_else(
+                    || ("error", format!("{e:#}")),
+                    |c| (c.code(), c.message().to_owned()),
+                );
+                term::out!(
+                    "{}",
+                    serde_json::json!({"error": {"code": code, "message": message}})
+                );
+            }
+            eprintln!("error: {}", term::one_line(&format!("{e:#}")));
             ExitCode::from(code)
         }
     }

@@ -30,6 +30,7 @@ use serde_json::{Value, json};
 
 use crate::client::{Api, ApiArgs, CliError};
 use crate::home::{agreement_if_any, open_store};
+use crate::term::{self, out};
 use detente_server::{
     config::NodeConfig,
     indicators::{Audience, read_as},
@@ -209,7 +210,8 @@ pub async fn run(
     let case = match &args.case {
         Some(case) => {
             let api = Api::from_home(home, &args.api)?;
-            let shown = api.get(&format!("/api/v1/requests/{case}")).await?;
+            // The matcher reads a case's indicators from its JSON as a whole.
+            let shown: serde_json::Value = api.get(&format!("/api/v1/cases/{case}")).await?;
             sources.push(load_case(&mut builder, case, &shown));
             Some((api, case.clone(), shown))
         }
@@ -310,7 +312,7 @@ pub async fn run(
         write_results(out, &written)?;
     }
     if json_out {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        out!("{}", crate::term::json(&result));
     } else {
         print_summary(
             &index,
@@ -321,12 +323,12 @@ pub async fn run(
             &owner_reports,
         );
         if let Some(out) = &out {
-            println!("Results written to {}", out.display());
+            out!("Results written to {}", out.display());
         }
     }
     if let (true, Some((api, case, shown))) = (args.answer, &case) {
         if let (true, Some(damage)) = (args.is_final, &damage) {
-            return Err(CliError::Invalid(format!(
+            return Err(CliError::BadInput(format!(
                 "no final answer was sent in {case}: {damage}. Repair or replace the damaged logs and run again, or answer without --final (the answer then says what could not be read)"
             ))
             .into());
@@ -340,22 +342,19 @@ pub async fn run(
             args.note.as_deref(),
             &coverage,
         )?;
-        let sent = api
-            .post(
-                &format!("/api/v1/requests/{case}/messages"),
-                &serde_json::to_value(&body)?,
-            )
+        let sent: detente_api::Sent = api
+            .post(&format!("/api/v1/cases/{case}/messages"), &body)
             .await?;
         if !json_out {
-            println!(
+            out!(
                 "Answer {} sent in {case} with {} sighting(s).",
-                sent["id"].as_str().unwrap_or("?"),
+                sent.message,
                 stix.len()
             );
         }
     }
     match damage {
-        Some(damage) => Err(CliError::Invalid(format!(
+        Some(damage) => Err(CliError::BadInput(format!(
             "{damage}; the lines before the damage were matched, and the results say the run is incomplete"
         ))
         .into()),
@@ -893,7 +892,7 @@ fn print_summary(
     let expired: usize = sources.iter().map(|s| s.expired).sum();
     let partial: usize = sources.iter().map(|s| s.partial).sum();
     let unsupported: usize = sources.iter().map(|s| s.unsupported).sum();
-    println!(
+    out!(
         "{} indicators from {} source(s) ({expired} expired, {rejected} rejected, {partial} only partly matchable, {unsupported} not matchable); {} thread(s).",
         index.len(),
         sources.len(),
@@ -922,17 +921,22 @@ fn print_summary(
             if i.is_complete() { "whole" } else { "DAMAGED" }.to_owned(),
         ]);
     }
-    println!("{inputs}");
+    out!("{inputs}");
     for i in report.inputs.iter().filter(|i| i.malformed > 0) {
         for m in &i.malformed_lines {
-            eprintln!("{}:{}: {}", i.name, m.line, m.reason);
+            eprintln!(
+                "{}:{}: {}",
+                term::one_line(&i.name),
+                m.line,
+                term::one_line(&m.reason)
+            );
         }
     }
     if let Some(damage) = damage_summary(report) {
-        println!("INCOMPLETE: {damage}.");
+        out!("INCOMPLETE: {damage}.");
     }
     if sightings.is_empty() {
-        println!("No indicator was sighted.");
+        out!("No indicator was sighted.");
     } else {
         let mut hits = Table::new();
         hits.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
@@ -945,23 +949,23 @@ fn print_summary(
         for s in sightings.iter().take(50) {
             let view = &s["x_detente_indicator"];
             hits.add_row(vec![
-                view["value"].as_str().unwrap_or_default().to_owned(),
-                view["kind"].as_str().unwrap_or_default().to_owned(),
-                view["label"].as_str().unwrap_or_default().to_owned(),
-                view["tlp"].as_str().unwrap_or_default().to_owned(),
+                term::one_line(view["value"].as_str().unwrap_or_default()),
+                term::one_line(view["kind"].as_str().unwrap_or_default()),
+                term::one_line(view["label"].as_str().unwrap_or_default()),
+                term::one_line(view["tlp"].as_str().unwrap_or_default()),
                 s["count"].to_string(),
             ]);
         }
-        println!("{hits}");
+        out!("{hits}");
         if sightings.len() > 50 {
-            println!(
+            out!(
                 "... and {} more sighted indicators (see --json or --out).",
                 sightings.len() - 50
             );
         }
     }
     if !candidates.is_empty() {
-        println!(
+        out!(
             "{} indicator(s) with patterns that ask for more than one value (AND, qualifiers) had a value seen; check them by hand, they are not sightings:",
             candidates.len()
         );
@@ -971,13 +975,13 @@ fn print_summary(
             .set_header(vec!["value", "kind", "indicator", "hits"]);
         for c in candidates.iter().take(50) {
             table.add_row(vec![
-                c.indicator.value.to_owned(),
-                c.indicator.kind.to_string(),
-                c.indicator.label.to_owned(),
+                term::one_line(c.indicator.value),
+                term::one_line(&c.indicator.kind.to_string()),
+                term::one_line(c.indicator.label),
                 c.hits.to_string(),
             ]);
         }
-        println!("{table}");
+        out!("{table}");
     }
     if !owners.is_empty() {
         let mut table = Table::new();
@@ -995,14 +999,14 @@ fn print_summary(
                 format!("over {}", o.hosts.len())
             };
             table.add_row(vec![
-                o.organisation.to_owned(),
-                o.abuse_contact.to_owned(),
+                term::one_line(o.organisation),
+                term::one_line(o.abuse_contact),
                 hosts,
                 o.hits.to_string(),
                 o.tlp.to_owned(),
             ]);
         }
-        println!("{table}");
+        out!("{table}");
     }
 }
 

@@ -11,6 +11,7 @@ mod determinism;
 mod harness;
 mod indicators;
 mod interop;
+mod liaison;
 mod matching;
 mod operator;
 mod review;
