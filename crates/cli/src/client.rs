@@ -413,3 +413,25 @@ fn print_status(s: &StatusView) {
         out!("ATTENTION: something above needs the operator");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_code_has_the_exit_code_of_the_readme_table() {
+        let api = |code| CliError::Api {
+            code,
+            message: String::new(),
+        };
+        assert_eq!(api(ErrorCode::UnknownCase).exit_code(), 3);
+        assert_eq!(api(ErrorCode::IllegalTransition).exit_code(), 4);
+        assert_eq!(api(ErrorCode::TlpDenied).exit_code(), 5);
+        assert_eq!(api(ErrorCode::BadSignature).exit_code(), 5);
+        assert_eq!(api(ErrorCode::BadRequest).exit_code(), 7);
+        assert_eq!(api(ErrorCode::Internal).exit_code(), 1);
+        assert_eq!(CliError::Unreachable(String::new()).exit_code(), 6);
+        assert_eq!(CliError::BadInput(String::new()).exit_code(), 7);
+        assert_eq!(CliError::Attention(String::new()).exit_code(), 8);
+    }
+}

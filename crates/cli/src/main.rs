@@ -57,13 +57,15 @@ enum Command {
     Init(home::InitArgs),
     /// Run the node until SIGINT or SIGTERM.
     Serve,
-    /// Show the node's party, agreement, log size and delivery queue.
+    /// Show the node's party, agreement, log, delivery to each partner and alerts; exit 8
+    /// when anything needs the operator.
+    #[command(after_help = EXIT_CODES)]
     Status(client::ApiArgs),
     /// Write or inspect the agreement document.
     #[command(subcommand)]
     Agreement(agreement_cmd::AgreementCommand),
     /// Work requests: file, list, show, acknowledge, clarify, answer, decline, withdraw, rate.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = EXIT_CODES)]
     Request(request_cmd::RequestCommand),
     /// Rebuild the node's tables (messages, outbox, cases, counters) from its log alone.
     /// Stop the node first.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::{Args, Subcommand, ValueEnum, builder::PossibleValuesParser};
+use clap::{Args, Subcommand, builder::PossibleValuesParser};
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use detente_api::{
     CaseDetail, CaseList, CaseState, Direction, MessageState, MessageView, Milestone, NewRequest,
@@ -106,8 +106,8 @@ pub enum RequestCommand {
         #[command(flatten)]
         case: CaseArg,
         /// Reason code.
-        #[arg(long, value_enum)]
-        reason: ReasonArg,
+        #[arg(long, value_parser = REASON)]
+        reason: DeclineReason,
         /// Explanation.
         #[arg(long, conflicts_with = "text_file")]
         text: Option<String>,
@@ -186,15 +186,15 @@ pub struct NewArgs {
     /// The partner party to ask.
     #[arg(long)]
     to: PartyId,
-    #[arg(long, value_enum)]
-    kind: KindArg,
+    #[arg(long, value_parser = KIND)]
+    kind: RequestKind,
     /// One of the agreement's categories, e.g. ip-theft (`detente agreement show` lists them).
     #[arg(long)]
     category: String,
-    #[arg(long, value_enum, default_value = "normal")]
-    priority: PriorityArg,
+    #[arg(long, value_parser = PRIORITY, default_value = "normal")]
+    priority: Priority,
     /// TLP of the request (also TLP:AMBER, as FIRST writes it).
-    #[arg(long, default_value = "amber", value_parser = TlpParser)]
+    #[arg(long, default_value = "amber", value_parser = TLP)]
     tlp: Tlp,
     /// One-line title.
     #[arg(long)]
@@ -261,37 +261,45 @@ pub struct ListArgs {
     api: ApiArgs,
 }
 
-/// `--tlp`: the wire name or FIRST's label (`TLP:AMBER`), with the wire names listed in
-/// `--help`.
+/// A closed set of the protocol read from the command line in its one wire spelling, with
+/// every value listed in `--help` and named when a typo is refused.
 #[derive(Clone)]
-struct TlpParser;
+struct Wire<T: 'static> {
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+    parse: fn(&str) -> Option<T>,
+}
 
-impl clap::builder::TypedValueParser for TlpParser {
-    type Value = Tlp;
+impl<T: Copy + Send + Sync + 'static> clap::builder::TypedValueParser for Wire<T> {
+    type Value = T;
 
     fn parse_ref(
         &self,
         cmd: &clap::Command,
         arg: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
-    ) -> Result<Tlp, clap::Error> {
+    ) -> Result<T, clap::Error> {
+        use clap::error::{ContextKind, ContextValue, ErrorKind};
         let text = value.to_string_lossy();
-        text.parse::<Tlp>().map_err(|_| {
-            let mut err = clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd);
+        (self.parse)(&text).ok_or_else(|| {
+            let mut err = clap::Error::new(ErrorKind::InvalidValue).with_cmd(cmd);
             if let Some(arg) = arg {
                 err.insert(
-                    clap::error::ContextKind::InvalidArg,
-                    clap::error::ContextValue::String(arg.to_string()),
+                    ContextKind::InvalidArg,
+                    ContextValue::String(arg.to_string()),
                 );
             }
             err.insert(
-                clap::error::ContextKind::InvalidValue,
-                clap::error::ContextValue::String(text.into_owned()),
+                ContextKind::InvalidValue,
+                ContextValue::String(text.into_owned()),
             );
             err.insert(
-                clap::error::ContextKind::ValidValue,
-                clap::error::ContextValue::Strings(
-                    Tlp::ALL.iter().map(|t| t.as_str().to_owned()).collect(),
+                ContextKind::ValidValue,
+                ContextValue::Strings(
+                    self.all
+                        .iter()
+                        .map(|v| (self.name)(*v).to_owned())
+                        .collect(),
                 ),
             );
             err
@@ -302,39 +310,40 @@ impl clap::builder::TypedValueParser for TlpParser {
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
         Some(Box::new(
-            Tlp::ALL
+            self.all
                 .iter()
-                .map(|t| clap::builder::PossibleValue::new(t.as_str())),
+                .map(|v| clap::builder::PossibleValue::new((self.name)(*v))),
         ))
     }
 }
 
-macro_rules! wire_enum {
-    ($name:ident => $target:ty { $($variant:ident = $value:expr),+ $(,)? }) => {
-        /// Command-line spelling of the wire enum.
-        #[derive(Clone, Copy, ValueEnum)]
-        pub enum $name { $($variant),+ }
-        impl From<$name> for $target {
-            fn from(v: $name) -> Self {
-                match v { $($name::$variant => $value),+ }
-            }
-        }
-    };
-}
+/// `--kind`.
+const KIND: Wire<RequestKind> = Wire {
+    all: &RequestKind::ALL,
+    name: RequestKind::as_str,
+    parse: |s| s.parse().ok(),
+};
 
-wire_enum!(KindArg => RequestKind {
-    Information = RequestKind::Information, Investigation = RequestKind::Investigation,
-    Preservation = RequestKind::Preservation, Evidence = RequestKind::Evidence, Mitigation = RequestKind::Mitigation,
-});
-wire_enum!(PriorityArg => Priority {
-    Critical = Priority::Critical, High = Priority::High, Normal = Priority::Normal, Low = Priority::Low,
-});
-wire_enum!(ReasonArg => DeclineReason {
-    OutsideScope = DeclineReason::OutsideScope, InsufficientInformation = DeclineReason::InsufficientInformation,
-    NoJurisdiction = DeclineReason::NoJurisdiction, LegalRestriction = DeclineReason::LegalRestriction,
-    PoliticalOffence = DeclineReason::PoliticalOffence, EssentialInterests = DeclineReason::EssentialInterests,
-    Duplicate = DeclineReason::Duplicate, Other = DeclineReason::Other,
-});
+/// `--priority`.
+const PRIORITY: Wire<Priority> = Wire {
+    all: &Priority::ALL,
+    name: Priority::as_str,
+    parse: |s| s.parse().ok(),
+};
+
+/// `--tlp`: the wire name, or FIRST's label (`TLP:AMBER`) as documents write it.
+const TLP: Wire<Tlp> = Wire {
+    all: &Tlp::ALL,
+    name: Tlp::as_str,
+    parse: |s| s.parse().ok(),
+};
+
+/// `--reason`: the wire name; `no-jurisdiction`, as earlier versions spelled it, still reads.
+const REASON: Wire<DeclineReason> = Wire {
+    all: &DeclineReason::ALL,
+    name: DeclineReason::as_str,
+    parse: |s| s.replace('-', "_").parse().ok(),
+};
 
 /// Runs a request subcommand.
 pub async fn run(home: &Path, cmd: RequestCommand, json: bool) -> anyhow::Result<()> {
@@ -443,10 +452,7 @@ pub async fn run(home: &Path, cmd: RequestCommand, json: bool) -> anyhow::Result
                 (None, None) => String::new(),
                 (text, _) => long_text(text, file)?,
             };
-            let body = Body::Decline(DeclineBody {
-                reason: reason.into(),
-                text,
-            });
+            let body = Body::Decline(DeclineBody { reason, text });
             send(home, case, body, wait, json).await?;
         }
         RequestCommand::Withdraw { case, reason, wait } => {
@@ -533,7 +539,7 @@ fn new_request(args: NewArgs) -> anyhow::Result<RequestBody> {
             .into());
         }
     };
-    let kind: RequestKind = args.kind.into();
+    let kind = args.kind;
     let preservation = (kind == RequestKind::Preservation).then(|| PreservationDetails {
         authority: args.preservation_authority.unwrap_or_default(),
         offence: args.preservation_offence.unwrap_or_default(),
@@ -545,7 +551,7 @@ fn new_request(args: NewArgs) -> anyhow::Result<RequestBody> {
     Ok(RequestBody {
         kind,
         category: args.category,
-        priority: args.priority.into(),
+        priority: args.priority,
         tlp: args.tlp,
         title: args.title,
         narrative,

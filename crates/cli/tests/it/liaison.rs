@@ -275,7 +275,7 @@ async fn closed_sets_are_listed_in_help_and_a_typo_is_refused() {
             stdout(&new_help)
         );
     }
-    assert!(stdout(&decline_help).contains("no-jurisdiction"));
+    assert!(stdout(&decline_help).contains("no_jurisdiction"));
     assert_eq!(typo.status.code(), Some(2), "{}", stderr(&typo));
     assert!(stderr(&typo).contains("answered"), "{}", stderr(&typo));
     assert_eq!(bad_tlp.status.code(), Some(2), "{}", stderr(&bad_tlp));
