@@ -218,6 +218,16 @@ impl Api {
             .await
     }
 
+    /// `GET path?query`, read as `T`.
+    pub async fn get_query<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &impl Serialize,
+    ) -> Result<T, CliError> {
+        self.call(self.http.get(format!("{}{path}", self.base)).query(query))
+            .await
+    }
+
     /// `POST path` with a JSON body, the answer read as `T`.
     pub async fn post<T: DeserializeOwned>(
         &self,

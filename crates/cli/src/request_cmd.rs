@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::{Args, Subcommand, builder::PossibleValuesParser};
+use clap::{Args, Subcommand};
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use detente_api::{
-    CaseDetail, CaseList, CaseState, Direction, MessageState, MessageView, Milestone, NewRequest,
-    Sent,
+    CaseDetail, CaseList, CaseQuery, CaseState, Direction, MessageState, MessageView, Milestone,
+    NewRequest, Sent,
 };
 use detente_domain::Agreement;
 use detente_protocol::{
@@ -243,8 +243,8 @@ pub struct NewArgs {
 #[derive(Args)]
 pub struct ListArgs {
     /// Only cases in this state.
-    #[arg(long, value_parser = PossibleValuesParser::new(CaseState::names()))]
-    status: Option<String>,
+    #[arg(long, value_parser = STATE)]
+    status: Option<CaseState>,
     /// Only requests addressed to this node.
     #[arg(long, conflicts_with = "outgoing")]
     incoming: bool,
@@ -317,6 +317,13 @@ impl<T: Copy + Send + Sync + 'static> clap::builder::TypedValueParser for Wire<T
     }
 }
 
+/// `--status`.
+const STATE: Wire<CaseState> = Wire {
+    all: CaseState::ALL,
+    name: CaseState::as_str,
+    parse: |s| s.parse().ok(),
+};
+
 /// `--kind`.
 const KIND: Wire<RequestKind> = Wire {
     all: &RequestKind::ALL,
@@ -362,21 +369,17 @@ pub async fn run(home: &Path, cmd: RequestCommand, json: bool) -> anyhow::Result
         }
         RequestCommand::List(args) => {
             let api = Api::from_home(home, &args.api)?;
-            let mut query = vec![("limit", args.limit.to_string())];
-            if let Some(s) = args.status {
-                query.push(("status", s));
-            }
-            if args.incoming {
-                query.push(("direction", Direction::Incoming.to_string()));
-            }
-            if args.outgoing {
-                query.push(("direction", Direction::Outgoing.to_string()));
-            }
-            if args.overdue {
-                query.push(("overdue", "true".into()));
-            }
-            let qs: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let list: CaseList = api.get(&format!("/api/v1/cases?{}", qs.join("&"))).await?;
+            let query = CaseQuery {
+                status: args.status,
+                direction: match (args.incoming, args.outgoing) {
+                    (true, _) => Some(Direction::Incoming),
+                    (_, true) => Some(Direction::Outgoing),
+                    _ => None,
+                },
+                overdue: args.overdue,
+                limit: Some(args.limit),
+            };
+            let list: CaseList = api.get_query("/api/v1/cases", &query).await?;
             if json {
                 out!("{}", term::json(&list));
             } else {
