@@ -92,7 +92,10 @@ fn main() -> ExitCode {
     // Everything detente writes (the database and its WAL, keys, tokens, match results,
     // bundles) is for this user only; an operator shares a file on purpose, not by default.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -164,4 +167,23 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// Ends on a command line clap refused (or on `--help`/`--version`, which clap prints).
+/// With `--json` a usage error is also the JSON error envelope on standard output.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let json = std::env::args_os().any(|a| a == "--json");
+    let is_output = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if json && !is_output {
+        let message = e.render().to_string();
+        let first = message.lines().next().unwrap_or_default();
+        term::out!(
+            "{}",
+            serde_json::json!({"error": {"code": "usage", "message": first.trim_start_matches("error: ")}})
+        );
+    }
+    // Prints to standard error (or the help to standard output) as clap always does.
+    let _ = e.print();
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }

@@ -72,8 +72,8 @@ pub struct MatchArgs {
     #[arg(long, required_if_eq("format", "csv"))]
     csv_columns: Option<String>,
     /// TLP of indicators from lists, which carry none.
-    #[arg(long, default_value = "TLP:AMBER")]
-    tlp: String,
+    #[arg(long, default_value = "amber", value_parser = crate::input::TLP)]
+    tlp: detente_protocol::Tlp,
     /// Worker threads; 0 means one per core.
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -201,7 +201,7 @@ pub async fn run(
             &mut builder,
             path,
             args.list_format,
-            &args.tlp,
+            args.tlp.label(),
         )?);
     }
     if args.stored {

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use crate::{
     client::{Api, ApiArgs, CliError},
+    input::{KIND, PRIORITY, REASON, STATE, TLP},
     term::{self, out},
 };
 
@@ -260,97 +261,6 @@ pub struct ListArgs {
     #[command(flatten)]
     api: ApiArgs,
 }
-
-/// A closed set of the protocol read from the command line in its one wire spelling, with
-/// every value listed in `--help` and named when a typo is refused.
-#[derive(Clone)]
-struct Wire<T: 'static> {
-    all: &'static [T],
-    name: fn(T) -> &'static str,
-    parse: fn(&str) -> Option<T>,
-}
-
-impl<T: Copy + Send + Sync + 'static> clap::builder::TypedValueParser for Wire<T> {
-    type Value = T;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<T, clap::Error> {
-        use clap::error::{ContextKind, ContextValue, ErrorKind};
-        let text = value.to_string_lossy();
-        (self.parse)(&text).ok_or_else(|| {
-            let mut err = clap::Error::new(ErrorKind::InvalidValue).with_cmd(cmd);
-            if let Some(arg) = arg {
-                err.insert(
-                    ContextKind::InvalidArg,
-                    ContextValue::String(arg.to_string()),
-                );
-            }
-            err.insert(
-                ContextKind::InvalidValue,
-                ContextValue::String(text.into_owned()),
-            );
-            err.insert(
-                ContextKind::ValidValue,
-                ContextValue::Strings(
-                    self.all
-                        .iter()
-                        .map(|v| (self.name)(*v).to_owned())
-                        .collect(),
-                ),
-            );
-            err
-        })
-    }
-
-    fn possible_values(
-        &self,
-    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        Some(Box::new(
-            self.all
-                .iter()
-                .map(|v| clap::builder::PossibleValue::new((self.name)(*v))),
-        ))
-    }
-}
-
-/// `--status`.
-const STATE: Wire<CaseState> = Wire {
-    all: CaseState::ALL,
-    name: CaseState::as_str,
-    parse: |s| s.parse().ok(),
-};
-
-/// `--kind`.
-const KIND: Wire<RequestKind> = Wire {
-    all: &RequestKind::ALL,
-    name: RequestKind::as_str,
-    parse: |s| s.parse().ok(),
-};
-
-/// `--priority`.
-const PRIORITY: Wire<Priority> = Wire {
-    all: &Priority::ALL,
-    name: Priority::as_str,
-    parse: |s| s.parse().ok(),
-};
-
-/// `--tlp`: the wire name, or FIRST's label (`TLP:AMBER`) as documents write it.
-const TLP: Wire<Tlp> = Wire {
-    all: &Tlp::ALL,
-    name: Tlp::as_str,
-    parse: |s| s.parse().ok(),
-};
-
-/// `--reason`: the wire name; `no-jurisdiction`, as earlier versions spelled it, still reads.
-const REASON: Wire<DeclineReason> = Wire {
-    all: &DeclineReason::ALL,
-    name: DeclineReason::as_str,
-    parse: |s| s.replace('-', "_").parse().ok(),
-};
 
 /// Runs a request subcommand.
 pub async fn run(home: &Path, cmd: RequestCommand, json: bool) -> anyhow::Result<()> {

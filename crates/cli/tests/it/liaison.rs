@@ -252,6 +252,10 @@ async fn closed_sets_are_listed_in_help_and_a_typo_is_refused() {
     let new_help = run(&us.home, &["request", "new", "--help"]);
     let decline_help = run(&us.home, &["request", "decline", "--help"]);
     let typo = run(&us.home, &["request", "list", "--status", "answerd"]);
+    let typo_json = run(
+        &us.home,
+        &["--json", "request", "list", "--status", "answerd"],
+    );
     let bad_tlp = run(
         &us.home,
         &[&new[..], &["--category", "ip-theft", "--tlp", "ambr"]].concat(),
@@ -278,6 +282,9 @@ async fn closed_sets_are_listed_in_help_and_a_typo_is_refused() {
     assert!(stdout(&decline_help).contains("no_jurisdiction"));
     assert_eq!(typo.status.code(), Some(2), "{}", stderr(&typo));
     assert!(stderr(&typo).contains("answered"), "{}", stderr(&typo));
+    assert_eq!(typo_json.status.code(), Some(2));
+    let error: Value = serde_json::from_str(&stdout(&typo_json)).unwrap();
+    assert_eq!(error["error"]["code"], "usage", "{error}");
     assert_eq!(bad_tlp.status.code(), Some(2), "{}", stderr(&bad_tlp));
     // The label form passes the parser; the node is not running, hence 6.
     assert_eq!(label_tlp.status.code(), Some(6), "{}", stderr(&label_tlp));
