@@ -276,7 +276,7 @@ async fn match_network_logs(
     is_final: bool,
     note: &str,
 ) -> anyhow::Result<(Body, String)> {
-    let shown: serde_json::Value = api.get(&format!("/api/v1/cases/{case}")).await?;
+    let shown: detente_api::CaseDetail = api.get(&format!("/api/v1/cases/{case}")).await?;
     let at = detente_match::EventTime::from_datetime(time::OffsetDateTime::now_utc());
     let mut builder = detente_match::IndexBuilder::new(at);
     let source = match_cmd::load_case(&mut builder, case, &shown);

@@ -16,13 +16,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use detente_api::CaseDetail;
 use detente_match::{
     Candidate, DomainScope, EventTime, HitSink, Index, IndexBuilder, IndicatorMeta, IndicatorValue,
     OwnerReports, OwnerTable, RunOptions, RunReport, Sightings,
     input::{CsvMapping, Format, Input},
     load::{self, ListFormat, ListReport, Target},
 };
-use detente_protocol::{AnswerBody, Body, Observable, ObservableType, PartyId};
+use detente_protocol::{AnswerBody, Body, ObservableType, PartyId};
 use detente_stix::{ImportOptions, Importer, Pattern, StixObject, pattern::ObservableKind};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -210,8 +211,7 @@ pub async fn run(
     let case = match &args.case {
         Some(case) => {
             let api = Api::from_home(home, &args.api)?;
-            // The matcher reads a case's indicators from its JSON as a whole.
-            let shown: serde_json::Value = api.get(&format!("/api/v1/cases/{case}")).await?;
+            let shown: CaseDetail = api.get(&format!("/api/v1/cases/{case}")).await?;
             sources.push(load_case(&mut builder, case, &shown));
             Some((api, case.clone(), shown))
         }
@@ -670,24 +670,21 @@ async fn load_stored(
 
 /// Loads what a case's messages share: their observables (with the request's TLP) and their
 /// STIX indicators (with their own markings).
-pub(crate) fn load_case(builder: &mut IndexBuilder, case: &str, shown: &Value) -> SourceReport {
+pub(crate) fn load_case(
+    builder: &mut IndexBuilder,
+    case: &str,
+    shown: &CaseDetail,
+) -> SourceReport {
     let mut source = SourceReport::new(format!("case {case}"), "case");
-    let tlp = shown["summary"]["tlp"].as_str().unwrap_or("TLP:AMBER");
-    let messages = shown["messages"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
-    for message in messages {
-        let body = &message["body"];
-        let observables = body["observables"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+    let tlp = shown.summary.tlp.label();
+    for message in &shown.messages {
+        // Only requests and answers carry observables and objects.
+        let (observables, objects) = match &message.body {
+            Body::Request(r) => (&r.observables, &r.objects),
+            Body::Answer(a) => (&a.observables, &a.objects),
+            _ => continue,
+        };
         for o in observables {
-            let Ok(o) = serde_json::from_value::<Observable>(o.clone()) else {
-                source.reject(format!("an observable the node could not read: {o}"));
-                continue;
-            };
             let value = match o.kind {
                 // Names shared in a request mean the domain and what is under it.
                 ObservableType::Domain => {
@@ -706,15 +703,20 @@ pub(crate) fn load_case(builder: &mut IndexBuilder, case: &str, shown: &Value) -
                 Err(e) => source.reject(format!("{}: {e}", o.value)),
             }
         }
-        let objects = body["objects"].as_array().map(Vec::as_slice).unwrap_or(&[]);
         for object in objects {
-            match StixObject::from_value(object.clone()) {
+            match StixObject::from_value(Value::Object(object.clone())) {
                 Ok(parsed) => {
                     if let StixObject::Indicator(ind) = &parsed {
                         add_stix_indicator(builder, &mut source, &parsed, ind, Some(case));
                     }
                 }
-                Err(e) => source.reject(format!("{}: {e}", object["id"])),
+                Err(e) => source.reject(format!(
+                    "{}: {e}",
+                    object
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("an object")
+                )),
             }
         }
     }
@@ -1045,21 +1047,14 @@ impl<'a> Coverage<'a> {
 pub(crate) fn answer_body(
     report: &RunReport,
     sightings: &[Value],
-    shown: &Value,
+    shown: &CaseDetail,
     is_final: bool,
     note: Option<&str>,
     coverage: &Coverage<'_>,
 ) -> anyhow::Result<Body> {
-    let me: PartyId = match (
-        shown["summary"]["requester"].as_str(),
-        shown["summary"]["responder"].as_str(),
-    ) {
-        (Some(_), Some(responder)) => responder
-            .parse()
-            .map_err(|e| anyhow::anyhow!("the case names no valid responder: {e}"))?,
-        _ => anyhow::bail!("the node's view of the case names no parties"),
-    };
-    let identity = detente_server::objects::party_identity(&me);
+    // The responder answers the case.
+    let me: &PartyId = &shown.summary.responder;
+    let identity = detente_server::objects::party_identity(me);
     let objects = sightings
         .iter()
         .map(|s| {
