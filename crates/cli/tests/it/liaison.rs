@@ -477,3 +477,60 @@ async fn long_texts_come_from_files_and_wait_returns_once_the_receipt_is_in() {
         stdout(&agreement)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_refused_under_a_changed_agreement_is_shown_and_needs_the_operator() {
+    // Regression: with the partner's agreement changed, every message was refused for good
+    // and `status` still exited 0; `request show` never said why.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut us, mut cn) = pair(dir.path());
+    let agreement = cn.home.join("agreement.toml");
+    let text = std::fs::read_to_string(&agreement).unwrap();
+    let changed = text.replacen("title = \"", "title = \"Amended: ", 1);
+    assert_ne!(changed, text, "the agreement has a title to amend");
+    std::fs::write(&agreement, changed).unwrap();
+    us.start().await;
+    cn.start().await;
+
+    // Act
+    let filed = run(
+        &us.home,
+        &[
+            "--json",
+            "request",
+            "new",
+            "--to",
+            "CN",
+            "--kind",
+            "information",
+            "--category",
+            "ip-theft",
+            "--title",
+            "under the old terms",
+            "--narrative",
+            "n",
+            "--wait-secs",
+            "30",
+        ],
+    );
+    let sent: detente_api::Sent =
+        serde_json::from_str(&stdout(&filed)).unwrap_or_else(|e| panic!("{e}: {}", stderr(&filed)));
+    let status = run(&us.home, &["status"]);
+    let shown = run(&us.home, &["request", "show", &sent.case.to_string()]);
+
+    // Assert
+    assert_eq!(filed.status.code(), Some(8), "{}", stderr(&filed));
+    assert!(stderr(&filed).contains("refused"), "{}", stderr(&filed));
+    assert_eq!(status.status.code(), Some(8), "{}", stdout(&status));
+    assert!(stdout(&status).contains("REFUSED"), "{}", stdout(&status));
+    assert!(
+        stdout(&shown).contains("REFUSED by the partner's node"),
+        "{}",
+        stdout(&shown)
+    );
+    assert!(
+        stdout(&shown).contains("status: rejected"),
+        "{}",
+        stdout(&shown)
+    );
+}
