@@ -196,8 +196,9 @@ pub struct CaseSummary {
     pub filed_at: Option<Timestamp>,
     /// This node's messages of the case not yet receipted.
     pub pending_out: u32,
-    /// When the next unmet deadline falls due (none while the clock is paused).
-    pub next_deadline: Option<Timestamp>,
+    /// When the earliest unmet deadline passes or passed: the case is overdue at and after
+    /// this instant (none while the clock is paused or every deadline is met).
+    pub overdue_from: Option<Timestamp>,
     /// Whether a deadline has passed unmet.
     pub overdue: bool,
 }

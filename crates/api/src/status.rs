@@ -34,7 +34,8 @@ pub struct AgreementView {
     pub id: String,
     /// The SHA-256 of its canonical form: what every envelope names.
     pub digest: Digest,
-    /// The digest's first 16 hex digits in groups of four, to read over the phone.
+    /// The digest's first 24 hex digits in groups of four (`Digest::fingerprint`), to read
+    /// over the phone.
     pub fingerprint: String,
 }
 

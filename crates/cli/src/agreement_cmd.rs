@@ -15,6 +15,8 @@ use detente_server::config::NodeConfig;
 
 use detente_server::home::{PARTY_FILE, read_party_snippet};
 
+use crate::term::{self, out};
+
 /// Subcommands of `detente agreement`.
 #[derive(Subcommand)]
 pub enum AgreementCommand {
@@ -104,8 +106,13 @@ pub fn run(home: &Path, cmd: AgreementCommand, json: bool) -> anyhow::Result<()>
             agreement.validate()?;
             fs::write(&path, agreement.to_toml())
                 .with_context(|| format!("writing {}", path.display()))?;
-            println!("Wrote {} (digest {}).", path.display(), agreement.digest());
-            println!(
+            out!(
+                "Wrote {} (digest {}, fingerprint {}).",
+                path.display(),
+                agreement.digest(),
+                agreement.digest().fingerprint()
+            );
+            out!(
                 "Review the terms, then send the file to every partner; each copies it into its node home."
             );
             Ok(())
@@ -118,27 +125,38 @@ pub fn run(home: &Path, cmd: AgreementCommand, json: bool) -> anyhow::Result<()>
                 )
             })?;
             let a = Agreement::from_toml(&text)?;
+            let digest = a.digest();
             if json {
-                println!(
+                out!(
                     "{}",
-                    serde_json::json!({"digest": a.digest(), "agreement": a})
+                    term::json(&serde_json::json!({
+                        "digest": digest,
+                        "fingerprint": digest.fingerprint(),
+                        "agreement": a,
+                    }))
                 );
                 return Ok(());
             }
-            println!("{} ({})", a.title, a.id);
-            println!("digest: {}", a.digest());
+            out!("{} ({})", term::one_line(&a.title), term::one_line(&a.id));
+            out!("digest: {digest}");
+            // Short enough to read over the phone; both operators must hear the same groups.
+            out!("fingerprint: {}", digest.fingerprint());
             for p in &a.parties {
                 let keys: Vec<String> = p.public_keys.iter().map(ToString::to_string).collect();
-                println!(
+                out!(
                     "  {:<8} {:<28} {}  {}",
                     p.id.as_str(),
-                    p.name,
-                    p.node_url,
+                    term::one_line(&p.name),
+                    term::one_line(&p.node_url.to_string()),
                     keys.join(", ")
                 );
             }
+            out!(
+                "  categories: {}",
+                term::one_line(&a.terms.categories.join(", "))
+            );
             for (prio, d) in &a.terms.deadlines {
-                println!(
+                out!(
                     "  {:<9} acknowledge {:<5} first answer {:<5} final answer {}",
                     prio.as_str(),
                     d.acknowledge.to_string(),

@@ -9,13 +9,16 @@ use std::{
 
 use anyhow::Context;
 use clap::Args;
+use detente_api::{ErrorBody, ErrorCode, StatusView};
 use detente_server::config::NodeConfig;
-use serde_json::Value;
+use serde::{Serialize, de::DeserializeOwned};
 
 use detente_server::{
     home::TOKEN_FILE,
     transport::{read_ca, with_causes},
 };
+
+use crate::term::{self, out};
 
 /// Where the API is and how to authenticate (defaults come from the node home).
 #[derive(Args, Clone, Default)]
@@ -32,38 +35,88 @@ pub struct ApiArgs {
     pub ca: Option<PathBuf>,
 }
 
-/// An error from the node, kept typed so the exit code can say what kind it was.
+/// The exit codes of every command, as `--help` lists them and the README's table says.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  any other error
+  2  usage error (an unknown option, a missing argument)
+  3  unknown case, or nothing found
+  4  not allowed in the case's current state
+  5  not authorised (API token, signature, or TLP)
+  6  the node cannot be reached
+  7  invalid input (a value, a file, a request outside the agreement)
+  8  something needs the operator's attention (`detente status`)";
+
+/// Why a command failed, kept typed so the exit code can say what kind it was (see
+/// [`EXIT_CODES`]).
 #[derive(Debug)]
 pub enum CliError {
     /// The node answered with a coded error.
     Api {
         /// The stable error code.
-        code: String,
+        code: ErrorCode,
         /// The node's explanation.
         message: String,
     },
+    /// The node answered with something that is not the API's error envelope.
+    Http(String),
     /// The node could not be reached.
     Unreachable(String),
-    /// The input given on the command line is unusable (exit code 7).
-    Invalid(String),
+    /// What was given on the command line (a value, a file) is unusable.
+    BadInput(String),
+    /// The command worked, and what it found needs the operator.
+    Attention(String),
 }
 
 impl CliError {
-    /// Exit codes: 3 not found, 4 conflict with the case's state, 5 not authorised,
-    /// 6 node unreachable, 7 invalid input, 8 alerts need attention, 1 anything else.
+    /// The process exit code; see [`EXIT_CODES`].
     pub fn exit_code(&self) -> u8 {
         match self {
+            Self::Http(_) => 1,
             Self::Unreachable(_) => 6,
-            Self::Invalid(_) => 7,
-            Self::Api { code, .. } => match code.as_str() {
-                "not_found" | "unknown_case" => 3,
-                "illegal_transition" | "replay_conflict" | "out_of_order" => 4,
-                "unauthorized" => 5,
-                "equivocation" => 8,
-                "invalid_message" | "malformed_json" | "outside_terms" | "unknown_party"
-                | "payload_too_large" => 7,
+            Self::BadInput(_) => 7,
+            Self::Attention(_) => 8,
+            Self::Api { code, .. } => match code {
+                ErrorCode::NotFound | ErrorCode::UnknownCase => 3,
+                ErrorCode::IllegalTransition
+                | ErrorCode::ReplayConflict
+                | ErrorCode::OutOfOrder => 4,
+                ErrorCode::Unauthorized
+                | ErrorCode::BadSignature
+                | ErrorCode::TlpDenied
+                | ErrorCode::WrongRecipient => 5,
+                ErrorCode::InvalidMessage
+                | ErrorCode::MalformedJson
+                | ErrorCode::BadRequest
+                | ErrorCode::OutsideTerms
+                | ErrorCode::UnknownParty
+                | ErrorCode::PayloadTooLarge
+                | ErrorCode::UnsupportedMediaType => 7,
                 _ => 1,
             },
+        }
+    }
+
+    /// The error's code in `--json` output: the node's code, or one of the CLI's own.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Api { code, .. } => code.as_str(),
+            Self::Http(_) => "http_error",
+            Self::Unreachable(_) => "unreachable",
+            Self::BadInput(_) => "bad_input",
+            Self::Attention(_) => "attention",
+        }
+    }
+
+    /// What to tell the operator, without the code.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Api { message, .. }
+            | Self::Http(message)
+            | Self::Unreachable(message)
+            | Self::BadInput(message)
+            | Self::Attention(message) => message,
         }
     }
 }
@@ -71,8 +124,8 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Api { code, message } => write!(f, "{message} [{code}]"),
-            Self::Unreachable(m) | Self::Invalid(m) => write!(f, "{m}"),
+            Self::Api { code, message } => write!(f, "{} [{code}]", term::one_line(message)),
+            other => f.write_str(&term::one_line(other.message())),
         }
     }
 }
@@ -159,36 +212,59 @@ impl Api {
         Self::new(base, token, trust)
     }
 
-    /// `GET path`.
-    pub async fn get(&self, path: &str) -> Result<Value, CliError> {
+    /// `GET path`, read as `T`.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
         self.call(self.http.get(format!("{}{path}", self.base)))
             .await
     }
 
-    /// `POST path` with a JSON body.
-    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, CliError> {
+    /// `GET path?query`, read as `T`.
+    pub async fn get_query<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &impl Serialize,
+    ) -> Result<T, CliError> {
+        self.call(self.http.get(format!("{}{path}", self.base)).query(query))
+            .await
+    }
+
+    /// `POST path` with a JSON body, the answer read as `T`.
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, CliError> {
         self.call(self.http.post(format!("{}{path}", self.base)).json(body))
             .await
     }
 
-    async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, CliError> {
+    async fn call<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<T, CliError> {
         let resp = req
             .bearer_auth(&self.token)
             .send()
             .await
             .map_err(|e| self.unreachable(&e))?;
         let status = resp.status();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        let bytes = resp.bytes().await.map_err(|e| self.unreachable(&e))?;
         if status.is_success() {
-            return Ok(body);
+            return serde_json::from_slice(&bytes).map_err(|e| {
+                CliError::Http(format!(
+                    "the node at {} answered HTTP {status} with a body this CLI cannot read \
+                     ({e}); is it a detente node of the same version?",
+                    self.base
+                ))
+            });
         }
-        let err = &body["error"];
-        Err(CliError::Api {
-            code: err["code"].as_str().unwrap_or("http_error").to_owned(),
-            message: err["message"]
-                .as_str()
-                .map_or_else(|| format!("HTTP {status}"), str::to_owned),
-        })
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => Err(CliError::Api {
+                code: body.error.code,
+                message: body.error.message,
+            }),
+            Err(_) => Err(CliError::Http(format!(
+                "the node at {} answered HTTP {status} without an error this CLI can read",
+                self.base
+            ))),
+        }
     }
 }
 
@@ -245,51 +321,127 @@ fn node_ca(home: &Path, config: &NodeConfig) -> anyhow::Result<Trust> {
     })
 }
 
-/// `detente status`.
+/// `detente status`: prints the node at a glance, and exits 8 when anything needs the
+/// operator: an alert, a partner that cannot be delivered to, a message refused for good.
 pub async fn status(home: &Path, args: &ApiArgs, json: bool) -> anyhow::Result<()> {
     let api = Api::from_home(home, args)?;
-    let s = api.get("/api/v1/status").await?;
+    let s: StatusView = api.get("/api/v1/status").await?;
     if json {
-        println!("{s}");
-        return Ok(());
+        out!("{}", term::json(&s));
+    } else {
+        print_status(&s);
     }
-    println!("party      {}", s["party"].as_str().unwrap_or("?"));
-    println!(
-        "agreement  {} ({})",
-        s["agreement"]["id"].as_str().unwrap_or("?"),
-        s["agreement"]["digest"].as_str().unwrap_or("?")
-    );
-    println!(
-        "log        {} entries, root {}",
-        s["log_entries"],
-        s["log"]["root"].as_str().unwrap_or("?")
-    );
-    for p in s["partners"].as_array().into_iter().flatten() {
-        let c = &p["latest_consistent_checkpoint"];
-        println!(
-            "partner {:<6} log proven consistent up to size {}",
-            p["party"].as_str().unwrap_or("?"),
-            c["size"]
-                .as_u64()
-                .map_or_else(|| "- (no checkpoint yet)".to_owned(), |n| n.to_string())
-        );
-    }
-    let alerts = s["alerts"].as_array().cloned().unwrap_or_default();
-    for a in &alerts {
-        println!(
-            "ALERT {} {}: {}",
-            a["kind"].as_str().unwrap_or("?"),
-            a["party"].as_str().unwrap_or("?"),
-            a["detail"].as_str().unwrap_or("?")
-        );
-    }
-    for o in s["outgoing"].as_array().into_iter().flatten() {
-        println!(
-            "to {:<6}  {:<10} {}",
-            o["to"].as_str().unwrap_or("?"),
-            o["state"].as_str().unwrap_or("?"),
-            o["count"]
-        );
+    if s.attention {
+        return Err(CliError::Attention(
+            "something needs the operator's attention: see the alerts and delivery lines above"
+                .to_owned(),
+        )
+        .into());
     }
     Ok(())
+}
+
+fn print_status(s: &StatusView) {
+    out!("party      {}", s.party);
+    out!(
+        "agreement  {} ({})",
+        term::one_line(&s.agreement.id),
+        s.agreement.digest
+    );
+    out!("fingerprint {}", s.agreement.fingerprint);
+    out!("log        {} entries, root {}", s.log_entries, s.log.root);
+    for p in &s.partners {
+        out!(
+            "partner {:<6} log proven consistent up to size {}",
+            p.party,
+            p.latest_consistent_checkpoint.as_ref().map_or_else(
+                || "- (no checkpoint yet)".to_owned(),
+                |c| c.size.to_string()
+            )
+        );
+        if p.pending > 0 {
+            let next = p
+                .next_attempt_at
+                .map_or_else(|| "-".to_owned(), |t| t.to_string());
+            match &p.last_error {
+                Some(e) => out!(
+                    "DELIVERY FAILING to {}: {} message(s) waiting, {} failed attempt(s), \
+                     next retry {next}; last error: {}",
+                    p.party,
+                    p.pending,
+                    p.attempts,
+                    term::one_line(e)
+                ),
+                None => out!(
+                    "delivery to {}: {} message(s) waiting, next attempt {next}",
+                    p.party,
+                    p.pending
+                ),
+            }
+        }
+    }
+    for a in &s.alerts {
+        out!(
+            "ALERT {} {} at {}: {}",
+            term::one_line(&a.kind),
+            term::one_line(&a.party),
+            a.raised_at,
+            term::one_line(&a.detail)
+        );
+    }
+    for o in &s.outgoing {
+        let rejected = if o.state == "rejected" {
+            "  REFUSED by the partner: see `detente request show` for why"
+        } else {
+            ""
+        };
+        out!(
+            "to {:<6}  {:<10} {}{rejected}",
+            term::one_line(&o.to),
+            term::one_line(&o.state),
+            o.count
+        );
+    }
+    for p in &s.pulls {
+        out!(
+            "pull {} {}: {} round(s), {} failed, {} received, {} stored{}",
+            term::one_line(&p.party),
+            term::one_line(&p.collection),
+            p.rounds,
+            p.failures,
+            p.received,
+            p.stored,
+            p.last_error
+                .as_deref()
+                .map_or_else(String::new, |e| format!(
+                    "; last error: {}",
+                    term::one_line(e)
+                ))
+        );
+    }
+    if s.attention {
+        out!("ATTENTION: something above needs the operator");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_code_has_the_exit_code_of_the_readme_table() {
+        let api = |code| CliError::Api {
+            code,
+            message: String::new(),
+        };
+        assert_eq!(api(ErrorCode::UnknownCase).exit_code(), 3);
+        assert_eq!(api(ErrorCode::IllegalTransition).exit_code(), 4);
+        assert_eq!(api(ErrorCode::TlpDenied).exit_code(), 5);
+        assert_eq!(api(ErrorCode::BadSignature).exit_code(), 5);
+        assert_eq!(api(ErrorCode::BadRequest).exit_code(), 7);
+        assert_eq!(api(ErrorCode::Internal).exit_code(), 1);
+        assert_eq!(CliError::Unreachable(String::new()).exit_code(), 6);
+        assert_eq!(CliError::BadInput(String::new()).exit_code(), 7);
+        assert_eq!(CliError::Attention(String::new()).exit_code(), 8);
+    }
 }

@@ -27,6 +27,7 @@ use detente_server::{
 };
 use serde_json::json;
 
+use crate::term::out;
 use crate::{agreement_cmd::recommended_terms, client::Api, figures::print_table, match_cmd};
 
 /// Options of `detente demo`.
@@ -81,7 +82,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
             temp.path()
         }
     };
-    println!(
+    out!(
         "detente demo: two nodes, US and CN, on loopback; homes in {}",
         dir.display()
     );
@@ -97,13 +98,13 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     )
     .await
     .map_err(anyhow::Error::msg)?;
-    println!(
+    out!(
         "agreement {} digest {}",
         pair.agreement.id,
         pair.agreement.digest()
     );
     for n in &pair.nodes {
-        println!("node {} listening at {}", n.node.party(), n.url);
+        out!("node {} listening at {}", n.node.party(), n.url);
     }
     let running: Vec<(Arc<Node>, Api)> = pair
         .nodes
@@ -119,7 +120,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         [("US", running[0].1.clone()), ("CN", running[1].1.clone())].into();
     let t0 = Instant::now();
     let scripts = scenario();
-    println!("running {} cases in both directions ...\n", scripts.len());
+    out!("running {} cases in both directions ...\n", scripts.len());
     let mut tasks = Vec::new();
     for (i, script) in scripts.into_iter().enumerate() {
         let apis = apis.clone();
@@ -141,12 +142,12 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let at = now();
     let us = figures(&running[0].0, at).await?;
     let cn = figures(&running[1].0, at).await?;
-    println!(
+    out!(
         "\nTimeliness per direction (deadlines scaled to seconds; pauses for clarification excluded)"
     );
     print_table(&us);
     let agree = us == cn;
-    println!(
+    out!(
         "\nBoth nodes computed these figures from their own logs at {at}: {}",
         if agree {
             "identical on US and CN."
@@ -162,12 +163,12 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         .join("detente-demo-review.html");
     std::fs::write(&review_path, page)
         .with_context(|| format!("writing {}", review_path.display()))?;
-    println!(
+    out!(
         "The review of this half-year, with charts: {} (open it in a browser)",
         review_path.display()
     );
     pair.stop().await.map_err(anyhow::Error::msg)?;
-    println!("demo finished in {:.1}s", started.elapsed().as_secs_f64());
+    out!("demo finished in {:.1}s", started.elapsed().as_secs_f64());
     if !agree {
         bail!("the two nodes disagree on the figures: {us:#?} vs {cn:#?}");
     }
@@ -197,18 +198,15 @@ async fn play(apis: &BTreeMap<&str, Api>, script: Script, t0: Instant) -> anyhow
     let requester = script.from;
     let responder = if requester == "US" { "CN" } else { "US" };
     let title = script.request.title.clone();
-    let sent = apis[requester]
+    let sent: detente_api::Sent = apis[requester]
         .post(
-            "/api/v1/requests",
+            "/api/v1/cases",
             &json!({"to": responder, "request": script.request}),
         )
         .await?;
-    let case = sent["case"]
-        .as_str()
-        .context("the node returned no case id")?
-        .to_owned();
+    let case = sent.case.to_string();
     let start = Instant::now();
-    println!(
+    out!(
         "[{:>5.1}s] {requester} files {case} to {responder}: {title}",
         t0.elapsed().as_secs_f64()
     );
@@ -225,19 +223,16 @@ async fn play(apis: &BTreeMap<&str, Api>, script: Script, t0: Instant) -> anyhow
             Action::Send(body) => *body,
             Action::MatchAndAnswer { is_final, note } => {
                 let (body, said) = match_network_logs(&apis[actor], &case, is_final, note).await?;
-                println!("[{:>5.1}s] {actor} {said}", t0.elapsed().as_secs_f64());
+                out!("[{:>5.1}s] {actor} {said}", t0.elapsed().as_secs_f64());
                 body
             }
         };
         let kind = body.message_type().as_str();
         apis[actor]
-            .post(
-                &format!("/api/v1/requests/{case}/messages"),
-                &serde_json::to_value(&body)?,
-            )
+            .post::<detente_api::Sent>(&format!("/api/v1/cases/{case}/messages"), &body)
             .await
             .with_context(|| format!("{actor} sending {kind} in {case}"))?;
-        println!(
+        out!(
             "[{:>5.1}s] {actor} sends {kind} in {case}",
             t0.elapsed().as_secs_f64()
         );
@@ -281,7 +276,7 @@ async fn match_network_logs(
     is_final: bool,
     note: &str,
 ) -> anyhow::Result<(Body, String)> {
-    let shown = api.get(&format!("/api/v1/requests/{case}")).await?;
+    let shown: detente_api::CaseDetail = api.get(&format!("/api/v1/cases/{case}")).await?;
     let at = detente_match::EventTime::from_datetime(time::OffsetDateTime::now_utc());
     let mut builder = detente_match::IndexBuilder::new(at);
     let source = match_cmd::load_case(&mut builder, case, &shown);
@@ -325,10 +320,13 @@ async fn wait_until_settled(a: &Api, b: &Api, case: &str) -> anyhow::Result<()> 
     loop {
         let mut settled = true;
         for api in [a, b] {
-            match api.get(&format!("/api/v1/requests/{case}")).await {
+            match api
+                .get::<detente_api::CaseDetail>(&format!("/api/v1/cases/{case}"))
+                .await
+            {
                 Ok(v) => {
-                    settled &= v["summary"]["pending_out"] == json!(0)
-                        && v["summary"]["status"] != json!("pending_delivery")
+                    settled &= v.summary.pending_out == 0
+                        && v.summary.status != detente_api::CaseState::PendingDelivery
                 }
                 Err(_) => settled = false,
             }

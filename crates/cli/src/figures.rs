@@ -1,6 +1,7 @@
 //! The per-direction timeliness table that `detente audit` and the demo print, with
 //! durations and shares written for people.
 
+use crate::term::out;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use detente_report::{DirectionSummary, Share};
 
@@ -40,7 +41,7 @@ pub fn print_table(rows: &[DirectionSummary]) {
                 .map_or_else(|| "-".into(), |m| format!("{m:.1} ({})", r.rated)),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
 }
 
 /// A duration in the largest units that fit, rounded to the last unit shown: `850 ms`,

@@ -5,6 +5,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use crate::term::out;
 use anyhow::Context;
 use clap::Args;
 use detente_domain::Agreement;
@@ -80,19 +81,19 @@ pub async fn init(home: &Path, args: &InitArgs, database: Option<String>) -> any
     };
     let made = create(home, &spec).await?;
     let h = home.display();
-    println!("Created node {} in {h}", args.party);
-    println!("  public key : {}", made.party.public_keys[0]);
-    println!("  API token  : in {h}/{TOKEN_FILE} (keep it secret)");
-    println!();
-    println!("Next:");
-    println!("  1. Send {h}/{PARTY_FILE} to your partner and get theirs.");
-    println!(
+    out!("Created node {} in {h}", args.party);
+    out!("  public key : {}", made.party.public_keys[0]);
+    out!("  API token  : in {h}/{TOKEN_FILE} (keep it secret)");
+    out!();
+    out!("Next:");
+    out!("  1. Send {h}/{PARTY_FILE} to your partner and get theirs.");
+    out!(
         "  2. One of you writes the agreement: detente --home {h} agreement new --partner THEIR_party.toml"
     );
-    println!(
+    out!(
         "     and sends agreement.toml to the other; compare digests by phone: detente --home {h} agreement show"
     );
-    println!("  3. Run the node: detente --home {h} serve");
+    out!("  3. Run the node: detente --home {h} serve");
     Ok(())
 }
 

@@ -37,6 +37,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 
 use crate::client::CliError;
 use crate::home::{agreement_if_any, open_store};
+use crate::term::{self, out};
 
 /// Objects per batch from the parser to the writer: three batches at most are in memory.
 const BATCH: usize = 20_000;
@@ -210,7 +211,7 @@ pub async fn run(
                 can_write: args.writable,
             };
             node.store.put_collection(&c).await?;
-            println!("{}", c.id);
+            out!("{}", c.id);
             Ok(())
         }
         IndicatorsCommand::Pull { party } => pull(home, &node, party.as_ref(), json).await,
@@ -255,7 +256,7 @@ fn folder(dir: &Path, out: &mut Vec<Source>) -> anyhow::Result<()> {
         let bytes =
             std::fs::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
         let manifest = Manifest::parse(&bytes)
-            .map_err(|e| CliError::Invalid(format!("{}: {e}", dir.display())))?;
+            .map_err(|e| CliError::BadInput(format!("{}: {e}", dir.display())))?;
         out.extend(
             manifest
                 .events
@@ -316,7 +317,7 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
     if let Some(c) = &args.collection
         && node.store.collection(c).await?.is_none()
     {
-        return Err(CliError::Invalid(format!(
+        return Err(CliError::BadInput(format!(
             "no collection {c}: see `detente indicators collections`, or make one with `detente indicators collection-add`"
         ))
         .into());
@@ -403,12 +404,12 @@ async fn import(node: &Node, args: ImportArgs, json: bool) -> anyhow::Result<()>
             "failed_files": failed,
             "seconds": secs,
         });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        out!("{}", crate::term::json(&summary));
     } else {
         print_import(&files, secs);
     }
     if failed > 0 {
-        return Err(CliError::Invalid(format!(
+        return Err(CliError::BadInput(format!(
             "{failed} of {} files could not be read to the end (objects before the fault were kept)",
             files.len()
         ))
@@ -532,42 +533,43 @@ fn print_import(files: &[FileSummary], secs: f64) {
             f.converted_from_2_0.to_string(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     for f in files {
         if let Some(e) = &f.error {
-            println!("{}: stopped: {e}", f.file);
+            out!("{}: stopped: {}", f.file, term::one_line(&e.to_string()));
         }
         for r in &f.rejections {
-            println!(
+            out!(
                 "{}: rejected object #{} ({}): {}",
                 f.file,
                 r["index"],
-                r["id"].as_str().or(r["type"].as_str()).unwrap_or("no id"),
-                r["reason"].as_str().unwrap_or_default()
+                term::one_line(r["id"].as_str().or(r["type"].as_str()).unwrap_or("no id")),
+                term::one_line(r["reason"].as_str().unwrap_or_default())
             );
         }
         let kept = f.rejections.len() as u64;
         if f.rejected > kept {
-            println!(
+            out!(
                 "{}: {} more rejections (see --json)",
                 f.file,
                 f.rejected - kept
             );
         }
         for (what, n) in &f.misp_unmapped {
-            println!("{}: {n} MISP attributes not mapped ({what})", f.file);
+            out!("{}: {n} MISP attributes not mapped ({what})", f.file);
         }
         if f.unresolved_markings > 0 {
-            println!(
+            out!(
                 "{}: {} objects carry a marking that no definition in the import or stored \
                  before resolves: stored as TLP:RED (import the marking definitions first to \
                  have them read)",
-                f.file, f.unresolved_markings
+                f.file,
+                f.unresolved_markings
             );
         }
     }
     let read: u64 = files.iter().map(|f| f.read).sum();
-    println!(
+    out!(
         "{read} objects read in {secs:.2}s ({:.0}/s)",
         read as f64 / secs.max(1e-9)
     );
@@ -596,7 +598,7 @@ async fn list(node: &Node, args: &ListArgs, json: bool) -> anyhow::Result<()> {
             })
             .collect();
         let out = json!({"objects": rows, "next": page.next});
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        out!("{}", crate::term::json(&out));
         return Ok(());
     }
     let mut t = Table::new();
@@ -604,24 +606,24 @@ async fn list(node: &Node, args: &ListArgs, json: bool) -> anyhow::Result<()> {
         .set_header(["id", "type", "modified", "TLP", "added"]);
     for o in &page.objects {
         t.add_row([
-            o.id.clone(),
-            o.object_type.clone(),
-            o.modified.clone().unwrap_or_default(),
+            term::one_line(&o.id),
+            term::one_line(&o.object_type),
+            term::one_line(o.modified.as_deref().unwrap_or_default()),
             o.tlp.map_or("(default)", |l| l.label()).to_owned(),
             date_added(o.date_added),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     match page.next {
         Some(n) => {
             let types: String = args.types.iter().map(|t| format!(" --type {t}")).collect();
-            println!(
+            out!(
                 "{} shown; more follow: detente indicators list{types} --limit {} --next {n}",
                 page.objects.len(),
                 args.limit
             );
         }
-        None => println!("{} shown; no more.", page.objects.len()),
+        None => out!("{} shown; no more.", page.objects.len()),
     }
     Ok(())
 }
@@ -642,14 +644,14 @@ async fn show(node: &Node, id: &str, all_versions: bool) -> anyhow::Result<()> {
     let page = node.store.stix_objects(&q, &who).await?;
     if page.objects.is_empty() {
         return Err(CliError::Api {
-            code: "not_found".into(),
+            code: detente_api::ErrorCode::NotFound,
             message: format!("no object {id} that you may read"),
         }
         .into());
     }
     for o in &page.objects {
         let v: Value = serde_json::from_str(&o.body).context("reading the stored object")?;
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        out!("{}", crate::term::json(&v));
     }
     Ok(())
 }
@@ -713,14 +715,14 @@ fn user_add(home: &Path, name: &str, party: &PartyId) -> anyhow::Result<()> {
     // named recipient of everything the node holds (RED included); a party outside the
     // agreement has no standing to read for.
     if party == &config.party {
-        return Err(CliError::Invalid(format!(
+        return Err(CliError::BadInput(format!(
             "{party} is this node's own party: a TAXII user reads for a partner party; this \
              node's own people use its API token"
         ))
         .into());
     }
     let Some(agreement) = agreement_if_any(home, &config)? else {
-        return Err(CliError::Invalid(
+        return Err(CliError::BadInput(
             "this node has no agreement yet: write it first, so that the TAXII user's party \
              can be checked against it"
                 .into(),
@@ -734,7 +736,7 @@ fn user_add(home: &Path, name: &str, party: &PartyId) -> anyhow::Result<()> {
             .filter(|p| p.id != config.party)
             .map(|p| p.id.to_string())
             .collect();
-        return Err(CliError::Invalid(format!(
+        return Err(CliError::BadInput(format!(
             "{party} is not a party to agreement {}: a TAXII user reads for one of {}",
             agreement.id,
             partners.join(", ")
@@ -757,7 +759,7 @@ fn user_add(home: &Path, name: &str, party: &PartyId) -> anyhow::Result<()> {
     eprintln!(
         "TAXII user {name} reads for {party}; restart the node to apply. Password (shown once):"
     );
-    println!("{password}");
+    out!("{password}");
     Ok(())
 }
 
@@ -777,24 +779,24 @@ async fn pull(home: &Path, node: &Node, party: Option<&PartyId>, json: bool) -> 
         }));
     }
     if results.is_empty() {
-        return Err(CliError::Invalid(
+        return Err(CliError::BadInput(
             "no matching [[indicators.pull]] source in detente.toml".into(),
         )
         .into());
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        out!("{}", crate::term::json(&results));
     } else {
         for r in &results {
-            println!(
+            out!(
                 "{} {}: {} received, {} new, {} already held, {} rejected; bookmark {}",
-                r["party"].as_str().unwrap_or_default(),
-                r["collection"].as_str().unwrap_or_default(),
+                term::one_line(r["party"].as_str().unwrap_or_default()),
+                term::one_line(r["collection"].as_str().unwrap_or_default()),
                 r["received"],
                 r["stored"],
                 r["duplicates"],
                 r["rejected"].as_array().map_or(0, Vec::len),
-                r["added_after"].as_str().unwrap_or("(none)")
+                term::one_line(r["added_after"].as_str().unwrap_or("(none)"))
             );
         }
     }
@@ -811,7 +813,7 @@ async fn collections(node: &Node, json: bool) -> anyhow::Result<()> {
                        "audience": c.audience, "can_write": c.can_write})
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        out!("{}", crate::term::json(&rows));
         return Ok(());
     }
     let mut t = Table::new();
@@ -819,13 +821,13 @@ async fn collections(node: &Node, json: bool) -> anyhow::Result<()> {
         .set_header(["id", "title", "audience", "writable"]);
     for c in &all {
         t.add_row([
-            c.id.clone(),
-            c.title.clone(),
+            term::one_line(&c.id),
+            term::one_line(&c.title),
             c.audience.clone().unwrap_or_else(|| "community".into()),
             c.can_write.to_string(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }
 

@@ -7,16 +7,18 @@ mod demo;
 mod figures;
 mod home;
 mod indicators_cmd;
+mod input;
 mod log_cmd;
 mod match_cmd;
 mod request_cmd;
 mod review_cmd;
+mod term;
 
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-use crate::client::CliError;
+use crate::client::{CliError, EXIT_CODES};
 
 // glibc's allocator spent about a sixth of a bulk import's CPU in malloc and free (millions
 // of short strings, freed on another thread than the one that made them). With mimalloc a
@@ -27,7 +29,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// detente: signed, provable requests for cyber cooperation between national nodes.
 #[derive(Parser)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     /// The node's home folder (made by `detente init`).
     #[arg(long, global = true, env = "DETENTE_HOME", default_value = ".")]
@@ -55,13 +57,15 @@ enum Command {
     Init(home::InitArgs),
     /// Run the node until SIGINT or SIGTERM.
     Serve,
-    /// Show the node's party, agreement, log size and delivery queue.
+    /// Show the node's party, agreement, log, delivery to each partner and alerts; exit 8
+    /// when anything needs the operator.
+    #[command(after_help = EXIT_CODES)]
     Status(client::ApiArgs),
     /// Write or inspect the agreement document.
     #[command(subcommand)]
     Agreement(agreement_cmd::AgreementCommand),
     /// Work requests: file, list, show, acknowledge, clarify, answer, decline, withdraw, rate.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = EXIT_CODES)]
     Request(request_cmd::RequestCommand),
     /// Rebuild the node's tables (messages, outbox, cases, counters) from its log alone.
     /// Stop the node first.
@@ -88,7 +92,10 @@ fn main() -> ExitCode {
     // Everything detente writes (the database and its WAL, keys, tokens, match results,
     // bundles) is for this user only; an operator shares a file on purpose, not by default.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -107,6 +114,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let json = cli.json;
     let result: anyhow::Result<()> = runtime.block_on(async {
         match cli.command {
             Command::Init(args) => home::init(&cli.home, &args, cli.database).await,
@@ -134,16 +142,48 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = e
-                .downcast_ref::<CliError>()
+            let cli_error = e.downcast_ref::<CliError>();
+            let code = cli_error
                 .map(CliError::exit_code)
                 .or_else(|| {
                     e.downcast_ref::<log_cmd::Verdict>()
                         .map(log_cmd::Verdict::exit_code)
                 })
                 .unwrap_or(1);
-            eprintln!("error: {e:#}");
+            // With --json a script reads standard output: the error goes there too, in the
+            // API's envelope, unless the command already wrote its JSON (a status that needs
+            // attention, a match that stopped at damage).
+            if json && !term::wrote_output() {
+                let (code, message) = cli_error.map_or_else(
+                    || ("error", format!("{e:#}")),
+                    |c| (c.code(), c.message().to_owned()),
+                );
+                term::out!(
+                    "{}",
+                    serde_json::json!({"error": {"code": code, "message": message}})
+                );
+            }
+            eprintln!("error: {}", term::one_line(&format!("{e:#}")));
             ExitCode::from(code)
         }
     }
+}
+
+/// Ends on a command line clap refused (or on `--help`/`--version`, which clap prints).
+/// With `--json` a usage error is also the JSON error envelope on standard output.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let json = std::env::args_os().any(|a| a == "--json");
+    let is_output = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if json && !is_output {
+        let message = e.render().to_string();
+        let first = message.lines().next().unwrap_or_default();
+        term::out!(
+            "{}",
+            serde_json::json!({"error": {"code": "usage", "message": first.trim_start_matches("error: ")}})
+        );
+    }
+    // Prints to standard error (or the help to standard output) as clap always does.
+    let _ = e.print();
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }

@@ -16,13 +16,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use detente_api::CaseDetail;
 use detente_match::{
     Candidate, DomainScope, EventTime, HitSink, Index, IndexBuilder, IndicatorMeta, IndicatorValue,
     OwnerReports, OwnerTable, RunOptions, RunReport, Sightings,
     input::{CsvMapping, Format, Input},
     load::{self, ListFormat, ListReport, Target},
 };
-use detente_protocol::{AnswerBody, Body, Observable, ObservableType, PartyId};
+use detente_protocol::{AnswerBody, Body, ObservableType, PartyId};
 use detente_stix::{ImportOptions, Importer, Pattern, StixObject, pattern::ObservableKind};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -30,6 +31,7 @@ use serde_json::{Value, json};
 
 use crate::client::{Api, ApiArgs, CliError};
 use crate::home::{agreement_if_any, open_store};
+use crate::term::{self, out};
 use detente_server::{
     config::NodeConfig,
     indicators::{Audience, read_as},
@@ -71,8 +73,8 @@ pub struct MatchArgs {
     #[arg(long, required_if_eq("format", "csv"))]
     csv_columns: Option<String>,
     /// TLP of indicators from lists, which carry none.
-    #[arg(long, default_value = "TLP:AMBER")]
-    tlp: String,
+    #[arg(long, default_value = "amber", value_parser = crate::input::TLP)]
+    tlp: detente_protocol::Tlp,
     /// Worker threads; 0 means one per core.
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -200,7 +202,7 @@ pub async fn run(
             &mut builder,
             path,
             args.list_format,
-            &args.tlp,
+            args.tlp.label(),
         )?);
     }
     if args.stored {
@@ -209,7 +211,7 @@ pub async fn run(
     let case = match &args.case {
         Some(case) => {
             let api = Api::from_home(home, &args.api)?;
-            let shown = api.get(&format!("/api/v1/requests/{case}")).await?;
+            let shown: CaseDetail = api.get(&format!("/api/v1/cases/{case}")).await?;
             sources.push(load_case(&mut builder, case, &shown));
             Some((api, case.clone(), shown))
         }
@@ -310,7 +312,7 @@ pub async fn run(
         write_results(out, &written)?;
     }
     if json_out {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        out!("{}", crate::term::json(&result));
     } else {
         print_summary(
             &index,
@@ -321,12 +323,12 @@ pub async fn run(
             &owner_reports,
         );
         if let Some(out) = &out {
-            println!("Results written to {}", out.display());
+            out!("Results written to {}", out.display());
         }
     }
     if let (true, Some((api, case, shown))) = (args.answer, &case) {
         if let (true, Some(damage)) = (args.is_final, &damage) {
-            return Err(CliError::Invalid(format!(
+            return Err(CliError::BadInput(format!(
                 "no final answer was sent in {case}: {damage}. Repair or replace the damaged logs and run again, or answer without --final (the answer then says what could not be read)"
             ))
             .into());
@@ -340,22 +342,19 @@ pub async fn run(
             args.note.as_deref(),
             &coverage,
         )?;
-        let sent = api
-            .post(
-                &format!("/api/v1/requests/{case}/messages"),
-                &serde_json::to_value(&body)?,
-            )
+        let sent: detente_api::Sent = api
+            .post(&format!("/api/v1/cases/{case}/messages"), &body)
             .await?;
         if !json_out {
-            println!(
+            out!(
                 "Answer {} sent in {case} with {} sighting(s).",
-                sent["id"].as_str().unwrap_or("?"),
+                sent.message,
                 stix.len()
             );
         }
     }
     match damage {
-        Some(damage) => Err(CliError::Invalid(format!(
+        Some(damage) => Err(CliError::BadInput(format!(
             "{damage}; the lines before the damage were matched, and the results say the run is incomplete"
         ))
         .into()),
@@ -671,24 +670,21 @@ async fn load_stored(
 
 /// Loads what a case's messages share: their observables (with the request's TLP) and their
 /// STIX indicators (with their own markings).
-pub(crate) fn load_case(builder: &mut IndexBuilder, case: &str, shown: &Value) -> SourceReport {
+pub(crate) fn load_case(
+    builder: &mut IndexBuilder,
+    case: &str,
+    shown: &CaseDetail,
+) -> SourceReport {
     let mut source = SourceReport::new(format!("case {case}"), "case");
-    let tlp = shown["summary"]["tlp"].as_str().unwrap_or("TLP:AMBER");
-    let messages = shown["messages"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
-    for message in messages {
-        let body = &message["body"];
-        let observables = body["observables"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+    let tlp = shown.summary.tlp.label();
+    for message in &shown.messages {
+        // Only requests and answers carry observables and objects.
+        let (observables, objects) = match &message.body {
+            Body::Request(r) => (&r.observables, &r.objects),
+            Body::Answer(a) => (&a.observables, &a.objects),
+            _ => continue,
+        };
         for o in observables {
-            let Ok(o) = serde_json::from_value::<Observable>(o.clone()) else {
-                source.reject(format!("an observable the node could not read: {o}"));
-                continue;
-            };
             let value = match o.kind {
                 // Names shared in a request mean the domain and what is under it.
                 ObservableType::Domain => {
@@ -707,15 +703,20 @@ pub(crate) fn load_case(builder: &mut IndexBuilder, case: &str, shown: &Value) -
                 Err(e) => source.reject(format!("{}: {e}", o.value)),
             }
         }
-        let objects = body["objects"].as_array().map(Vec::as_slice).unwrap_or(&[]);
         for object in objects {
-            match StixObject::from_value(object.clone()) {
+            match StixObject::from_value(Value::Object(object.clone())) {
                 Ok(parsed) => {
                     if let StixObject::Indicator(ind) = &parsed {
                         add_stix_indicator(builder, &mut source, &parsed, ind, Some(case));
                     }
                 }
-                Err(e) => source.reject(format!("{}: {e}", object["id"])),
+                Err(e) => source.reject(format!(
+                    "{}: {e}",
+                    object
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("an object")
+                )),
             }
         }
     }
@@ -893,7 +894,7 @@ fn print_summary(
     let expired: usize = sources.iter().map(|s| s.expired).sum();
     let partial: usize = sources.iter().map(|s| s.partial).sum();
     let unsupported: usize = sources.iter().map(|s| s.unsupported).sum();
-    println!(
+    out!(
         "{} indicators from {} source(s) ({expired} expired, {rejected} rejected, {partial} only partly matchable, {unsupported} not matchable); {} thread(s).",
         index.len(),
         sources.len(),
@@ -922,17 +923,22 @@ fn print_summary(
             if i.is_complete() { "whole" } else { "DAMAGED" }.to_owned(),
         ]);
     }
-    println!("{inputs}");
+    out!("{inputs}");
     for i in report.inputs.iter().filter(|i| i.malformed > 0) {
         for m in &i.malformed_lines {
-            eprintln!("{}:{}: {}", i.name, m.line, m.reason);
+            eprintln!(
+                "{}:{}: {}",
+                term::one_line(&i.name),
+                m.line,
+                term::one_line(&m.reason)
+            );
         }
     }
     if let Some(damage) = damage_summary(report) {
-        println!("INCOMPLETE: {damage}.");
+        out!("INCOMPLETE: {damage}.");
     }
     if sightings.is_empty() {
-        println!("No indicator was sighted.");
+        out!("No indicator was sighted.");
     } else {
         let mut hits = Table::new();
         hits.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
@@ -945,23 +951,23 @@ fn print_summary(
         for s in sightings.iter().take(50) {
             let view = &s["x_detente_indicator"];
             hits.add_row(vec![
-                view["value"].as_str().unwrap_or_default().to_owned(),
-                view["kind"].as_str().unwrap_or_default().to_owned(),
-                view["label"].as_str().unwrap_or_default().to_owned(),
-                view["tlp"].as_str().unwrap_or_default().to_owned(),
+                term::one_line(view["value"].as_str().unwrap_or_default()),
+                term::one_line(view["kind"].as_str().unwrap_or_default()),
+                term::one_line(view["label"].as_str().unwrap_or_default()),
+                term::one_line(view["tlp"].as_str().unwrap_or_default()),
                 s["count"].to_string(),
             ]);
         }
-        println!("{hits}");
+        out!("{hits}");
         if sightings.len() > 50 {
-            println!(
+            out!(
                 "... and {} more sighted indicators (see --json or --out).",
                 sightings.len() - 50
             );
         }
     }
     if !candidates.is_empty() {
-        println!(
+        out!(
             "{} indicator(s) with patterns that ask for more than one value (AND, qualifiers) had a value seen; check them by hand, they are not sightings:",
             candidates.len()
         );
@@ -971,13 +977,13 @@ fn print_summary(
             .set_header(vec!["value", "kind", "indicator", "hits"]);
         for c in candidates.iter().take(50) {
             table.add_row(vec![
-                c.indicator.value.to_owned(),
-                c.indicator.kind.to_string(),
-                c.indicator.label.to_owned(),
+                term::one_line(c.indicator.value),
+                term::one_line(&c.indicator.kind.to_string()),
+                term::one_line(c.indicator.label),
                 c.hits.to_string(),
             ]);
         }
-        println!("{table}");
+        out!("{table}");
     }
     if !owners.is_empty() {
         let mut table = Table::new();
@@ -995,14 +1001,14 @@ fn print_summary(
                 format!("over {}", o.hosts.len())
             };
             table.add_row(vec![
-                o.organisation.to_owned(),
-                o.abuse_contact.to_owned(),
+                term::one_line(o.organisation),
+                term::one_line(o.abuse_contact),
                 hosts,
                 o.hits.to_string(),
                 o.tlp.to_owned(),
             ]);
         }
-        println!("{table}");
+        out!("{table}");
     }
 }
 
@@ -1041,21 +1047,14 @@ impl<'a> Coverage<'a> {
 pub(crate) fn answer_body(
     report: &RunReport,
     sightings: &[Value],
-    shown: &Value,
+    shown: &CaseDetail,
     is_final: bool,
     note: Option<&str>,
     coverage: &Coverage<'_>,
 ) -> anyhow::Result<Body> {
-    let me: PartyId = match (
-        shown["summary"]["requester"].as_str(),
-        shown["summary"]["responder"].as_str(),
-    ) {
-        (Some(_), Some(responder)) => responder
-            .parse()
-            .map_err(|e| anyhow::anyhow!("the case names no valid responder: {e}"))?,
-        _ => anyhow::bail!("the node's view of the case names no parties"),
-    };
-    let identity = detente_server::objects::party_identity(&me);
+    // The responder answers the case.
+    let me: &PartyId = &shown.summary.responder;
+    let identity = detente_server::objects::party_identity(me);
     let objects = sightings
         .iter()
         .map(|s| {

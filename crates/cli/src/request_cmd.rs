@@ -2,17 +2,29 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use clap::{Args, Subcommand, ValueEnum};
-use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
-use detente_protocol::{
-    AcknowledgementBody, AnswerBody, Body, ClarificationBody, ClarificationRequestBody,
-    DeclineBody, DeclineReason, Observable, PartyId, PreservationDetails, Priority, RatingBody,
-    RequestBody, RequestKind, StixValue, Tlp, WithdrawalBody,
-};
-use serde_json::{Value, json};
+use std::time::{Duration, Instant};
 
-use crate::client::{Api, ApiArgs};
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+use detente_api::{
+    CaseDetail, CaseList, CaseQuery, CaseState, Direction, MessageState, MessageView, Milestone,
+    NewRequest, Sent,
+};
+use detente_domain::Agreement;
+use detente_protocol::{
+    AcknowledgementBody, AnswerBody, Body, CaseId, ClarificationBody, ClarificationRequestBody,
+    DeclineBody, DeclineReason, Observable, PartyId, PreservationDetails, Priority, RatingBody,
+    RequestBody, RequestKind, StixValue, Timestamp, Tlp, WithdrawalBody,
+};
+use detente_server::config::NodeConfig;
+use serde_json::Value;
+
+use crate::{
+    client::{Api, ApiArgs, CliError},
+    input::{KIND, PRIORITY, REASON, STATE, TLP},
+    term::{self, out},
+};
 
 /// Subcommands of `detente request`.
 #[derive(Subcommand)]
@@ -21,7 +33,7 @@ pub enum RequestCommand {
     New(Box<NewArgs>),
     /// List cases, newest first.
     List(ListArgs),
-    /// Show one case: status, deadlines and every message.
+    /// Show one case in full: status, deadlines, the request and every message.
     Show(CaseArg),
     /// Acknowledge an incoming request.
     Ack {
@@ -30,30 +42,54 @@ pub enum RequestCommand {
         /// Optional note, e.g. who handles it.
         #[arg(long, default_value = "")]
         note: String,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Ask the requester for clarification (pauses your deadline clock).
     Clarify {
         #[command(flatten)]
         case: CaseArg,
         /// What you need to know.
-        #[arg(long)]
-        question: String,
+        #[arg(
+            long,
+            required_unless_present = "text_file",
+            conflicts_with = "text_file"
+        )]
+        question: Option<String>,
+        #[command(flatten)]
+        file: TextFile,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Reply to the partner's clarification request (resumes their clock).
     Reply {
         #[command(flatten)]
         case: CaseArg,
         /// The clarification.
-        #[arg(long)]
-        text: String,
+        #[arg(
+            long,
+            required_unless_present = "text_file",
+            conflicts_with = "text_file"
+        )]
+        text: Option<String>,
+        #[command(flatten)]
+        file: TextFile,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Answer an incoming request, partially or finally (--final).
     Answer {
         #[command(flatten)]
         case: CaseArg,
         /// The answer.
-        #[arg(long)]
-        text: String,
+        #[arg(
+            long,
+            required_unless_present = "text_file",
+            conflicts_with = "text_file"
+        )]
+        text: Option<String>,
+        #[command(flatten)]
+        file: TextFile,
         /// This is the final answer.
         #[arg(long = "final")]
         is_final: bool,
@@ -63,17 +99,23 @@ pub enum RequestCommand {
         /// STIX 2.1 objects to attach (a bundle, an array or one object); repeatable.
         #[arg(long = "objects")]
         objects: Vec<PathBuf>,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Decline an incoming request, with a reason code.
     Decline {
         #[command(flatten)]
         case: CaseArg,
         /// Reason code.
-        #[arg(long, value_enum)]
-        reason: ReasonArg,
+        #[arg(long, value_parser = REASON)]
+        reason: DeclineReason,
         /// Explanation.
-        #[arg(long, default_value = "")]
-        text: String,
+        #[arg(long, conflicts_with = "text_file")]
+        text: Option<String>,
+        #[command(flatten)]
+        file: TextFile,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Withdraw one of your requests.
     Withdraw {
@@ -82,6 +124,8 @@ pub enum RequestCommand {
         /// Why.
         #[arg(long, default_value = "")]
         reason: String,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Rate the final answer to one of your requests (1-5); closes the case.
     Rate {
@@ -93,6 +137,8 @@ pub enum RequestCommand {
         /// Comment.
         #[arg(long, default_value = "")]
         comment: String,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
 }
 
@@ -105,29 +151,60 @@ pub struct CaseArg {
     pub api: ApiArgs,
 }
 
+/// A long text read from a file instead of the command line.
+#[derive(Args)]
+pub struct TextFile {
+    /// Read the text from this file (for long texts; `-` is standard input).
+    #[arg(long)]
+    text_file: Option<PathBuf>,
+}
+
+/// Waiting for the partner's receipt after sending.
+#[derive(Args, Clone, Copy)]
+pub struct WaitArgs {
+    /// Return only once the partner's signed receipt is in (at most 60 s, or --wait-secs).
+    #[arg(long)]
+    wait: bool,
+    /// Like --wait, for at most this many seconds.
+    #[arg(long, value_name = "N")]
+    wait_secs: Option<u64>,
+}
+
+impl WaitArgs {
+    /// How long to wait for the receipt, if at all.
+    fn limit(self) -> Option<Duration> {
+        match (self.wait, self.wait_secs) {
+            (_, Some(n)) => Some(Duration::from_secs(n)),
+            (true, None) => Some(Duration::from_secs(60)),
+            (false, None) => None,
+        }
+    }
+}
+
 /// Options of `request new`.
 #[derive(Args)]
 pub struct NewArgs {
     /// The partner party to ask.
     #[arg(long)]
     to: PartyId,
-    #[arg(long, value_enum)]
-    kind: KindArg,
-    /// One of the agreement's categories, e.g. ip-theft.
+    #[arg(long, value_parser = KIND)]
+    kind: RequestKind,
+    /// One of the agreement's categories, e.g. ip-theft (`detente agreement show` lists them).
     #[arg(long)]
     category: String,
-    #[arg(long, value_enum, default_value = "normal")]
-    priority: PriorityArg,
-    #[arg(long, value_enum, default_value = "amber")]
-    tlp: TlpArg,
+    #[arg(long, value_parser = PRIORITY, default_value = "normal")]
+    priority: Priority,
+    /// TLP of the request (also TLP:AMBER, as FIRST writes it).
+    #[arg(long, default_value = "amber", value_parser = TLP)]
+    tlp: Tlp,
     /// One-line title.
     #[arg(long)]
     title: String,
     /// The facts and the ask.
     #[arg(long, conflicts_with = "narrative_file")]
     narrative: Option<String>,
-    /// Read the narrative from a file.
-    #[arg(long)]
+    /// Read the narrative from a file (`-` is standard input).
+    #[arg(long, visible_alias = "text-file")]
     narrative_file: Option<PathBuf>,
     /// Observables as type:value (ip, cidr, domain, url, md5, sha1, sha256, email, account); repeatable.
     #[arg(long = "observable", value_parser = Observable::parse)]
@@ -158,16 +235,17 @@ pub struct NewArgs {
     #[arg(long)]
     mutual_assistance_to_follow: bool,
     #[command(flatten)]
+    wait: WaitArgs,
+    #[command(flatten)]
     api: ApiArgs,
 }
 
 /// Options of `request list`.
 #[derive(Args)]
 pub struct ListArgs {
-    /// Only cases with this status (sent, acknowledged, clarification_needed, partially_answered,
-    /// answered, declined, withdrawn, closed, pending_delivery, rejected).
-    #[arg(long)]
-    status: Option<String>,
+    /// Only cases in this state.
+    #[arg(long, value_parser = STATE)]
+    status: Option<CaseState>,
     /// Only requests addressed to this node.
     #[arg(long, conflicts_with = "outgoing")]
     incoming: bool,
@@ -184,172 +262,197 @@ pub struct ListArgs {
     api: ApiArgs,
 }
 
-macro_rules! wire_enum {
-    ($name:ident => $target:ty { $($variant:ident = $value:expr),+ $(,)? }) => {
-        /// Command-line spelling of the wire enum.
-        #[derive(Clone, Copy, ValueEnum)]
-        pub enum $name { $($variant),+ }
-        impl From<$name> for $target {
-            fn from(v: $name) -> Self {
-                match v { $($name::$variant => $value),+ }
-            }
-        }
-    };
-}
-
-wire_enum!(KindArg => RequestKind {
-    Information = RequestKind::Information, Investigation = RequestKind::Investigation,
-    Preservation = RequestKind::Preservation, Evidence = RequestKind::Evidence, Mitigation = RequestKind::Mitigation,
-});
-wire_enum!(PriorityArg => Priority {
-    Critical = Priority::Critical, High = Priority::High, Normal = Priority::Normal, Low = Priority::Low,
-});
-wire_enum!(TlpArg => Tlp {
-    Clear = Tlp::Clear, Green = Tlp::Green, Amber = Tlp::Amber, AmberStrict = Tlp::AmberStrict, Red = Tlp::Red,
-});
-wire_enum!(ReasonArg => DeclineReason {
-    OutsideScope = DeclineReason::OutsideScope, InsufficientInformation = DeclineReason::InsufficientInformation,
-    NoJurisdiction = DeclineReason::NoJurisdiction, LegalRestriction = DeclineReason::LegalRestriction,
-    PoliticalOffence = DeclineReason::PoliticalOffence, EssentialInterests = DeclineReason::EssentialInterests,
-    Duplicate = DeclineReason::Duplicate, Other = DeclineReason::Other,
-});
-
 /// Runs a request subcommand.
 pub async fn run(home: &Path, cmd: RequestCommand, json: bool) -> anyhow::Result<()> {
     match cmd {
         RequestCommand::New(args) => {
             let api = Api::from_home(home, &args.api)?;
+            let wait = args.wait;
             let to = args.to.clone();
+            check_category(home, &args.category)?;
             let request = new_request(*args)?;
-            let sent = api
-                .post("/api/v1/requests", &json!({"to": to, "request": request}))
+            let sent: Sent = api
+                .post("/api/v1/cases", &NewRequest { to, request })
                 .await?;
             print_sent(&sent, "request", json);
+            wait_for_receipt(&api, &sent, wait).await?;
         }
         RequestCommand::List(args) => {
             let api = Api::from_home(home, &args.api)?;
-            let mut query = vec![("limit", args.limit.to_string())];
-            if let Some(s) = args.status {
-                query.push(("status", s));
-            }
-            if args.incoming {
-                query.push(("direction", "incoming".into()));
-            }
-            if args.outgoing {
-                query.push(("direction", "outgoing".into()));
-            }
-            if args.overdue {
-                query.push(("overdue", "true".into()));
-            }
-            let qs: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let list = api
-                .get(&format!("/api/v1/requests?{}", qs.join("&")))
-                .await?;
+            let query = CaseQuery {
+                status: args.status,
+                direction: match (args.incoming, args.outgoing) {
+                    (true, _) => Some(Direction::Incoming),
+                    (_, true) => Some(Direction::Outgoing),
+                    _ => None,
+                },
+                overdue: args.overdue,
+                limit: Some(args.limit),
+            };
+            let list: CaseList = api.get_query("/api/v1/cases", &query).await?;
             if json {
-                println!("{list}");
+                out!("{}", term::json(&list));
             } else {
                 print_list(&list);
             }
         }
         RequestCommand::Show(c) => {
             let api = Api::from_home(home, &c.api)?;
-            let case = api.get(&format!("/api/v1/requests/{}", c.case)).await?;
+            let id = case_id(&c.case)?;
+            let case: CaseDetail = api.get(&format!("/api/v1/cases/{id}")).await?;
             if json {
-                println!("{case}");
+                out!("{}", term::json(&case));
             } else {
                 print_case(&case);
             }
         }
-        RequestCommand::Ack { case, note } => {
-            send(
-                home,
-                case,
-                Body::Acknowledgement(AcknowledgementBody { note }),
-                json,
-            )
-            .await?
+        RequestCommand::Ack { case, note, wait } => {
+            let body = Body::Acknowledgement(AcknowledgementBody { note });
+            send(home, case, body, wait, json).await?;
         }
-        RequestCommand::Clarify { case, question } => {
-            send(
-                home,
-                case,
-                Body::ClarificationRequest(ClarificationRequestBody { question }),
-                json,
-            )
-            .await?;
+        RequestCommand::Clarify {
+            case,
+            question,
+            file,
+            wait,
+        } => {
+            let question = long_text(question, file)?;
+            let body = Body::ClarificationRequest(ClarificationRequestBody { question });
+            send(home, case, body, wait, json).await?;
         }
-        RequestCommand::Reply { case, text } => {
+        RequestCommand::Reply {
+            case,
+            text,
+            file,
+            wait,
+        } => {
+            let text = long_text(text, file)?;
             send(
                 home,
                 case,
                 Body::Clarification(ClarificationBody { text }),
-                json,
-            )
-            .await?
-        }
-        RequestCommand::Answer {
-            case,
-            text,
-            is_final,
-            observables,
-            objects,
-        } => {
-            let body = Body::Answer(AnswerBody {
-                is_final,
-                text,
-                observables,
-                attachments: Vec::new(),
-                objects: read_objects(&objects)?,
-            });
-            send(home, case, body, json).await?;
-        }
-        RequestCommand::Decline { case, reason, text } => {
-            send(
-                home,
-                case,
-                Body::Decline(DeclineBody {
-                    reason: reason.into(),
-                    text,
-                }),
+                wait,
                 json,
             )
             .await?;
         }
-        RequestCommand::Withdraw { case, reason } => {
-            send(
-                home,
-                case,
-                Body::Withdrawal(WithdrawalBody { reason }),
-                json,
-            )
-            .await?
+        RequestCommand::Answer {
+            case,
+            text,
+            file,
+            is_final,
+            observables,
+            objects,
+            wait,
+        } => {
+            let body = Body::Answer(AnswerBody {
+                is_final,
+                text: long_text(text, file)?,
+                observables,
+                attachments: Vec::new(),
+                objects: read_objects(&objects)?,
+            });
+            send(home, case, body, wait, json).await?;
+        }
+        RequestCommand::Decline {
+            case,
+            reason,
+            text,
+            file,
+            wait,
+        } => {
+            let text = match (text, &file.text_file) {
+                (None, None) => String::new(),
+                (text, _) => long_text(text, file)?,
+            };
+            let body = Body::Decline(DeclineBody { reason, text });
+            send(home, case, body, wait, json).await?;
+        }
+        RequestCommand::Withdraw { case, reason, wait } => {
+            let body = Body::Withdrawal(WithdrawalBody { reason });
+            send(home, case, body, wait, json).await?;
         }
         RequestCommand::Rate {
             case,
             score,
             comment,
+            wait,
         } => {
-            send(
-                home,
-                case,
-                Body::Rating(RatingBody { score, comment }),
-                json,
-            )
-            .await?
+            let body = Body::Rating(RatingBody { score, comment });
+            send(home, case, body, wait, json).await?;
         }
     }
     Ok(())
 }
 
+/// A case id from the command line; one that cannot be a case id is bad input, said plainly
+/// before anything goes to the node.
+fn case_id(s: &str) -> Result<CaseId, CliError> {
+    CaseId::parse(s).map_err(|_| {
+        CliError::BadInput(format!(
+            "{:?} is not a case id: a case id reads like US-2026-0001 (`detente request list` \
+             shows them)",
+            term::one_line(s)
+        ))
+    })
+}
+
+/// Refuses a category the agreement in `home` does not name, listing the ones it does. Without
+/// a readable agreement (a remote node given by --api) the node checks it instead.
+fn check_category(home: &Path, category: &str) -> Result<(), CliError> {
+    let Ok(config) = NodeConfig::load(home) else {
+        return Ok(());
+    };
+    let Ok(text) = std::fs::read_to_string(home.join(&config.agreement)) else {
+        return Ok(());
+    };
+    let Ok(agreement) = Agreement::from_toml(&text) else {
+        return Ok(());
+    };
+    let categories = &agreement.terms.categories;
+    if categories.iter().any(|c| c == category) {
+        return Ok(());
+    }
+    let names: Vec<&str> = categories.iter().map(String::as_str).collect();
+    Err(CliError::BadInput(format!(
+        "category {:?} is not in the agreement; use {}",
+        term::one_line(category),
+        detente_api::one_of(&names)
+    )))
+}
+
+/// The text given inline, or read from --text-file (`-` for standard input).
+fn long_text(inline: Option<String>, file: TextFile) -> Result<String, CliError> {
+    match (inline, file.text_file) {
+        (Some(text), _) => Ok(text),
+        (None, Some(path)) => read_text(&path),
+        (None, None) => Err(CliError::BadInput(
+            "give the text inline or with --text-file FILE".to_owned(),
+        )),
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, CliError> {
+    let read = if path == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    };
+    read.map_err(|e| CliError::BadInput(format!("reading {}: {e}", path.display())))
+}
+
 fn new_request(args: NewArgs) -> anyhow::Result<RequestBody> {
     let narrative = match (args.narrative, args.narrative_file) {
         (Some(n), _) => n,
-        (None, Some(f)) => {
-            std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?
+        (None, Some(f)) => read_text(&f)?,
+        (None, None) => {
+            return Err(CliError::BadInput(
+                "give --narrative TEXT or --narrative-file FILE".into(),
+            )
+            .into());
         }
-        (None, None) => anyhow::bail!("give --narrative TEXT or --narrative-file FILE"),
     };
-    let kind: RequestKind = args.kind.into();
+    let kind = args.kind;
     let preservation = (kind == RequestKind::Preservation).then(|| PreservationDetails {
         authority: args.preservation_authority.unwrap_or_default(),
         offence: args.preservation_offence.unwrap_or_default(),
@@ -361,8 +464,8 @@ fn new_request(args: NewArgs) -> anyhow::Result<RequestBody> {
     Ok(RequestBody {
         kind,
         category: args.category,
-        priority: args.priority.into(),
-        tlp: args.tlp.into(),
+        priority: args.priority,
+        tlp: args.tlp,
         title: args.title,
         narrative,
         observables: args.observables,
@@ -372,7 +475,6 @@ fn new_request(args: NewArgs) -> anyhow::Result<RequestBody> {
         preservation,
     })
 }
-
 /// Reads STIX objects from files, each a bundle, a JSON array of objects or one object.
 /// The node validates them and applies TLP before anything is signed.
 pub fn read_objects(paths: &[PathBuf]) -> anyhow::Result<Vec<StixValue>> {
@@ -404,171 +506,341 @@ pub fn read_objects(paths: &[PathBuf]) -> anyhow::Result<Vec<StixValue>> {
     Ok(objects)
 }
 
-async fn send(home: &Path, case: CaseArg, body: Body, json: bool) -> anyhow::Result<()> {
+async fn send(
+    home: &Path,
+    case: CaseArg,
+    body: Body,
+    wait: WaitArgs,
+    json: bool,
+) -> anyhow::Result<()> {
     let api = Api::from_home(home, &case.api)?;
+    let id = case_id(&case.case)?;
     let kind = body.message_type().as_str();
-    let sent = api
-        .post(
-            &format!("/api/v1/requests/{}/messages", case.case),
-            &serde_json::to_value(&body)?,
-        )
+    let sent: Sent = api
+        .post(&format!("/api/v1/cases/{id}/messages"), &body)
         .await?;
     print_sent(&sent, kind, json);
-    Ok(())
+    wait_for_receipt(&api, &sent, wait).await
 }
 
-fn print_sent(sent: &Value, kind: &str, json: bool) {
+/// With --wait, polls the case until the partner's signed receipt of `sent` is in: the message
+/// then counts. A refusal, or no receipt in time, is an error; the message stays committed and
+/// the node keeps delivering it.
+async fn wait_for_receipt(api: &Api, sent: &Sent, wait: WaitArgs) -> anyhow::Result<()> {
+    let Some(limit) = wait.limit() else {
+        return Ok(());
+    };
+    let deadline = Instant::now() + limit;
+    loop {
+        let case: CaseDetail = api.get(&format!("/api/v1/cases/{}", sent.case)).await?;
+        let message = case.messages.iter().find(|m| m.id == sent.message);
+        match message.map(|m| (m.state, m)) {
+            Some((MessageState::Delivered, m)) => {
+                eprintln!(
+                    "The partner's receipt is in: official time {}.",
+                    m.received_at
+                        .map_or_else(|| "-".to_owned(), |t| t.to_string())
+                );
+                return Ok(());
+            }
+            Some((MessageState::Rejected, m)) => {
+                return Err(CliError::Attention(format!(
+                    "the partner's node refused message {} for good: {}",
+                    sent.message,
+                    term::one_line(m.rejection.as_deref().unwrap_or("no reason given"))
+                ))
+                .into());
+            }
+            _ => {}
+        }
+        if Instant::now() >= deadline {
+            return Err(CliError::Unreachable(format!(
+                "no receipt from the partner within {} s; message {} stays committed and the \
+                 node keeps delivering it (`detente status` shows why it waits)",
+                limit.as_secs(),
+                sent.message
+            ))
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn print_sent(sent: &Sent, kind: &str, json: bool) {
     if json {
-        println!("{sent}");
+        out!("{}", term::json(sent));
     } else {
-        println!(
+        out!(
             "{} {kind} committed in case {} (message {}, seq {}); it counts once the partner's signed receipt arrives.",
             if kind == "request" { "New" } else { "Your" },
-            text(&sent["case"]),
-            text(&sent["message"]),
-            sent["seq"]
+            sent.case,
+            sent.message,
+            sent.seq
         );
     }
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        other => other.to_string(),
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+/// A table that fits the terminal: as wide as it is (or `COLUMNS`, when set), wrapping
+/// cells; as wide as its content when standard output is not a terminal.
+fn table() -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(width) = columns() {
+        table.set_width(width);
+    }
+    table
+}
+
+/// The width asked for in `COLUMNS`, if any.
+fn columns() -> Option<u16> {
+    std::env::var("COLUMNS").ok()?.trim().parse().ok()
+}
+
+/// The width to wrap prose at: the terminal's, or none when output is not a terminal.
+fn text_width() -> Option<usize> {
+    table().width().map(usize::from)
+}
+
+/// `text` cleaned of control characters, each line wrapped at word boundaries to `width`
+/// (less `indent`) and indented.
+fn wrapped(text: &str, indent: usize, width: Option<usize>) -> String {
+    let pad = " ".repeat(indent);
+    let limit = width.map(|w| w.saturating_sub(indent).max(20));
+    let mut lines = Vec::new();
+    for line in term::clean(text).lines() {
+        let line = line.replace('\t', "    ");
+        let Some(limit) = limit else {
+            lines.push(format!("{pad}{line}"));
+            continue;
+        };
+        let mut current = String::new();
+        for word in line.split(' ') {
+            let len = current.chars().count();
+            if len > 0 && len + 1 + word.chars().count() > limit {
+                lines.push(format!("{pad}{current}"));
+                current.clear();
+            }
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(word);
+            // A word longer than the line is cut where it must be.
+            while current.chars().count() > limit {
+                let head: String = current.chars().take(limit).collect();
+                current = current.chars().skip(limit).collect();
+                lines.push(format!("{pad}{head}"));
+            }
+        }
+        lines.push(format!("{pad}{current}"));
+    }
+    lines.join("\n")
+}
+
+/// An instant to the minute, for a table: `2026-12-02 14:02` (UTC).
+fn minute(t: Timestamp) -> String {
+    let full = t.to_string();
+    match (full.get(..10), full.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time}"),
+        _ => full,
     }
 }
 
-fn print_list(list: &Value) {
-    let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY).set_header([
-        "case",
-        "from",
-        "to",
-        "kind",
-        "priority",
-        "status",
-        "filed",
-        "overdue from",
-        "title",
-    ]);
-    for r in list["requests"].as_array().into_iter().flatten() {
-        let deadline = if r["overdue"] == Value::Bool(true) {
-            format!("OVERDUE since {}", text(&r["overdue_from"]))
-        } else {
-            text(&r["overdue_from"])
+/// Cases, one row each, with the columns an officer scans first; the rest is in `request
+/// show`. Ids, parties, states and times never wrap, so the title takes what is left.
+fn print_list(list: &CaseList) {
+    let mut table = table();
+    table.set_header(["case", "parties", "status", "overdue from (UTC)", "title"]);
+    for r in &list.cases {
+        let due = match r.overdue_from {
+            Some(t) if r.overdue => format!("OVERDUE since\n{}", minute(t)),
+            Some(t) => minute(t),
+            None => "-".to_owned(),
         };
         table.add_row([
-            text(&r["case"]),
-            text(&r["requester"]),
-            text(&r["responder"]),
-            text(&r["kind"]),
-            text(&r["priority"]),
-            text(&r["status"]),
-            text(&r["filed_at"]),
-            deadline,
-            text(&r["title"]),
+            r.case.to_string(),
+            format!("{} → {}", r.requester, r.responder),
+            r.status.to_string(),
+            due,
+            format!(
+                "{}\n{} {}, {}",
+                term::one_line(&r.title),
+                r.priority.as_str(),
+                r.kind.as_str(),
+                r.tlp.label()
+            ),
         ]);
     }
-    println!("{table}");
+    for i in 0..4 {
+        if let Some(column) = table.column_mut(i) {
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
+    out!("{table}");
 }
 
-fn print_case(case: &Value) {
-    let s = &case["summary"];
-    println!("{}  {}", text(&s["case"]), text(&s["title"]));
-    println!(
+fn print_case(case: &CaseDetail) {
+    let width = text_width();
+    let s = &case.summary;
+    out!("{}  {}", s.case, term::one_line(&s.title));
+    out!(
         "{} → {}   {} / {} / {}   {}   status: {}",
-        text(&s["requester"]),
-        text(&s["responder"]),
-        text(&s["kind"]),
-        text(&s["category"]),
-        text(&s["priority"]),
-        text(&s["tlp"]),
-        text(&s["status"])
+        s.requester,
+        s.responder,
+        s.kind.as_str(),
+        term::one_line(&s.category),
+        s.priority.as_str(),
+        s.tlp.label(),
+        s.status
     );
-    if s["overdue"] == Value::Bool(true) {
-        println!("OVERDUE since {}", text(&s["overdue_from"]));
+    if s.overdue {
+        out!("OVERDUE since {}", opt(s.overdue_from));
     }
-    if let Some(t) = case["timeliness"].as_object() {
-        for (name, m) in t {
-            let line = match m["state"].as_str() {
-                Some("met") => format!(
-                    "met at {} after {:.1}s ({})",
-                    text(&m["at"]),
-                    m["elapsed_ms"].as_f64().unwrap_or(0.0) / 1000.0,
-                    if m["within_deadline"] == Value::Bool(true) {
-                        "in time"
-                    } else {
-                        "LATE"
-                    }
+    if let Some(c) = &case.case {
+        if let Some(reason) = c.decline_reason {
+            out!("declined: {}", reason.as_str());
+        }
+        if let Some(rating) = c.rating {
+            out!("rated {rating}/5");
+        }
+    }
+    if let Some(t) = &case.timeliness {
+        for (name, m) in t.named() {
+            let line = match m {
+                Milestone::Met {
+                    at,
+                    elapsed_ms,
+                    within_deadline,
+                } => format!(
+                    "met at {at} after {} ({})",
+                    crate::figures::duration(Some(elapsed_ms)),
+                    if within_deadline { "in time" } else { "LATE" }
                 ),
-                Some("pending") => format!(
+                Milestone::Pending { due, overdue } => format!(
                     "pending, due {}{}",
-                    text(&m["due"]),
-                    if m["overdue"] == Value::Bool(true) {
-                        " — OVERDUE"
-                    } else {
-                        ""
-                    }
+                    opt(due),
+                    if overdue { " — OVERDUE" } else { "" }
                 ),
-                Some("missed") => format!(
-                    "MISSED: its deadline ({}) passed before the withdrawal",
-                    text(&m["due"])
-                ),
-                _ => "moot: withdrawn while the deadline was still running".into(),
+                Milestone::Missed { due } => {
+                    format!("MISSED: its deadline ({due}) passed before the withdrawal")
+                }
+                Milestone::Moot => "moot: withdrawn while the deadline was still running".into(),
             };
-            println!("  {name:<13} {line}");
+            out!("  {name:<13} {line}");
         }
     }
-    let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY).set_header([
-        "#",
-        "from",
-        "type",
-        "state",
-        "received (official)",
-        "content",
-    ]);
-    for m in case["messages"].as_array().into_iter().flatten() {
-        let body = &m["body"];
-        let content = ["title", "note", "question", "text", "reason", "score"]
-            .iter()
-            .find_map(|k| {
-                body.get(*k)
-                    .filter(|v| !v.is_null() && *v != &Value::String(String::new()))
-            })
-            .map(text)
-            .unwrap_or_default();
-        let mut state = text(&m["state"]);
-        if m["voided"] == Value::Bool(true) {
-            state.push_str(" (voided)");
-        }
-        let mut content: String = content.chars().take(60).collect();
-        // What travels besides the prose: observables and STIX objects, by kind.
-        let mut attached = Vec::new();
-        if let Some(n) = body["observables"]
-            .as_array()
-            .map(Vec::len)
-            .filter(|n| *n > 0)
-        {
-            attached.push(format!("{n} observable(s)"));
-        }
-        let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
-        for o in body["objects"].as_array().into_iter().flatten() {
-            *kinds.entry(o["type"].as_str().unwrap_or("?")).or_default() += 1;
-        }
-        attached.extend(kinds.iter().map(|(k, n)| format!("{n} {k}")));
-        if !attached.is_empty() {
-            content.push_str(&format!("\n[{}]", attached.join(", ")));
-        }
-        table.add_row([
-            text(&m["log_index"]),
-            text(&m["from"]),
-            text(&body["type"]),
-            state,
-            text(&m["received_at"]),
-            content,
-        ]);
+    for m in &case.messages {
+        out!();
+        print_message(m, width);
     }
-    println!("{table}");
+}
+
+/// One message in full: who, when, where it stands, and everything it says.
+fn print_message(m: &MessageView, width: Option<usize>) {
+    out!(
+        "── #{} {} from {} to {} ({})",
+        m.log_index,
+        m.body.message_type().as_str(),
+        m.from,
+        m.to,
+        m.state
+    );
+    out!(
+        "   sent {}, received {} (official)",
+        m.sent_at,
+        opt(m.received_at)
+    );
+    if m.voided {
+        out!("   voided: it lost a race with a concurrent message and changed nothing");
+    }
+    if let Some(why) = &m.rejection {
+        out!("   REFUSED by the partner's node:");
+        out!("{}", wrapped(why, 6, width));
+    }
+    let field = |label: &str, text: &str| {
+        if !text.is_empty() {
+            out!("   {label}:");
+            out!("{}", wrapped(text, 6, width));
+        }
+    };
+    match &m.body {
+        Body::Request(r) => {
+            out!(
+                "   {} / {} / {} / {}",
+                r.kind.as_str(),
+                term::one_line(&r.category),
+                r.priority.as_str(),
+                r.tlp.label()
+            );
+            field("title", &r.title);
+            field("narrative", &r.narrative);
+            if let Some(a) = &r.attribution {
+                field("attribution", a);
+            }
+            if let Some(p) = &r.preservation {
+                field("preservation authority", &p.authority);
+                field("offence", &p.offence);
+                field("data to preserve", &p.data);
+                field("custodian", &p.custodian);
+                field("necessity", &p.necessity);
+                if p.mutual_assistance_to_follow {
+                    out!("   a mutual assistance request for the data will follow");
+                }
+            }
+            print_attached(&r.observables, &r.objects, width);
+        }
+        Body::Acknowledgement(a) => field("note", &a.note),
+        Body::ClarificationRequest(c) => field("question", &c.question),
+        Body::Clarification(c) => field("clarification", &c.text),
+        Body::Answer(a) => {
+            field(
+                if a.is_final {
+                    "final answer"
+                } else {
+                    "partial answer"
+                },
+                &a.text,
+            );
+            print_attached(&a.observables, &a.objects, width);
+        }
+        Body::Decline(d) => {
+            out!("   reason: {}", d.reason.as_str());
+            field("explanation", &d.text);
+        }
+        Body::Withdrawal(w) => field("reason", &w.reason),
+        Body::Rating(r) => {
+            out!("   score: {}/5", r.score);
+            field("comment", &r.comment);
+        }
+    }
+}
+
+/// Observables one per line, and STIX objects by type, id and name.
+fn print_attached(observables: &[Observable], objects: &[StixValue], width: Option<usize>) {
+    if !observables.is_empty() {
+        out!("   observables:");
+        for o in observables {
+            let kind = serde_json::to_value(o.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            out!("{}", wrapped(&format!("{kind}: {}", o.value), 6, width));
+        }
+    }
+    if !objects.is_empty() {
+        out!("   STIX objects:");
+        for o in objects {
+            let get = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or("");
+            let name = [get("name"), get("pattern")]
+                .into_iter()
+                .find(|v| !v.is_empty())
+                .unwrap_or("");
+            out!("{}", wrapped(&format!("{} {name}", get("id")), 6, width));
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use crate::home::open_store;
+use crate::{client::CliError, home::open_store};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use detente_domain::Agreement;
@@ -66,11 +66,11 @@ pub struct ReviewArgs {
     /// Write here instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Measure the review at this instant (e.g. 2026-11-27T00:00:00.000Z) instead of now:
+    /// Measure the review at this instant (e.g. 2026-11-27T00:00:00Z) instead of now:
     /// the meeting date after the period's end, or an instant within it. Not before the
     /// period's start, not in the future. Two nodes, or a node and an auditor, then get the
     /// same document.
-    #[arg(long, value_parser = Timestamp::parse)]
+    #[arg(long, value_parser = crate::input::parse_instant)]
     as_of: Option<Timestamp>,
     /// Compute the review from a log bundle (`detente log export`) instead of a node: an
     /// auditor's own figures, to compare with the parties'.
@@ -82,8 +82,24 @@ pub struct ReviewArgs {
 pub async fn run(home: &Path, database: Option<&str>, args: &ReviewArgs) -> anyhow::Result<()> {
     let (period, bulletin) = match (&args.period, &args.week) {
         (Some(p), None) => (p.clone(), false),
-        (None, Some(w)) => (w.clone(), true),
-        _ => anyhow::bail!("give --period (e.g. 2026-H1) or --week (e.g. 2026-W48)"),
+        (None, Some(w)) => {
+            // A bulletin covers one ISO week; any other period is the full review's.
+            if !detente_report::Period::parse(w).is_ok_and(|p| p.is_week()) {
+                return Err(CliError::BadInput(format!(
+                    "--week {:?} is not an ISO week: write it like 2026-W48 (or use --period \
+                     for a half-year, quarter, month or range)",
+                    crate::term::one_line(w)
+                ))
+                .into());
+            }
+            (w.clone(), true)
+        }
+        _ => {
+            return Err(CliError::BadInput(
+                "give --period (e.g. 2026-H1) or --week (e.g. 2026-W48)".to_owned(),
+            )
+            .into());
+        }
     };
     let format = match (args.format, args.table) {
         (Format::Html, _) => ReviewFormat::Html,
@@ -105,7 +121,10 @@ pub async fn run(home: &Path, database: Option<&str>, args: &ReviewArgs) -> anyh
         Some(bundle) => render_bundle(bundle, &request, now()),
         None => node_review(home, database, &request).await?,
     }
-    .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    .map_err(|e| CliError::Api {
+        code: e.code,
+        message: e.message,
+    })?;
     match &args.out {
         Some(p) => {
             std::fs::write(p, output).with_context(|| format!("writing {}", p.display()))?;

@@ -11,6 +11,7 @@ use std::{
     borrow::Cow,
     fmt,
     io::{self, Write},
+    sync::atomic::{AtomicBool, Ordering},
 };
 
 /// Prints a line to standard output, ending the process quietly if the reader went away.
@@ -20,10 +21,23 @@ macro_rules! out {
 }
 pub(crate) use out;
 
+/// Whether anything was written with [`out!`].
+static WROTE: AtomicBool = AtomicBool::new(false);
+
+/// Whether the command has written to standard output: a `--json` error then goes only to
+/// standard error, so that standard output stays one JSON document.
+pub fn wrote_output() -> bool {
+    WROTE.load(Ordering::Relaxed)
+}
+
 /// Writes one line to standard output (see [`out!`]).
 pub fn write_line(args: fmt::Arguments<'_>) {
+    WROTE.store(true, Ordering::Relaxed);
     let mut stdout = io::stdout().lock();
-    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.write_all(b"\n")) {
+    if let Err(e) = stdout
+        .write_fmt(args)
+        .and_then(|()| stdout.write_all(b"\n"))
+    {
         if e.kind() == io::ErrorKind::BrokenPipe {
             // The reader has what it wanted (`| head`): nothing is wrong.
             std::process::exit(0);
@@ -70,7 +84,10 @@ pub fn one_line(s: &str) -> String {
 /// `\uXXXX` (still the same JSON): JSON escapes C0 controls itself, but not these.
 pub fn json(value: &impl serde::Serialize) -> String {
     let text = serde_json::to_string_pretty(value).expect("API values always serialise");
-    if !text.chars().any(|c| is_format(c) || c.is_control() && c > '\u{7f}') {
+    if !text
+        .chars()
+        .any(|c| is_format(c) || c.is_control() && c > '\u{7f}')
+    {
         return text;
     }
     text.chars()
@@ -92,8 +109,14 @@ mod tests {
     fn escape_sequences_and_overrides_are_shown_not_obeyed() {
         let hostile = "ok\u{1b}]0;owned\u{7}\u{1b}[2J\u{0}\u{202e}gpj.exe\u{9b}";
         let shown = clean(hostile);
-        assert!(!shown.chars().any(|c| c.is_control() || is_format(c)), "{shown:?}");
-        assert!(shown.contains("\\u{1b}") && shown.contains("\\u{202e}"), "{shown}");
+        assert!(
+            !shown.chars().any(|c| c.is_control() || is_format(c)),
+            "{shown:?}"
+        );
+        assert!(
+            shown.contains("\\u{1b}") && shown.contains("\\u{202e}"),
+            "{shown}"
+        );
         assert_eq!(clean("plain, 中文, and\nlines"), "plain, 中文, and\nlines");
     }
 

@@ -408,6 +408,26 @@ pub enum Tlp {
 }
 
 impl Tlp {
+    /// Every level, least restrictive first.
+    pub const ALL: [Tlp; 5] = [
+        Self::Clear,
+        Self::Green,
+        Self::Amber,
+        Self::AmberStrict,
+        Self::Red,
+    ];
+
+    /// The wire name, e.g. `amber+strict`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Clear => "clear",
+            Self::Green => "green",
+            Self::Amber => "amber",
+            Self::AmberStrict => "amber+strict",
+            Self::Red => "red",
+        }
+    }
+
     /// The label as FIRST writes it, e.g. `TLP:AMBER+STRICT`.
     pub fn label(self) -> &'static str {
         match self {
@@ -729,6 +749,34 @@ pub enum DeclineReason {
     Other,
 }
 
+impl DeclineReason {
+    /// Every reason, in a stable order.
+    pub const ALL: [DeclineReason; 8] = [
+        Self::OutsideScope,
+        Self::InsufficientInformation,
+        Self::NoJurisdiction,
+        Self::LegalRestriction,
+        Self::PoliticalOffence,
+        Self::EssentialInterests,
+        Self::Duplicate,
+        Self::Other,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OutsideScope => "outside_scope",
+            Self::InsufficientInformation => "insufficient_information",
+            Self::NoJurisdiction => "no_jurisdiction",
+            Self::LegalRestriction => "legal_restriction",
+            Self::PoliticalOffence => "political_offence",
+            Self::EssentialInterests => "essential_interests",
+            Self::Duplicate => "duplicate",
+            Self::Other => "other",
+        }
+    }
+}
+
 /// Declines the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -758,4 +806,77 @@ pub struct RatingBody {
     /// Optional comment.
     #[serde(default)]
     pub comment: String,
+}
+
+/// Parses the wire name of a closed set, naming every valid value when `s` is none of them.
+fn parse_wire<T: Copy>(
+    what: &'static str,
+    s: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<T, ProtocolError> {
+    all.iter().copied().find(|v| name(*v) == s).ok_or_else(|| {
+        let names: Vec<String> = all.iter().map(|v| format!("{:?}", name(*v))).collect();
+        ProtocolError::bad(what, format!("{s:?} is not one of {}", names.join(", ")))
+    })
+}
+
+impl std::str::FromStr for RequestKind {
+    type Err = ProtocolError;
+
+    fn from_str(s: &str) -> Result<Self, ProtocolError> {
+        parse_wire("request kind", s, &Self::ALL, Self::as_str)
+    }
+}
+
+impl std::str::FromStr for Priority {
+    type Err = ProtocolError;
+
+    fn from_str(s: &str) -> Result<Self, ProtocolError> {
+        parse_wire("priority", s, &Self::ALL, Self::as_str)
+    }
+}
+
+impl std::str::FromStr for Tlp {
+    type Err = ProtocolError;
+
+    /// The wire name (`amber`) or FIRST's label (`TLP:AMBER`), in any case: people copy the
+    /// label from documents.
+    fn from_str(s: &str) -> Result<Self, ProtocolError> {
+        let lower = s.trim().to_ascii_lowercase();
+        let name = lower.strip_prefix("tlp:").unwrap_or(&lower);
+        parse_wire("TLP", name, &Self::ALL, Self::as_str)
+    }
+}
+
+impl std::str::FromStr for DeclineReason {
+    type Err = ProtocolError;
+
+    fn from_str(s: &str) -> Result<Self, ProtocolError> {
+        parse_wire("decline reason", s, &Self::ALL, Self::as_str)
+    }
+}
+
+#[cfg(test)]
+mod from_str_tests {
+    use super::*;
+
+    #[test]
+    fn tlp_is_read_from_its_wire_name_or_its_label() {
+        assert_eq!("amber".parse::<Tlp>(), Ok(Tlp::Amber));
+        assert_eq!("TLP:AMBER".parse::<Tlp>(), Ok(Tlp::Amber));
+        assert_eq!("TLP:AMBER+STRICT".parse::<Tlp>(), Ok(Tlp::AmberStrict));
+        for t in Tlp::ALL {
+            assert_eq!(t.as_str().parse::<Tlp>(), Ok(t));
+        }
+    }
+
+    #[test]
+    fn an_unknown_value_is_refused_with_the_valid_ones() {
+        let err = "urgent".parse::<Priority>().expect_err("not a priority");
+        assert!(err.to_string().contains("\"critical\""), "{err}");
+        assert!("investigation".parse::<RequestKind>().is_ok());
+        assert!("no_jurisdiction".parse::<DeclineReason>().is_ok());
+        assert!("amber-ish".parse::<Tlp>().is_err());
+    }
 }

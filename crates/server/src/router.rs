@@ -79,13 +79,20 @@ pub fn router(node: Arc<Node>, config: &NodeConfig, pulls: Arc<Pulls>) -> Router
             get(routes::indicators::list_indicators),
         )
         .route(
+            "/api/v1/cases",
+            get(routes::requests::list_cases).post(routes::requests::file_request),
+        )
+        .route("/api/v1/cases/{case}", get(routes::requests::show_case))
+        .route(
+            "/api/v1/cases/{case}/messages",
+            post(routes::requests::send_message),
+        )
+        // The older paths, kept for clients written against them.
+        .route(
             "/api/v1/requests",
             get(routes::requests::list_requests).post(routes::requests::file_request),
         )
-        .route(
-            "/api/v1/requests/{case}",
-            get(routes::requests::show_request),
-        )
+        .route("/api/v1/requests/{case}", get(routes::requests::show_case))
         .route(
             "/api/v1/requests/{case}/messages",
             post(routes::requests::send_message),

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod api_contract;
 mod audit;
 mod cli;
 mod crash;
@@ -10,6 +11,7 @@ mod determinism;
 mod harness;
 mod indicators;
 mod interop;
+mod liaison;
 mod matching;
 mod operator;
 mod review;

@@ -37,7 +37,7 @@ pub async fn receive_envelopes(
         .into_iter()
         .map(|r| match r {
             Ok(receipt) => receipt,
-            Err(e) => ApiError::from(e).body(),
+            Err(e) => json!(ApiError::from(e).body()),
         })
         .collect();
     Ok(Json(json!({ "results": results })))

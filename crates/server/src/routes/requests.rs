@@ -1,40 +1,37 @@
-//! `/api/v1/requests`: the liaison officer's view of cases: file, list, show, and send the
-//! next lifecycle message (acknowledge, ask for clarification, answer, decline, ...).
+//! `/api/v1/cases`: the liaison officer's view of cases: file a request, list and show cases,
+//! and send the next lifecycle message (acknowledge, ask for clarification, answer, decline,
+//! ...). Bodies and answers are the types of `detente-api`. The older `/api/v1/requests`
+//! paths are kept as aliases for clients written against them.
 
 use axum::{
     Json,
     extract::{Path, Query, State},
     http::StatusCode,
 };
+use detente_api::{
+    CaseDetail, CaseList, CaseState, CaseSummary, CaseView, Direction, MessageState, MessageView,
+    NewRequest, Sent, TimelinessView, one_of,
+};
 use detente_domain::Case;
-use detente_protocol::{Body, CaseId, Envelope, PartyId, Receipt, RequestBody, Signed};
-use detente_store::{CaseFilter, CaseRow, Direction};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use detente_protocol::{Body, CaseId, Envelope, Receipt, Signed, Timestamp};
+use detente_store::{CaseFilter, CaseRow};
+use serde::{Deserialize, Serialize};
 
 use crate::{
     error::{ApiError, ErrorCode},
     extract::{StrictJson, User},
-    node::{now, official_case},
+    node::{self, now, official_case},
     router::AppState,
 };
-
-/// Body of `POST /api/v1/requests`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewRequest {
-    to: PartyId,
-    request: RequestBody,
-}
 
 /// Files a new request to a partner.
 pub async fn file_request(
     _user: User,
     State(state): State<AppState>,
     StrictJson(new): StrictJson<NewRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Sent>), ApiError> {
     let sent = state.node.file_request(new.to, new.request).await?;
-    Ok((StatusCode::CREATED, Json(json!(sent))))
+    Ok((StatusCode::CREATED, Json(sent_view(sent))))
 }
 
 /// Sends the next message of a case; the body is the message body, e.g.
@@ -44,87 +41,155 @@ pub async fn send_message(
     State(state): State<AppState>,
     Path(case): Path<String>,
     StrictJson(body): StrictJson<Body>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Sent>), ApiError> {
     let case = parse_case(&case)?;
     if matches!(body, Body::Request(_)) {
         return Err(ApiError::new(
             ErrorCode::IllegalTransition,
-            "a request opens a new case: POST it to /api/v1/requests",
+            "a request opens a new case: POST it to /api/v1/cases",
         ));
     }
     let sent = state.node.send(&case, body).await?;
-    Ok((StatusCode::CREATED, Json(json!(sent))))
+    Ok((StatusCode::CREATED, Json(sent_view(sent))))
 }
 
-/// Query of `GET /api/v1/requests`.
+fn sent_view(s: node::Sent) -> Sent {
+    Sent {
+        case: s.case,
+        message: s.message,
+        seq: s.seq,
+    }
+}
+
+/// The query of the case list as it arrives: values of closed sets are parsed here, so a
+/// misspelt one is refused with the valid ones named instead of matching nothing.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     status: Option<String>,
-    /// `incoming` (addressed to this node) or `outgoing` (filed by this node).
     direction: Option<String>,
-    /// Only cases with a passed, unmet deadline.
     #[serde(default)]
     overdue: bool,
     limit: Option<u32>,
 }
 
-/// Lists cases, newest first.
+/// `GET /api/v1/cases`: cases, newest first.
+pub async fn list_cases(
+    _user: User,
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<CaseList>, ApiError> {
+    Ok(Json(CaseList {
+        cases: case_summaries(&state, q).await?,
+    }))
+}
+
+/// The case list under the key the `/api/v1/requests` alias has always used.
+#[derive(Serialize)]
+pub struct LegacyCaseList {
+    requests: Vec<CaseSummary>,
+}
+
+/// `GET /api/v1/requests`: the case list at its older path and key.
 pub async fn list_requests(
     _user: User,
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LegacyCaseList>, ApiError> {
+    Ok(Json(LegacyCaseList {
+        requests: case_summaries(&state, q).await?,
+    }))
+}
+
+async fn case_summaries(state: &AppState, q: ListQuery) -> Result<Vec<CaseSummary>, ApiError> {
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            s.parse::<CaseState>().map_err(|_| {
+                ApiError::new(
+                    ErrorCode::BadRequest,
+                    format!(
+                        "status {s:?} is not a case state; use {}",
+                        one_of(&CaseState::names())
+                    ),
+                )
+            })
+        })
+        .transpose()?;
+    let direction = q
+        .direction
+        .as_deref()
+        .map(|d| {
+            d.parse::<Direction>().map_err(|_| {
+                ApiError::new(
+                    ErrorCode::BadRequest,
+                    format!(
+                        "direction {d:?} is not a direction; use {}",
+                        one_of(&Direction::names())
+                    ),
+                )
+            })
+        })
+        .transpose()?;
     let me = state.node.party().clone();
     let now = now();
     let mut filter = CaseFilter {
-        status: q.status,
+        status: status.map(|s| s.as_str().to_owned()),
         limit: q.limit.unwrap_or(100).min(10_000),
         overdue_at: q.overdue.then_some(now),
         ..CaseFilter::default()
     };
-    match q.direction.as_deref() {
+    match direction {
         None => {}
-        Some("incoming") => filter.responder = Some(me),
-        Some("outgoing") => filter.requester = Some(me),
-        Some(other) => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidMessage,
-                format!("direction {other:?} must be incoming or outgoing"),
-            ));
-        }
+        Some(Direction::Incoming) => filter.responder = Some(me),
+        Some(Direction::Outgoing) => filter.requester = Some(me),
     }
     let rows = state.node.store().cases(&filter).await?;
-    Ok(Json(
-        json!({ "requests": rows.iter().map(|r| case_summary(r, now)).collect::<Vec<_>>() }),
-    ))
+    rows.iter().map(|r| case_summary(state, r, now)).collect()
 }
 
-fn case_summary(r: &CaseRow, now: detente_protocol::Timestamp) -> Value {
-    json!({
-        "case": r.id,
-        "requester": r.requester,
-        "responder": r.responder,
-        "kind": r.kind,
-        "category": r.category,
-        "priority": r.priority,
-        "tlp": r.tlp,
-        "title": r.title,
-        "status": r.status,
-        "filed_at": r.filed_at,
-        "pending_out": r.pending_out,
+/// A stored case row as the API shows it. The row holds wire names written by the node
+/// itself, so one that does not parse is a fault inside the node.
+fn case_summary(state: &AppState, r: &CaseRow, now: Timestamp) -> Result<CaseSummary, ApiError> {
+    let bad = |what: &str, value: &str| {
+        ApiError::from(node::NodeError::Internal(format!(
+            "case {} holds the {what} {value:?}",
+            r.id
+        )))
+    };
+    Ok(CaseSummary {
+        case: r.id.clone(),
+        requester: r.requester.clone(),
+        responder: r.responder.clone(),
+        direction: if &r.requester == state.node.party() {
+            Direction::Outgoing
+        } else {
+            Direction::Incoming
+        },
+        kind: r.kind.parse().map_err(|_| bad("kind", &r.kind))?,
+        category: r.category.clone(),
+        priority: r
+            .priority
+            .parse()
+            .map_err(|_| bad("priority", &r.priority))?,
+        tlp: r.tlp.parse().map_err(|_| bad("TLP", &r.tlp))?,
+        title: r.title.clone(),
+        status: r.status.parse().map_err(|_| bad("status", &r.status))?,
+        filed_at: r.filed_at,
+        pending_out: r.pending_out,
         // `Case::overdue_from`, stored by the projection: overdue at and after this instant.
-        "overdue_from": r.overdue_at,
-        "overdue": r.overdue_at.is_some_and(|t| t <= now),
+        overdue_from: r.overdue_at,
+        overdue: r.overdue_at.is_some_and(|t| t <= now),
     })
 }
 
-/// One case with its timeliness and every message.
-pub async fn show_request(
+/// `GET /api/v1/cases/{case}`: one case with its timeliness and every message.
+pub async fn show_case(
     _user: User,
     State(state): State<AppState>,
     Path(case): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CaseDetail>, ApiError> {
     let case = parse_case(&case)?;
     let node = &state.node;
     let row = node.store().case(&case).await?.ok_or_else(|| {
@@ -147,32 +212,47 @@ pub async fn show_request(
             .as_deref()
             .map(|b| Signed::<Receipt>::parse(b, usize::MAX))
             .transpose()?;
-        messages.push(json!({
-            "id": m.id,
-            "direction": if m.direction == Direction::In { "in" } else { "out" },
-            "from": m.sender,
-            "to": m.recipient,
-            "seq": m.seq,
-            "state": format!("{:?}", m.state).to_lowercase(),
-            "sent_at": env.payload().sent_at,
-            "received_at": m.received_at,
-            "in_reply_to": env.payload().in_reply_to,
-            "body": env.payload().body,
-            "envelope_hash": env.payload_hash(),
-            "receipt_signed_by": receipt.as_ref().map(|r| r.payload().issuer.clone()),
-            "rejection": m.rejection,
-            "log_index": m.envelope_entry,
-            "voided": derived.as_ref().is_some_and(|c| c.voided.contains(&m.id)),
-        }));
+        messages.push(MessageView {
+            id: m.id,
+            direction: match m.direction {
+                detente_store::Direction::In => Direction::Incoming,
+                detente_store::Direction::Out => Direction::Outgoing,
+            },
+            from: m.sender.clone(),
+            to: m.recipient.clone(),
+            seq: m.seq,
+            state: match m.state {
+                detente_store::MessageState::Pending => MessageState::Pending,
+                detente_store::MessageState::Delivered => MessageState::Delivered,
+                detente_store::MessageState::Rejected => MessageState::Rejected,
+                detente_store::MessageState::Received => MessageState::Received,
+            },
+            sent_at: env.payload().sent_at,
+            received_at: m.received_at,
+            in_reply_to: env.payload().in_reply_to,
+            body: env.payload().body.clone(),
+            envelope_hash: env.payload_hash(),
+            receipt_signed_by: receipt.as_ref().map(|r| r.payload().issuer.clone()),
+            rejection: m.rejection.clone(),
+            log_index: u64::try_from(m.envelope_entry).unwrap_or_default(),
+            voided: derived.as_ref().is_some_and(|c| c.voided.contains(&m.id)),
+        });
     }
-    Ok(Json(json!({
-        "summary": case_summary(&row, now),
-        "case": derived,
-        "timeliness": timeliness,
-        "messages": messages,
-    })))
+    Ok(Json(CaseDetail {
+        summary: case_summary(&state, &row, now)?,
+        case: derived.as_ref().map(CaseView::from),
+        timeliness: timeliness.as_ref().map(TimelinessView::from),
+        messages,
+    }))
 }
 
+/// A case id from a path. One that cannot be a case id names no case, so it is not found,
+/// and the message says which part is wrong.
 fn parse_case(s: &str) -> Result<CaseId, ApiError> {
-    CaseId::parse(s).map_err(|e| ApiError::new(ErrorCode::NotFound, e.to_string()))
+    CaseId::parse(s).map_err(|e| {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!("{s:?} is not a case id (like US-2026-0001): {e}"),
+        )
+    })
 }

@@ -69,7 +69,7 @@ async fn requests_filed_while_the_partner_is_down_are_delivered_exactly_once_aft
         let shown = cn.show(case).await;
         let messages = shown["messages"].as_array().expect("a list");
         assert_eq!(messages.len(), 1, "{shown}");
-        assert_eq!(messages[0]["direction"], "in");
+        assert_eq!(messages[0]["direction"], "incoming");
         seqs.push(messages[0]["seq"].as_u64().expect("a seq"));
         assert_eq!(shown["case"], us.show(case).await["case"]);
     }
