@@ -10,6 +10,7 @@ mod indicators_cmd;
 mod input;
 mod log_cmd;
 mod match_cmd;
+mod people_cmd;
 mod request_cmd;
 mod review_cmd;
 mod term;
@@ -86,6 +87,14 @@ enum Command {
     Indicators(indicators_cmd::IndicatorsCommand),
     /// Start two nodes (US and CN) on loopback and run a realistic exchange of 20+ cases.
     Demo(demo::DemoArgs),
+    /// The node's agencies (organisational units): add, list, give the duty.
+    #[command(subcommand)]
+    Agency(people_cmd::AgencyCommand),
+    /// The node's users: add, list, roles, passwords, API tokens, disable.
+    #[command(subcommand)]
+    User(people_cmd::UserCommand),
+    /// Who did what on this node (the local, hash-chained trail); --verify checks its chain.
+    Trail(people_cmd::TrailArgs),
 }
 
 fn main() -> ExitCode {
@@ -134,6 +143,15 @@ fn main() -> ExitCode {
                 indicators_cmd::run(&cli.home, cli.database.as_deref(), cmd, cli.json).await
             }
             Command::Audit(args) => log_cmd::audit_bundles(&args, cli.json),
+            Command::Agency(cmd) => {
+                people_cmd::agency(&cli.home, cli.database.as_deref(), cmd, cli.json).await
+            }
+            Command::User(cmd) => {
+                people_cmd::user(&cli.home, cli.database.as_deref(), cmd, cli.json).await
+            }
+            Command::Trail(args) => {
+                people_cmd::show_trail(&cli.home, cli.database.as_deref(), &args, cli.json).await
+            }
             Command::Match(args) => {
                 match_cmd::run(&cli.home, cli.database.as_deref(), *args, cli.json).await
             }

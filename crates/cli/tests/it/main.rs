@@ -14,5 +14,6 @@ mod interop;
 mod liaison;
 mod matching;
 mod operator;
+mod people;
 mod review;
 mod tamper;
