@@ -17,6 +17,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// No valid API token.
     Unauthorized,
+    /// The credentials are valid, but the user's roles (or agency) do not allow this.
+    Forbidden,
     /// The signature does not verify under the sender's pinned key.
     BadSignature,
     /// The sender is not a party to the agreement.
@@ -63,6 +65,7 @@ impl ErrorCode {
             Self::InvalidMessage => "invalid_message",
             Self::PayloadTooLarge => "payload_too_large",
             Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
             Self::BadSignature => "bad_signature",
             Self::UnknownParty => "unknown_party",
             Self::UnknownAgreement => "unknown_agreement",
@@ -96,7 +99,9 @@ impl ErrorCode {
             }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized | Self::BadSignature => StatusCode::UNAUTHORIZED,
-            Self::UnknownParty | Self::WrongRecipient | Self::TlpDenied => StatusCode::FORBIDDEN,
+            Self::UnknownParty | Self::WrongRecipient | Self::TlpDenied | Self::Forbidden => {
+                StatusCode::FORBIDDEN
+            }
             Self::UnknownAgreement
             | Self::ReplayConflict
             | Self::OutOfOrder

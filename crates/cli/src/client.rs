@@ -83,6 +83,7 @@ impl CliError {
                 | ErrorCode::ReplayConflict
                 | ErrorCode::OutOfOrder => 4,
                 ErrorCode::Unauthorized
+                | ErrorCode::Forbidden
                 | ErrorCode::BadSignature
                 | ErrorCode::TlpDenied
                 | ErrorCode::WrongRecipient => 5,

@@ -218,6 +218,16 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_shows_the_table_the_code_enforces() {
+        let readme = include_str!("../../../README.md");
+        assert!(
+            readme.contains(&markdown_table()),
+            "README.md's permission table differs from the code's; paste this:\n{}",
+            markdown_table()
+        );
+    }
+
+    #[test]
     fn the_markdown_table_has_a_row_per_action_and_a_column_per_role() {
         let t = markdown_table();
         assert_eq!(t.lines().count(), 2 + ACTIONS.len());

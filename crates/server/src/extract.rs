@@ -10,9 +10,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
+use detente_people::{Action, AgencyId, Role, Roles, Scope, Secret, UserName, grant, token::Kind};
 use detente_protocol::{
-    NONCE_HEADER, PARTY_HEADER, PartyId, RequestLine, SIGNATURE_HEADER, TIME_HEADER, Timestamp,
-    is_nonce, parse_strict,
+    CaseId, NONCE_HEADER, PARTY_HEADER, PartyId, RequestLine, SIGNATURE_HEADER, TIME_HEADER,
+    Timestamp, is_nonce, parse_strict,
 };
 use serde::de::DeserializeOwned;
 use sha2::{Digest as _, Sha256};
@@ -49,8 +50,95 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for StrictJson<T> {
     }
 }
 
-/// Proof that the request carried a valid API token of this node.
-pub struct User;
+/// A user of this node, authenticated by an API token: a user's own (`dtk_...`, made by
+/// `detente user token`), or the node's token from the home's `api-token` file, which acts as
+/// an administrator of no agency (set-ups from before users keep working).
+#[derive(Debug, Clone)]
+pub struct User {
+    /// The user; `None` for the node's token.
+    pub name: Option<UserName>,
+    /// The agency the user acts for; `None` for the node's token.
+    pub agency: Option<AgencyId>,
+    /// The roles this request may use: a token's scopes within its user's roles.
+    pub roles: Roles,
+}
+
+impl User {
+    /// The node's own token: an administrator of no agency.
+    fn node_token() -> Self {
+        Self {
+            name: None,
+            agency: None,
+            roles: Roles::of(&[Role::Admin]),
+        }
+    }
+
+    /// Who the user is, for messages and the trail.
+    pub fn who(&self) -> String {
+        self.name
+            .as_ref()
+            .map_or_else(|| "the node's token".to_owned(), |n| n.to_string())
+    }
+
+    /// How far the user may take `action` (the one permission table,
+    /// [`detente_people::permission`]); `forbidden`, naming the permission, if not at all.
+    pub fn require(&self, action: Action) -> Result<Scope, ApiError> {
+        grant(self.roles, action).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "this needs the permission to {}, which the roles of {} ({}) do not give",
+                    action.describe(),
+                    self.who(),
+                    if self.roles == Roles::NONE {
+                        "none".to_owned()
+                    } else {
+                        self.roles.to_string()
+                    }
+                ),
+            )
+        })
+    }
+
+    /// Whether the user may take `action` on a case routed to `agency`.
+    pub fn require_case(
+        &self,
+        action: Action,
+        case: &CaseId,
+        agency: Option<&AgencyId>,
+    ) -> Result<(), ApiError> {
+        match self.require(action)? {
+            Scope::All => Ok(()),
+            Scope::OwnAgency if agency.is_some() && agency == self.agency.as_ref() => Ok(()),
+            Scope::OwnAgency => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "case {case} is with {}; {} may {} only for the cases of {}",
+                    agency.map_or_else(|| "no agency".to_owned(), |a| format!("agency {a}")),
+                    self.who(),
+                    action.describe(),
+                    self.agency
+                        .as_ref()
+                        .map_or_else(|| "their agency".to_owned(), |a| format!("agency {a}")),
+                ),
+            )),
+        }
+    }
+
+    /// The agency a case list is narrowed to for `action`: none when the user may see all.
+    pub fn case_filter(&self, action: Action) -> Result<Option<String>, ApiError> {
+        Ok(match self.require(action)? {
+            Scope::All => None,
+            // A user of no agency with an own-agency grant sees no case: the filter names an
+            // agency no case is routed to.
+            Scope::OwnAgency => Some(
+                self.agency
+                    .as_ref()
+                    .map_or_else(String::new, |a| a.to_string()),
+            ),
+        })
+    }
+}
 
 impl FromRequestParts<AppState> for User {
     type Rejection = ApiError;
@@ -59,7 +147,7 @@ impl FromRequestParts<AppState> for User {
         let unauthorized = || {
             ApiError::new(
                 ErrorCode::Unauthorized,
-                "send the node's API token as `Authorization: Bearer <token>` (it is in the node home's api-token file)",
+                "send an API token as `Authorization: Bearer <token>`: your own (`detente user token`), or the node's (the home's api-token file)",
             )
         };
         let token = parts
@@ -68,8 +156,23 @@ impl FromRequestParts<AppState> for User {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(unauthorized)?;
-        if state.node.store().token_exists(&token_hash(token)).await? {
-            Ok(User)
+        let store = state.node.store();
+        if token.starts_with("dtk_") {
+            // A user's token: one SHA-256 and one indexed lookup, which also refuses a
+            // revoked or expired token and a disabled user.
+            let secret = Secret::parse(Kind::ApiToken, token).map_err(|_| unauthorized())?;
+            let bearer = store
+                .token_bearer(secret.hash(), crate::node::now())
+                .await?
+                .ok_or_else(unauthorized)?;
+            return Ok(Self {
+                name: Some(bearer.user.name),
+                agency: Some(bearer.user.agency),
+                roles: bearer.roles,
+            });
+        }
+        if store.token_exists(&token_hash(token)).await? {
+            Ok(Self::node_token())
         } else {
             Err(unauthorized())
         }
@@ -79,10 +182,21 @@ impl FromRequestParts<AppState> for User {
 /// Who is reading the log: a user or auditor of this node (API token), or a partner node
 /// (a request signed with its pinned key, checked by [`verify_partner_request`]).
 pub enum Reader {
-    /// Holder of one of this node's API tokens.
-    User,
+    /// A user of this node.
+    User(User),
     /// A partner node.
     Partner(PartyId),
+}
+
+impl Reader {
+    /// For a user, whether their roles allow `action`; a partner's reads are governed by the
+    /// federation's own rules (its exchanges only), not by roles.
+    pub fn require_user(&self, action: Action) -> Result<(), ApiError> {
+        match self {
+            Self::User(u) => u.require(action).map(|_| ()),
+            Self::Partner(_) => Ok(()),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Reader {
@@ -92,7 +206,7 @@ impl FromRequestParts<AppState> for Reader {
         if parts.headers.contains_key(AUTHORIZATION) {
             return User::from_request_parts(parts, state)
                 .await
-                .map(|_| Reader::User);
+                .map(Reader::User);
         }
         match parts.extensions.get::<VerifiedPartner>() {
             Some(VerifiedPartner(party)) => Ok(Reader::Partner(party.clone())),
@@ -257,7 +371,7 @@ async fn check_signed_request(state: &AppState, request: Request) -> Result<Requ
 impl std::fmt::Display for Reader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::User => f.write_str("user"),
+            Self::User(u) => write!(f, "user {}", u.who()),
             Self::Partner(p) => write!(f, "partner {p}"),
         }
     }

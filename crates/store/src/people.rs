@@ -12,7 +12,7 @@ use detente_people::{
     AgencyId, Lockout, PasswordHash, Roles, SecretHash, TotpSecret, UserName,
     trail::{self, Record},
 };
-use detente_protocol::Timestamp;
+use detente_protocol::{CaseId, Timestamp};
 use sqlx::ColumnIndex;
 
 use crate::backend::dispatch;
@@ -233,6 +233,17 @@ impl Store {
         })
     }
 
+    /// The agency `case` is routed to: the one it was assigned, else the duty agency; `None`
+    /// when neither exists (a node without agencies).
+    pub async fn case_agency(&self, case: &CaseId) -> Result<Option<AgencyId>, StoreError> {
+        const SQL: &str = "SELECT COALESCE((SELECT agency FROM case_agencies WHERE case_id = $1), \
+                           (SELECT id FROM agencies WHERE duty = 1))";
+        let found: Option<String> = dispatch!(Self, self, s => {
+            sqlx::query(SQL).bind(case.to_string()).fetch_one(&s.pool).await?.opt_text(0)?
+        });
+        found.map(|a| parse(&a, AgencyId::parse)).transpose()
+    }
+
     /// Every user, by name.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
         const SQL: &str = concat!("SELECT ", user_columns!(), " FROM users u ORDER BY u.name");
@@ -407,6 +418,25 @@ impl WriteTx {
             agency.as_str(),
         );
         Ok(n > 0)
+    }
+
+    /// Routes `case` to `agency` (filing, or reassigning).
+    pub async fn assign_case(
+        &mut self,
+        case: &CaseId,
+        agency: &AgencyId,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        execute!(
+            self,
+            "INSERT INTO case_agencies (case_id, agency, assigned_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (case_id) DO UPDATE SET agency = excluded.agency, \
+             assigned_at = excluded.assigned_at",
+            case.to_string(),
+            agency.as_str(),
+            at.unix_millis(),
+        );
+        Ok(())
     }
 
     /// Adds a user.

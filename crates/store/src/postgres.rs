@@ -424,6 +424,8 @@ impl Store {
             "WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR requester = $2) \
              AND ($3::text IS NULL OR responder = $3) \
              AND ($4::bigint IS NULL OR overdue_at <= $4) \
+             AND ($6::text IS NULL OR COALESCE((SELECT ca.agency FROM case_agencies ca \
+                  WHERE ca.case_id = cases.id), (SELECT a.id FROM agencies a WHERE a.duty = 1)) = $6) \
              ORDER BY COALESCE(filed_at, updated_at) DESC, id DESC LIMIT $5"
         );
         sqlx::query(sql)
@@ -432,6 +434,7 @@ impl Store {
             .bind(filter.responder.as_ref().map(PartyId::as_str))
             .bind(filter.overdue_at.map(Timestamp::unix_millis))
             .bind(i64::from(filter.limit))
+            .bind(filter.agency.as_deref())
             .fetch_all(&self.pool)
             .await?
             .iter()

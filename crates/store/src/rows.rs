@@ -170,6 +170,8 @@ pub struct CaseFilter {
     pub responder: Option<PartyId>,
     /// Only cases whose earliest unmet deadline is at or before this time.
     pub overdue_at: Option<Timestamp>,
+    /// Only cases routed to this agency (a case no one was assigned is with the duty agency).
+    pub agency: Option<String>,
     /// At most this many, newest first.
     pub limit: u32,
 }

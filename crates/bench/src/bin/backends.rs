@@ -23,7 +23,7 @@ use anyhow::Context;
 use detente_bench::{median, rate, request, terms};
 use detente_ledger::{LeafIndex, TreeSize};
 use detente_protocol::{MessageId, PartyId, Timestamp};
-use detente_server::local_pair::LocalPair;
+use detente_server::{local_pair::LocalPair, node::Actor};
 use detente_store::{Direction, EntryKind, Location, NewEntry, Store};
 
 /// Entries per bulk batch (one commit each).
@@ -131,7 +131,7 @@ async fn delivery_rate(
         let cn = cn.clone();
         workers.push(tokio::spawn(async move {
             for i in 0..per_worker {
-                us.file_request(cn.clone(), request(w * per_worker + i))
+                us.file_request(cn.clone(), request(w * per_worker + i), Actor::default())
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             }

@@ -17,7 +17,7 @@ use std::{
 use anyhow::Context;
 use detente_bench::{median, rate, request, terms};
 use detente_protocol::{PartyId, SecretKey};
-use detente_server::local_pair::LocalPair;
+use detente_server::{local_pair::LocalPair, node::Actor};
 use sqlx::{
     Connection,
     sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous},
@@ -91,7 +91,7 @@ async fn delivery_rate(dir: &std::path::Path, n: usize) -> anyhow::Result<f64> {
         let cn = cn.clone();
         workers.push(tokio::spawn(async move {
             for i in 0..per_worker {
-                us.file_request(cn.clone(), request(w * per_worker + i))
+                us.file_request(cn.clone(), request(w * per_worker + i), Actor::default())
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             }

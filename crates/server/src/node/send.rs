@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use detente_domain::Case;
+use detente_people::{AgencyId, trail::Record};
 use detente_protocol::{
     Body, CaseId, Envelope, MessageId, PartyId, RequestBody, Signable, Signed, Timestamp,
     WIRE_VERSION,
@@ -22,11 +23,29 @@ use crate::error::ErrorCode;
 pub(super) type Queued = (Outgoing, oneshot::Sender<Result<Sent, NodeError>>);
 
 /// An outgoing message waiting for the next group commit.
-pub(super) enum Outgoing {
+pub(super) struct Outgoing {
+    /// What to send.
+    what: What,
+    /// Who asked for it.
+    actor: Actor,
+}
+
+/// What an outgoing message is.
+enum What {
     /// A new request, opening a case.
     Request { to: PartyId, request: RequestBody },
     /// The next message of an existing case.
     FollowUp { case: CaseId, body: Body },
+}
+
+/// Who asked the node to send: named in the trail with what was sent; a new case is routed
+/// to the actor's agency (without one, it stays with the duty agency).
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    /// The user's name; empty for the node's own token.
+    pub user: String,
+    /// The agency the user acts for.
+    pub agency: Option<AgencyId>,
 }
 
 /// What the sender of a message gets back once it is committed locally.
@@ -46,6 +65,7 @@ impl Node {
         self: &Arc<Self>,
         to: PartyId,
         request: RequestBody,
+        actor: Actor,
     ) -> Result<Sent, NodeError> {
         if to == self.party || self.agreement.party(&to).is_none() {
             return Err(NodeError::refused(
@@ -56,14 +76,26 @@ impl Node {
                 ),
             ));
         }
-        self.submit(Outgoing::Request { to, request }).await
+        self.submit(Outgoing {
+            what: What::Request { to, request },
+            actor,
+        })
+        .await
     }
 
     /// Sends a follow-up message (acknowledgement, answer, ...) in an existing case.
-    pub async fn send(self: &Arc<Self>, case: &CaseId, body: Body) -> Result<Sent, NodeError> {
-        self.submit(Outgoing::FollowUp {
-            case: case.clone(),
-            body,
+    pub async fn send(
+        self: &Arc<Self>,
+        case: &CaseId,
+        body: Body,
+        actor: Actor,
+    ) -> Result<Sent, NodeError> {
+        self.submit(Outgoing {
+            what: What::FollowUp {
+                case: case.clone(),
+                body,
+            },
+            actor,
         })
         .await
     }
@@ -138,8 +170,9 @@ impl Node {
         op: Outgoing,
         now: Timestamp,
     ) -> Result<Sent, NodeError> {
-        match op {
-            Outgoing::Request { to, request } => {
+        let actor = op.actor;
+        match op.what {
+            What::Request { to, request } => {
                 let year = u16::try_from(now.datetime().year()).unwrap_or(0);
                 // The number is taken only once the request is sealed: a request refused here
                 // (terms, TLP) must leave no gap an auditor would have to explain.
@@ -149,12 +182,24 @@ impl Node {
                     .map_err(|_| NodeError::internal("case numbers for this year are exhausted"))?;
                 let case = CaseId::new(self.party.clone(), year, number);
                 let sent = self
-                    .seal_and_queue(tx, case, to, None, Body::Request(request), now, Vec::new())
+                    .seal_and_queue(
+                        tx,
+                        case,
+                        to,
+                        None,
+                        Body::Request(request),
+                        now,
+                        Vec::new(),
+                        &actor,
+                    )
                     .await?;
                 tx.set_counter(&counter, next).await?;
+                if let Some(agency) = &actor.agency {
+                    tx.assign_case(&sent.case, agency, now).await?;
+                }
                 Ok(sent)
             }
-            Outgoing::FollowUp { case, body } => {
+            What::FollowUp { case, body } => {
                 let rows = tx.case_messages(&case).await?;
                 let official = official_case(&self.agreement, &rows)?.ok_or_else(|| {
                     super::projection::unknown_case(&case, "the request has not been delivered yet")
@@ -173,7 +218,7 @@ impl Node {
                     official.requester.clone()
                 };
                 let in_reply_to = official.latest_from_other_side(&self.party)?;
-                self.seal_and_queue(tx, case, to, in_reply_to, body, now, rows)
+                self.seal_and_queue(tx, case, to, in_reply_to, body, now, rows, &actor)
                     .await
             }
         }
@@ -192,6 +237,7 @@ impl Node {
         body: Body,
         now: Timestamp,
         mut rows: Vec<MessageRow>,
+        actor: &Actor,
     ) -> Result<Sent, NodeError> {
         let mut envelope = Envelope {
             v: WIRE_VERSION,
@@ -227,6 +273,22 @@ impl Node {
         rows.push(row);
         self.project_case(tx, &case, &rows, now).await?;
         tracing::info!(case = %case, message = %env.id, to = %to, seq = env.seq, kind = env.body.message_type().as_str(), "message committed to outbox");
+        // Who asked for it, in the trail, in the same transaction as the message.
+        let mut record = Record {
+            seq: 0,
+            at_ms: now.unix_millis(),
+            user: actor.user.clone(),
+            agency: actor
+                .agency
+                .as_ref()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            action: format!("message.{}", env.body.message_type().as_str()),
+            case: case.to_string(),
+            object: env.id.to_string(),
+            detail: String::new(),
+        };
+        tx.append_trail(&mut record).await?;
         Ok(Sent {
             case,
             message: env.id,

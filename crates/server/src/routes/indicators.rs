@@ -10,6 +10,8 @@ use detente_store::{ObjectQuery, Versions};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use detente_people::Action;
+
 use crate::{
     error::{ApiError, ErrorCode},
     extract::Reader,
@@ -46,7 +48,10 @@ pub async fn list_indicators(
         ));
     }
     let audience = match reader {
-        Reader::User => Audience::Local,
+        Reader::User(u) => {
+            u.require(Action::ReadIndicators)?;
+            Audience::Local
+        }
         Reader::Partner(p) => Audience::Party(p),
     };
     // A cursor opens only for the reader it was made for.

@@ -11,6 +11,8 @@ use detente_store::StoreError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json, value::RawValue};
 
+use detente_people::Action;
+
 use crate::{
     error::{ApiError, ErrorCode},
     extract::Reader,
@@ -22,9 +24,10 @@ pub const MAX_ENTRIES: u64 = 1000;
 
 /// The latest signed checkpoint, with the tree it commits to.
 pub async fn get_checkpoint(
-    _reader: Reader,
+    reader: Reader,
     State(state): State<AppState>,
 ) -> Result<Json<Value>, ApiError> {
+    reader.require_user(Action::ReadLog)?;
     let store = state.node.store();
     let (size, root) = store.tree_head().await;
     Ok(Json(json!({
@@ -44,10 +47,11 @@ pub struct InclusionQuery {
 
 /// The inclusion proof of entry `index` in the tree of `size` entries.
 pub async fn get_inclusion_proof(
-    _reader: Reader,
+    reader: Reader,
     State(state): State<AppState>,
     Query(q): Query<InclusionQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    reader.require_user(Action::ReadLog)?;
     within_log(&state, q.size).await?;
     let proof = state
         .node
@@ -70,10 +74,11 @@ pub struct ConsistencyQuery {
 
 /// The consistency proof between the trees of `from` and `to` entries.
 pub async fn get_consistency_proof(
-    _reader: Reader,
+    reader: Reader,
     State(state): State<AppState>,
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    reader.require_user(Action::ReadLog)?;
     within_log(&state, q.to).await?;
     let proof = state
         .node
@@ -101,6 +106,7 @@ pub async fn get_entries(
     State(state): State<AppState>,
     Query(q): Query<EntriesQuery>,
 ) -> Result<Json<ServedEntries>, ApiError> {
+    reader.require_user(Action::ReadLog)?;
     if q.end < q.start || q.end - q.start > MAX_ENTRIES {
         return Err(ApiError::new(
             ErrorCode::InvalidMessage,

@@ -17,6 +17,8 @@ use detente_protocol::{Body, CaseId, Envelope, Receipt, Signed, Timestamp};
 use detente_store::{CaseFilter, CaseRow};
 use serde::{Deserialize, Serialize};
 
+use detente_people::Action;
+
 use crate::{
     error::{ApiError, ErrorCode},
     extract::{StrictJson, User},
@@ -24,33 +26,70 @@ use crate::{
     router::AppState,
 };
 
-/// Files a new request to a partner.
+/// Files a new request to a partner; the case is routed to the filer's agency.
 pub async fn file_request(
-    _user: User,
+    user: User,
     State(state): State<AppState>,
     StrictJson(new): StrictJson<NewRequest>,
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
-    let sent = state.node.file_request(new.to, new.request).await?;
+    user.require(Action::FileRequest)?;
+    let sent = state
+        .node
+        .file_request(new.to, new.request, actor(&user))
+        .await?;
     Ok((StatusCode::CREATED, Json(sent_view(sent))))
 }
 
 /// Sends the next message of a case; the body is the message body, e.g.
 /// `{"type": "acknowledgement", "note": "..."}`.
 pub async fn send_message(
-    _user: User,
+    user: User,
     State(state): State<AppState>,
     Path(case): Path<String>,
     StrictJson(body): StrictJson<Body>,
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
     let case = parse_case(&case)?;
+    may_act_on(&state, &user, Action::SendMessage, &case).await?;
     if matches!(body, Body::Request(_)) {
         return Err(ApiError::new(
             ErrorCode::IllegalTransition,
             "a request opens a new case: POST it to /api/v1/cases",
         ));
     }
-    let sent = state.node.send(&case, body).await?;
+    let sent = state.node.send(&case, body, actor(&user)).await?;
     Ok((StatusCode::CREATED, Json(sent_view(sent))))
+}
+
+/// Whether `user` may take `action` on `case`. A user without the permission at all is told
+/// so; a user who has it only for another agency's cases is told the case is unknown, as it
+/// would be if it did not exist: "forbidden" would tell them which cases exist.
+async fn may_act_on(
+    state: &AppState,
+    user: &User,
+    action: Action,
+    case: &CaseId,
+) -> Result<(), ApiError> {
+    user.require(action)?;
+    let agency = state.node.store().case_agency(case).await?;
+    user.require_case(action, case, agency.as_ref())
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::UnknownCase,
+                format!("case {case} is not known to this node"),
+            )
+        })
+}
+
+/// The trail's actor for `user`.
+fn actor(user: &User) -> node::Actor {
+    node::Actor {
+        user: user
+            .name
+            .as_ref()
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        agency: user.agency.clone(),
+    }
 }
 
 fn sent_view(s: node::Sent) -> Sent {
@@ -75,12 +114,12 @@ pub struct ListQuery {
 
 /// `GET /api/v1/cases`: cases, newest first.
 pub async fn list_cases(
-    _user: User,
+    user: User,
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<CaseList>, ApiError> {
     Ok(Json(CaseList {
-        cases: case_summaries(&state, q).await?,
+        cases: case_summaries(&state, &user, q).await?,
     }))
 }
 
@@ -92,16 +131,22 @@ pub struct LegacyCaseList {
 
 /// `GET /api/v1/requests`: the case list at its older path and key.
 pub async fn list_requests(
-    _user: User,
+    user: User,
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<LegacyCaseList>, ApiError> {
     Ok(Json(LegacyCaseList {
-        requests: case_summaries(&state, q).await?,
+        requests: case_summaries(&state, &user, q).await?,
     }))
 }
 
-async fn case_summaries(state: &AppState, q: ListQuery) -> Result<Vec<CaseSummary>, ApiError> {
+async fn case_summaries(
+    state: &AppState,
+    user: &User,
+    q: ListQuery,
+) -> Result<Vec<CaseSummary>, ApiError> {
+    // A user who may read only their agency's cases gets only those listed.
+    let agency = user.case_filter(Action::ReadCases)?;
     let status = q
         .status
         .as_deref()
@@ -138,6 +183,7 @@ async fn case_summaries(state: &AppState, q: ListQuery) -> Result<Vec<CaseSummar
         status: status.map(|s| s.as_str().to_owned()),
         limit: q.limit.unwrap_or(100).min(10_000),
         overdue_at: q.overdue.then_some(now),
+        agency,
         ..CaseFilter::default()
     };
     match direction {
@@ -186,11 +232,12 @@ fn case_summary(state: &AppState, r: &CaseRow, now: Timestamp) -> Result<CaseSum
 
 /// `GET /api/v1/cases/{case}`: one case with its timeliness and every message.
 pub async fn show_case(
-    _user: User,
+    user: User,
     State(state): State<AppState>,
     Path(case): Path<String>,
 ) -> Result<Json<CaseDetail>, ApiError> {
     let case = parse_case(&case)?;
+    may_act_on(&state, &user, Action::ReadCases, &case).await?;
     let node = &state.node;
     let row = node.store().case(&case).await?.ok_or_else(|| {
         ApiError::new(

@@ -9,6 +9,8 @@ use axum::{
 };
 use serde::Deserialize;
 
+use detente_people::Action;
+
 use crate::{
     error::{ApiError, ErrorCode},
     extract::User,
@@ -33,10 +35,11 @@ pub struct ReviewQuery {
 
 /// Renders the review.
 pub async fn get_review(
-    _user: User,
+    user: User,
     State(state): State<AppState>,
     Query(q): Query<ReviewQuery>,
 ) -> Result<Response, ApiError> {
+    user.require(Action::ReadReview)?;
     let invalid = |m: &str| ApiError::new(ErrorCode::InvalidMessage, m);
     let (period, bulletin) = match (q.period, q.week) {
         (Some(p), None) => (p, false),

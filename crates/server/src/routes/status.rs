@@ -6,14 +6,17 @@ use detente_api::{
     PullReport, StatusView,
 };
 
+use detente_people::Action;
+
 use crate::{error::ApiError, extract::User, router::AppState, taxii_pull};
 
 /// The node's party, agreement, log, partners (with delivery to each), alerts, delivery
 /// queue and scheduled TAXII pulls, and whether any of it needs the operator.
 pub async fn get_status(
-    _user: User,
+    user: User,
     State(state): State<AppState>,
 ) -> Result<Json<StatusView>, ApiError> {
+    user.require(Action::ReadStatus)?;
     let node = &state.node;
     let store = node.store();
     let outgoing: Vec<OutboxView> = store

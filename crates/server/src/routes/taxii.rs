@@ -36,6 +36,8 @@ use detente_store::{Collection, ObjectPage, ObjectQuery, ShareContext, StoredObj
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
+use detente_people::Action;
+
 use crate::{
     error::{ApiError, ErrorCode},
     extract::Reader,
@@ -153,7 +155,10 @@ impl FromRequestParts<AppState> for TaxiiReader {
             return basic_user(basic, state);
         }
         let audience = match Reader::from_request_parts(parts, state).await? {
-            Reader::User => Audience::Local,
+            Reader::User(u) => {
+                u.require(Action::ReadIndicators)?;
+                Audience::Local
+            }
             Reader::Partner(p) => Audience::Party(p),
         };
         Ok(Self {

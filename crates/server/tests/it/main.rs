@@ -12,6 +12,7 @@ mod lifecycle;
 mod log;
 mod objects;
 mod outbox;
+mod people;
 mod postgres;
 mod pull;
 mod rate_limit;

@@ -136,6 +136,7 @@ async fn two_node_processes_on_one_postgres_database_keep_one_log() {
                     .file_request(
                         cn.clone(),
                         request_body(&format!("process {n} request {i}")),
+                        detente_server::node::Actor::default(),
                     )
                     .await
                     .expect("filed");

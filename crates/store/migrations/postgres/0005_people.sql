@@ -9,6 +9,15 @@ CREATE TABLE agencies (
 );
 CREATE UNIQUE INDEX agencies_one_duty ON agencies (duty) WHERE duty = 1;
 
+-- Which agency a case is routed to: an outgoing case to the agency of whoever filed it, a
+-- reassigned case to its new agency. A case with no row is with the duty agency. Local
+-- state, not derived from the log, so `detente rebuild` keeps it.
+CREATE TABLE case_agencies (
+    case_id     TEXT    PRIMARY KEY,
+    agency      TEXT    NOT NULL REFERENCES agencies (id),
+    assigned_at BIGINT  NOT NULL
+);
+
 CREATE TABLE users (
     name           TEXT    PRIMARY KEY,
     agency         TEXT    NOT NULL REFERENCES agencies (id),
