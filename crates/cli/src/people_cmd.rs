@@ -13,7 +13,9 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use detente_domain::Span;
-use detente_people::{AgencyId, Password, Roles, Secret, UserName, token::Kind, trail::Record};
+use detente_people::{
+    AgencyId, Password, Roles, Secret, TotpSecret, UserName, token::Kind, trail::Record,
+};
 use detente_protocol::Timestamp;
 use detente_server::{config::NodeConfig, node::now};
 use detente_store::{Agency, NewUser, Store, TokenInfo, TrailQuery, WriteTx};
@@ -88,6 +90,12 @@ pub enum UserCommand {
         /// A file holding the new password.
         #[arg(long)]
         password_file: Option<PathBuf>,
+    },
+    /// Set up a TOTP second factor (required for administrators to sign in); prints the
+    /// secret and its otpauth:// URL once, for an authenticator app.
+    Totp {
+        /// The user.
+        name: UserName,
     },
     /// Disable a user: every token and session of theirs stops working at once.
     Disable {
@@ -360,6 +368,20 @@ pub async fn user(
             if let Some(made) = made {
                 out!("new password (shown once): {made}");
             }
+        }
+        UserCommand::Totp { name } => {
+            let config = NodeConfig::load(home).map_err(anyhow::Error::msg)?;
+            let secret = TotpSecret::generate();
+            let url = secret.otpauth_url(&format!("detente {}", config.party), name.as_str())?;
+            let mut tx = store.write().await?;
+            if !tx.set_totp(&name, Some(&secret)).await? {
+                return Err(missing(&name));
+            }
+            trail(&mut tx, "user.totp", name.as_str(), String::new()).await?;
+            tx.commit().await?;
+            out!("TOTP for {name}, shown once: add it to the user's authenticator app");
+            out!("secret: {}", secret.to_base32());
+            out!("url:    {url}");
         }
         UserCommand::Disable { name } => {
             let mut tx = store.write().await?;

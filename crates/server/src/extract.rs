@@ -150,13 +150,17 @@ impl FromRequestParts<AppState> for User {
                 "send an API token as `Authorization: Bearer <token>`: your own (`detente user token`), or the node's (the home's api-token file)",
             )
         };
-        let token = parts
+        let store = state.node.store();
+        let bearer = parts
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(unauthorized)?;
-        let store = state.node.store();
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let token = match (bearer, session_secret(&parts.headers)) {
+            (Some(token), _) => token,
+            (None, Some(session)) => return session_user(parts, state, &session).await,
+            (None, None) => return Err(unauthorized()),
+        };
         if token.starts_with("dtk_") {
             // A user's token: one SHA-256 and one indexed lookup, which also refuses a
             // revoked or expired token and a disabled user.
@@ -188,6 +192,61 @@ pub enum Reader {
     Partner(PartyId),
 }
 
+/// The cookie holding a browser session's id.
+pub const SESSION_COOKIE: &str = "detente_session";
+/// The header a browser session sends its CSRF token in, on every request that changes
+/// anything.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The session id in the request's cookies, if one of the right shape is there.
+pub fn session_secret(headers: &axum::http::HeaderMap) -> Option<Secret> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE)
+        .and_then(|c| Secret::parse(Kind::Session, c.value()).ok())
+}
+
+/// The user of a browser session. A request that can change anything must carry the
+/// session's CSRF token: a cookie alone is sent by the browser whoever made the page that
+/// sends it (`SameSite=Strict` already stops other sites; this stops what slips past it).
+async fn session_user(parts: &Parts, state: &AppState, session: &Secret) -> Result<User, ApiError> {
+    let bearer = state
+        .node
+        .store()
+        .session_bearer(session.hash(), crate::node::now())
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                "the session has ended (signed out, expired, or the user was disabled or changed password): sign in again",
+            )
+        })?;
+    if !parts.method.is_safe() {
+        let given = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| Secret::parse(Kind::Csrf, v).ok());
+        if given.map(|g| g.hash()) != bearer.csrf {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "a change made in a browser session needs the session's CSRF token in {CSRF_HEADER}"
+                ),
+            ));
+        }
+    }
+    Ok(User {
+        name: Some(bearer.user.name),
+        agency: Some(bearer.user.agency),
+        roles: bearer.roles,
+    })
+}
+
 impl Reader {
     /// For a user, whether their roles allow `action`; a partner's reads are governed by the
     /// federation's own rules (its exchanges only), not by roles.
@@ -203,7 +262,7 @@ impl FromRequestParts<AppState> for Reader {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if parts.headers.contains_key(AUTHORIZATION) {
+        if parts.headers.contains_key(AUTHORIZATION) || session_secret(&parts.headers).is_some() {
             return User::from_request_parts(parts, state)
                 .await
                 .map(Reader::User);

@@ -73,6 +73,12 @@ pub fn router(node: Arc<Node>, config: &NodeConfig, pulls: Arc<Pulls>) -> Router
         )
         .route("/federation/v1/log/entries", get(routes::log::get_entries))
         .route("/api/v1/status", get(routes::status::get_status))
+        .route(
+            "/api/v1/session",
+            get(routes::session::who_am_i)
+                .post(routes::session::sign_in)
+                .delete(routes::session::sign_out),
+        )
         .route("/api/v1/review", get(routes::review::get_review))
         .route(
             "/api/v1/indicators",

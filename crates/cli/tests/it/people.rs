@@ -231,3 +231,60 @@ fn a_token_cannot_have_roles_its_user_lacks_and_bad_names_are_refused() {
     let trail = json(home, &["trail"]);
     assert_eq!(trail["trail"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_password_or_token_reaches_the_nodes_log() {
+    // Arrange: a user with a password and a token, and a node logging at debug level.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut us, _cn) = pair(dir.path());
+    let home = us.home.clone();
+    let secret_file = dir.path().join("pw");
+    let password = "a passphrase nobody logs";
+    std::fs::write(&secret_file, password).unwrap();
+    ok(&home, &["agency", "add", "fbi", "--name", "FBI"]);
+    ok(
+        &home,
+        &[
+            "user",
+            "add",
+            "j.smith",
+            "--agency",
+            "fbi",
+            "--roles",
+            "liaison",
+            "--password-file",
+            secret_file.to_str().unwrap(),
+        ],
+    );
+    let token = json(&home, &["user", "token", "j.smith"])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    us.start().await;
+
+    // Act: a failed and a good sign-in, and calls with the token.
+    let client = reqwest::Client::new();
+    for attempt in ["a wrong passphrase typed", password] {
+        client
+            .post(format!("{}/api/v1/session", us.url()))
+            .json(&serde_json::json!({"user": "j.smith", "password": attempt}))
+            .send()
+            .await
+            .unwrap();
+    }
+    let me = client
+        .get(format!("{}/api/v1/session", us.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    us.terminate();
+
+    // Assert
+    let log = std::fs::read_to_string(home.join("serve.log")).unwrap();
+    assert!(log.contains("signed in"), "the sign-in is logged: {log}");
+    for secret in [password, "a wrong passphrase typed", token.as_str()] {
+        assert!(!log.contains(secret), "{secret:?} is in the node's log");
+    }
+}

@@ -6,5 +6,6 @@ pub mod indicators;
 pub mod log;
 pub mod requests;
 pub mod review;
+pub mod session;
 pub mod status;
 pub mod taxii;

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use detente_people::{AgencyId, Role, Roles, Secret, UserName, token::Kind};
+use detente_people::{AgencyId, Password, Role, Roles, Secret, TotpSecret, UserName, token::Kind};
 use detente_server::node::now;
 use detente_store::{Agency, NewUser, TokenInfo, TrailQuery};
 use reqwest::{Method, StatusCode};
@@ -329,4 +329,194 @@ async fn the_nodes_own_token_still_does_everything_as_an_administrator() {
         .unwrap();
     assert_eq!(trail.len(), 1);
     assert_eq!(trail[0].record.user, "", "the node's token acts as no user");
+}
+
+/// Adds agency `fbi` and `name` with `role` and a password; returns the password.
+async fn user_with_password(us: &TestNode, name: &str, role: Role) -> String {
+    let store = us.node().store();
+    let mut tx = store.write().await.unwrap();
+    if store.agencies().await.unwrap().is_empty() {
+        tx.add_agency(&Agency {
+            id: AgencyId::parse("fbi").unwrap(),
+            name: "FBI".into(),
+            duty: true,
+            created_at: now(),
+        })
+        .await
+        .unwrap();
+    }
+    let password = format!("{name} correct horse battery");
+    let user = NewUser {
+        name: UserName::parse(name).unwrap(),
+        agency: AgencyId::parse("fbi").unwrap(),
+        roles: Roles::of(&[role]),
+        password: Some(Password::new(password.clone()).unwrap().hash()),
+    };
+    tx.add_user(&user, now()).await.unwrap();
+    tx.commit().await.unwrap();
+    password
+}
+
+/// Signs in; the response's status, body and `Set-Cookie` header.
+async fn sign_in(us: &TestNode, body: Value) -> (StatusCode, Value, Option<String>) {
+    let response = us
+        .anonymous(Method::POST, "/api/v1/session")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let cookie = response
+        .headers()
+        .get(reqwest::header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, response.json().await.unwrap(), cookie)
+}
+
+/// `name=value` of a `Set-Cookie` header, as a browser sends it back.
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_session_is_an_http_only_strict_cookie_and_every_change_needs_its_csrf_token() {
+    // Arrange
+    let pair = spawn_pair().await;
+    let us = &pair.us;
+    let password = user_with_password(us, "j.smith", Role::Liaison).await;
+
+    // Act
+    let (status, body, set_cookie) =
+        sign_in(us, json!({"user": "j.smith", "password": password})).await;
+
+    // Assert
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let set_cookie = set_cookie.expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    assert!(!set_cookie.contains(password.as_str()));
+    let cookie = cookie_pair(&set_cookie);
+    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+    let with_cookie = |method: Method, path: &str| {
+        us.anonymous(method, path)
+            .header(reqwest::header::COOKIE, cookie.clone())
+    };
+
+    let (status, me) = send(with_cookie(Method::GET, "/api/v1/session")).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["user"], "j.smith");
+    assert_eq!(me["roles"], json!(["liaison"]));
+
+    let filing = json!({"to": "CN", "request": request_body("From the console")});
+    let (status, body) = send(with_cookie(Method::POST, "/api/v1/cases").json(&filing)).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a change without the CSRF token: {body}"
+    );
+    assert_eq!(error_code(&body), Some("forbidden"));
+    let (status, body) = send(
+        with_cookie(Method::POST, "/api/v1/cases")
+            .header(
+                "x-csrf-token",
+                "dtc_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            )
+            .json(&filing),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a wrong CSRF token: {body}");
+    let (status, body) = send(
+        with_cookie(Method::POST, "/api/v1/cases")
+            .header("x-csrf-token", &csrf)
+            .json(&filing),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // Signing out ends the session on the server, whatever the browser keeps.
+    let (status, body) =
+        send(with_cookie(Method::DELETE, "/api/v1/session").header("x-csrf-token", &csrf)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = send(with_cookie(Method::GET, "/api/v1/session")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sign_ins_lock_a_user_out_for_a_while_and_say_nothing_about_who_exists() {
+    let pair = spawn_pair().await;
+    let us = &pair.us;
+    let password = user_with_password(us, "j.smith", Role::Liaison).await;
+
+    // An unknown user and a wrong password get the same answer.
+    let (status, unknown, _) =
+        sign_in(us, json!({"user": "nobody", "password": "whatever it is"})).await;
+    let (status2, wrong, _) = sign_in(
+        us,
+        json!({"user": "j.smith", "password": "not the password"}),
+    )
+    .await;
+    assert_eq!(
+        (status, status2),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(unknown, wrong);
+
+    for _ in 0..4 {
+        let (status, _, _) = sign_in(
+            us,
+            json!({"user": "j.smith", "password": "not the password"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // The fifth failure started a wait: even the right password is not checked now.
+    let (status, body, cookie) =
+        sign_in(us, json!({"user": "j.smith", "password": password})).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(error_code(&body), Some("rate_limited"));
+    assert!(cookie.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_signs_in_only_with_a_totp_code_and_each_code_works_once() {
+    let pair = spawn_pair().await;
+    let us = &pair.us;
+    let password = user_with_password(us, "a.admin", Role::Admin).await;
+    let name = UserName::parse("a.admin").unwrap();
+
+    let (status, body, _) = sign_in(us, json!({"user": "a.admin", "password": password})).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "no second factor set up: {body}"
+    );
+
+    let secret = TotpSecret::generate();
+    let store = us.node().store();
+    let mut tx = store.write().await.unwrap();
+    tx.set_totp(&name, Some(&secret)).await.unwrap();
+    tx.commit().await.unwrap();
+    let (status, body, _) = sign_in(us, json!({"user": "a.admin", "password": password})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "no code: {body}");
+
+    let secs = u64::try_from(now().unix_millis() / 1000).unwrap();
+    let code = secret.code_at(secs);
+    let (status, body, cookie) = sign_in(
+        us,
+        json!({"user": "a.admin", "password": password, "totp": code}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(cookie.is_some());
+    let (status, body, _) = sign_in(
+        us,
+        json!({"user": "a.admin", "password": password, "totp": code}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a code used twice: {body}"
+    );
 }
