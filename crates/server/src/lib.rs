@@ -21,6 +21,7 @@ mod router;
 mod routes;
 mod serve;
 pub mod taxii_pull;
+mod trail;
 pub mod transport;
 
 pub use extract::token_hash;

@@ -90,6 +90,11 @@ pub fn router(node: Arc<Node>, config: &NodeConfig, pulls: Arc<Pulls>) -> Router
         )
         .route("/api/v1/cases/{case}", get(routes::requests::show_case))
         .route(
+            "/api/v1/cases/{case}/agency",
+            post(routes::requests::assign_case),
+        )
+        .route("/api/v1/trail", get(routes::trail::get_trail))
+        .route(
             "/api/v1/cases/{case}/messages",
             post(routes::requests::send_message),
         )

@@ -47,12 +47,12 @@ pub async fn list_indicators(
             "limit must be between 1 and 1000",
         ));
     }
-    let audience = match reader {
+    let audience = match &reader {
         Reader::User(u) => {
             u.require(Action::ReadIndicators)?;
             Audience::Local
         }
-        Reader::Partner(p) => Audience::Party(p),
+        Reader::Partner(p) => Audience::Party(p.clone()),
     };
     // A cursor opens only for the reader it was made for.
     let key = audience.key();
@@ -76,6 +76,19 @@ pub async fn list_indicators(
         ..ObjectQuery::default()
     };
     let page = state.node.store().stix_objects(&query, &who).await?;
+    if let Reader::User(user) = &reader {
+        // Who read an object meant for named people only is kept in the trail.
+        let default = state.config.indicators.default_tlp;
+        let recorded: Vec<&str> = page
+            .objects
+            .iter()
+            .filter(|o| crate::trail::is_recorded(o.tlp.unwrap_or(default)))
+            .map(|o| o.id.as_str())
+            .collect();
+        if !recorded.is_empty() {
+            crate::trail::record(&state, user, "object.read", "", &recorded, "").await?;
+        }
+    }
     let objects = page
         .objects
         .iter()

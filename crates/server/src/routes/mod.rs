@@ -9,3 +9,4 @@ pub mod review;
 pub mod session;
 pub mod status;
 pub mod taxii;
+pub mod trail;

@@ -80,6 +80,56 @@ async fn may_act_on(
         })
 }
 
+/// The body of `POST /api/v1/cases/{case}/agency`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    agency: String,
+}
+
+/// `POST /api/v1/cases/{case}/agency`: routes the case to another agency (an incoming request
+/// lands with the duty agency; its liaison officer passes it on).
+pub async fn assign_case(
+    user: User,
+    State(state): State<AppState>,
+    Path(case): Path<String>,
+    StrictJson(to): StrictJson<Assignment>,
+) -> Result<StatusCode, ApiError> {
+    let case = parse_case(&case)?;
+    may_act_on(&state, &user, Action::AssignCase, &case).await?;
+    let store = state.node.store();
+    if store.case(&case).await?.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::UnknownCase,
+            format!("case {case} is not known to this node"),
+        ));
+    }
+    let agency = detente_people::AgencyId::parse(&to.agency).ok();
+    let agencies = store.agencies().await?;
+    let Some(agency) = agency.filter(|a| agencies.iter().any(|x| &x.id == a)) else {
+        return Err(ApiError::new(
+            ErrorCode::InvalidMessage,
+            format!(
+                "{:?} is not an agency of this node; agencies: {}",
+                to.agency,
+                agencies
+                    .iter()
+                    .map(|a| a.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    };
+    // The move and its trail record commit together.
+    let mut tx = store.write().await?;
+    tx.assign_case(&case, &agency, now()).await?;
+    let mut record =
+        crate::trail::record_of(&user, "case.assign", &case.to_string(), "", agency.as_str());
+    tx.append_trail(&mut record).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The trail's actor for `user`.
 fn actor(user: &User) -> node::Actor {
     node::Actor {
@@ -285,8 +335,14 @@ pub async fn show_case(
             voided: derived.as_ref().is_some_and(|c| c.voided.contains(&m.id)),
         });
     }
+    let summary = case_summary(&state, &row, now)?;
+    // Who read a case meant for named people only is kept in the trail.
+    if crate::trail::is_recorded(summary.tlp) {
+        let case = case.to_string();
+        crate::trail::record(&state, &user, "case.read", &case, &[], summary.tlp.label()).await?;
+    }
     Ok(Json(CaseDetail {
-        summary: case_summary(&state, &row, now)?,
+        summary,
         case: derived.as_ref().map(CaseView::from),
         timeliness: timeliness.as_ref().map(TimelinessView::from),
         messages,

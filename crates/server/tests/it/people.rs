@@ -520,3 +520,176 @@ async fn an_administrator_signs_in_only_with_a_totp_code_and_each_code_works_onc
         "a code used twice: {body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_moves_to_another_agency_and_the_trail_shows_the_move_and_who_read_it() {
+    // Arrange: a TLP:RED request from CN lands with the duty agency, the FBI.
+    let pair = spawn_pair().await;
+    let (us, cn) = (&pair.us, &pair.cn);
+    let t = people(us).await;
+    let mut red = request_body("Names of the operators");
+    red.tlp = detente_protocol::Tlp::Red;
+    let case = cn.file_request("US", &red).await;
+    us.wait_for_status(&case, "sent").await;
+    let case_path = format!("/api/v1/cases/{case}");
+    let move_to = |agency: &str| json!({"agency": agency});
+
+    // Act and assert: the DoJ cannot move what it cannot see; the FBI passes it on.
+    let (status, body) = call(
+        us,
+        Some(&t.liaison_doj),
+        Method::POST,
+        &format!("{case_path}/agency"),
+        Some(&move_to("doj")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = call(
+        us,
+        Some(&t.analyst_fbi),
+        Method::POST,
+        &format!("{case_path}/agency"),
+        Some(&move_to("doj")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = call(
+        us,
+        Some(&t.liaison_fbi),
+        Method::POST,
+        &format!("{case_path}/agency"),
+        Some(&move_to("nsa")),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an agency that does not exist: {body}"
+    );
+    let (status, body) = call(
+        us,
+        Some(&t.liaison_fbi),
+        Method::POST,
+        &format!("{case_path}/agency"),
+        Some(&move_to("doj")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    let (status, _) = call(us, Some(&t.liaison_fbi), Method::GET, &case_path, None).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the FBI no longer has the case"
+    );
+    let (status, body) = call(us, Some(&t.liaison_doj), Method::GET, &case_path, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The trail, read over the API by the reviewer (a liaison officer may not read it).
+    let (status, body) = call(us, Some(&t.liaison_doj), Method::GET, "/api/v1/trail", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = call(
+        us,
+        Some(&t.reviewer),
+        Method::GET,
+        &format!("/api/v1/trail?case={case}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let records: Vec<(String, String, String)> = body["trail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["user"].as_str().unwrap().into(),
+                r["action"].as_str().unwrap().into(),
+                r["detail"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    // The test's own polling read the case with the node's token (no user): recorded too.
+    assert!(
+        records
+            .iter()
+            .any(|(u, a, _)| u.is_empty() && a == "case.read"),
+        "{records:?}"
+    );
+    let by_users: Vec<_> = records
+        .into_iter()
+        .filter(|(u, _, _)| !u.is_empty())
+        .collect();
+    assert_eq!(
+        by_users,
+        [
+            ("liaison.fbi".into(), "case.assign".into(), "doj".into()),
+            ("liaison.doj".into(), "case.read".into(), "TLP:RED".into()),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_a_red_object_is_in_the_trail_and_reading_a_green_one_is_not() {
+    // Arrange: one RED and one GREEN indicator of this node's own.
+    let pair = spawn_pair().await;
+    let us = &pair.us;
+    let t = people(us).await;
+    let object = |id: &str, marking: &str| {
+        detente_stix::StixObject::from_value(json!({
+            "type": "indicator", "spec_version": "2.1", "id": id,
+            "created": "2026-03-02T08:00:00.000Z", "modified": "2026-03-02T08:00:00.000Z",
+            "object_marking_refs": [marking], "pattern": "[ipv4-addr:value = '203.0.113.7']",
+            "pattern_type": "stix", "valid_from": "2026-03-02T08:00:00Z"
+        }))
+        .unwrap()
+    };
+    let red = "indicator--1c9a3a8e-0f6a-4e39-9f0e-5d8a9b7c6d21";
+    let green = "indicator--2c9a3a8e-0f6a-4e39-9f0e-5d8a9b7c6d21";
+    let share = detente_store::ShareContext {
+        origin: "US".into(),
+        audience: None,
+        recipients: vec![],
+    };
+    us.node()
+        .store()
+        .insert_stix(
+            &[
+                object(red, detente_stix::tlp::TLP_RED_ID),
+                object(green, detente_stix::tlp::TLP_GREEN_ID),
+            ],
+            &share,
+            None,
+            1,
+        )
+        .await
+        .unwrap();
+
+    // Act
+    let (status, body) = call(
+        us,
+        Some(&t.analyst_fbi),
+        Method::GET,
+        "/api/v1/indicators",
+        None,
+    )
+    .await;
+
+    // Assert
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["objects"].as_array().unwrap().len(), 2, "{body}");
+    let trail = us
+        .node()
+        .store()
+        .trail(&TrailQuery {
+            limit: 10,
+            ..TrailQuery::default()
+        })
+        .await
+        .unwrap();
+    let reads: Vec<(&str, &str)> = trail
+        .iter()
+        .map(|e| (e.record.user.as_str(), e.record.object.as_str()))
+        .collect();
+    assert_eq!(reads, [("analyst.fbi", red)]);
+}
