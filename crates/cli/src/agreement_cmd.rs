@@ -100,6 +100,7 @@ pub fn run(home: &Path, cmd: AgreementCommand, json: bool) -> anyhow::Result<()>
                 parties,
                 terms: recommended_terms(),
                 in_force_from: None,
+                protocol: detente_protocol::WIRE_VERSION,
             };
             agreement.validate()?;
             fs::write(&path, agreement.to_toml())

@@ -81,6 +81,7 @@ impl LocalPair {
             parties: made.iter().map(|(_, _, m)| m.party.clone()).collect(),
             terms,
             in_force_from: None,
+            protocol: detente_protocol::WIRE_VERSION,
         };
         agreement.validate().map_err(|e| e.to_string())?;
         let (stop, stop_rx) = watch::channel(false);

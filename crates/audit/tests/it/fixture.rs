@@ -134,6 +134,7 @@ pub fn agreement_with(keys: [&SecretKey; 2]) -> Agreement {
             clock_skew: Span::from_secs(300),
         },
         in_force_from: None,
+        protocol: detente_protocol::WIRE_VERSION,
     }
 }
 

@@ -166,6 +166,7 @@ pub async fn spawn_pair_with(options: PairOptions) -> Pair {
         parties,
         terms: terms(),
         in_force_from: None,
+        protocol: detente_protocol::WIRE_VERSION,
     };
     agreement.validate().expect("the test agreement is valid");
     for node in &mut homes {
