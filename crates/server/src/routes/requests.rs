@@ -7,7 +7,7 @@ use axum::{
     http::StatusCode,
 };
 use detente_domain::Case;
-use detente_protocol::{Body, CaseId, Envelope, PartyId, Receipt, RequestBody, Signed};
+use detente_protocol::{Body, CaseId, PartyId, Receipt, RequestBody, Signed};
 use detente_store::{CaseFilter, CaseRow, Direction};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -141,7 +141,15 @@ pub async fn show_request(
         .map(|c| c.timeliness(&node.agreement().deadlines(c.priority), now));
     let mut messages = Vec::with_capacity(rows.len());
     for m in &rows {
-        let env = Signed::<Envelope>::parse(&m.envelope, usize::MAX)?;
+        let env = detente_protocol::SignedEnvelope::parse(&m.envelope, usize::MAX)?;
+        // A version 2 body is stored beside the log and checked against the signed header.
+        let body = match env.body_digest() {
+            Some(_) => Some(crate::node::stored_body(node.store().body(m.id).await?)?),
+            None => None,
+        };
+        let opened = env
+            .open(body.as_ref())
+            .map_err(|e| ApiError::from(detente_store::StoreError::Corrupt(e.to_string())))?;
         let receipt = m
             .receipt
             .as_deref()
@@ -154,10 +162,10 @@ pub async fn show_request(
             "to": m.recipient,
             "seq": m.seq,
             "state": format!("{:?}", m.state).to_lowercase(),
-            "sent_at": env.payload().sent_at,
+            "sent_at": opened.sent_at,
             "received_at": m.received_at,
-            "in_reply_to": env.payload().in_reply_to,
-            "body": env.payload().body,
+            "in_reply_to": opened.in_reply_to,
+            "body": opened.body,
             "envelope_hash": env.payload_hash(),
             "receipt_signed_by": receipt.as_ref().map(|r| r.payload().issuer.clone()),
             "rejection": m.rejection,

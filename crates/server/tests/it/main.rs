@@ -20,3 +20,4 @@ mod review;
 mod signed;
 mod taxii;
 mod tls;
+mod v2;
