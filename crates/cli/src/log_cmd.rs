@@ -11,8 +11,8 @@ use std::{
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use detente_audit::{
-    Audit, AuditError, BundleWriter, Direction, EntryKind, FindingKind, Header, Pin, audit,
-    verify_checkpoint,
+    Audit, AuditError, BundleWriter, Direction, Disclosure, EntryKind, FindingKind, Header, Pin,
+    audit, check_disclosure, verify_checkpoint,
 };
 use detente_domain::Agreement;
 use detente_protocol::Digest;
@@ -33,6 +33,22 @@ pub enum LogCommand {
         /// Where to write the bundle (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Leave every body out: headers, receipts, checkpoints and body digests only, for an
+        /// auditor who must see timeliness and not content. Only a log of signed headers
+        /// (protocol = 2) can be exported so; a full export carries each body beside its entry.
+        #[arg(long)]
+        redacted: bool,
+    },
+    /// Write one message's body, with the signed header that commits to it, for an auditor
+    /// (`detente audit --disclosed FILE`) to check against the bundles: a disputed case can
+    /// be shown message by message without handing over the rest.
+    Disclose {
+        /// The message (envelope id).
+        #[arg(long)]
+        message: detente_protocol::MessageId,
+        /// Where to write the disclosure.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Recompute the log's Merkle tree from its entries and check it against the stored tree
     /// and every checkpoint the node signed; names the first bad entry. Exit 0 intact,
@@ -55,6 +71,10 @@ pub struct AuditArgs {
     /// agreement show` prints it), obtained out of band.
     #[arg(long, value_name = "HEX")]
     pub agreement_digest: Option<String>,
+    /// A disclosed body (`detente log disclose`) to check against the signed header in the
+    /// bundles; may be given several times. A body that is not the committed one is refused.
+    #[arg(long, value_name = "FILE")]
+    pub disclosed: Vec<PathBuf>,
 }
 
 /// A failed audit's (or log check's) verdict; it becomes the process exit code.
@@ -104,8 +124,25 @@ pub async fn run(
         std::fs::read_to_string(home.join(&config.agreement)).context("reading the agreement")?;
     let agreement = Agreement::from_toml(&text)?;
     match cmd {
-        LogCommand::Export { out } => {
-            export(home, database, &config, agreement, out.as_deref(), json).await
+        LogCommand::Export { out, redacted } => {
+            let bodies = if redacted {
+                Bodies::Redacted
+            } else {
+                Bodies::Full
+            };
+            export(
+                home,
+                database,
+                &config,
+                agreement,
+                out.as_deref(),
+                bodies,
+                json,
+            )
+            .await
+        }
+        LogCommand::Disclose { message, out } => {
+            disclose(home, database, &config, message, &out).await
         }
         LogCommand::Verify => verify(home, database, &config, &agreement, json).await,
     }
@@ -184,6 +221,7 @@ async fn export(
     config: &NodeConfig,
     agreement: Agreement,
     out: Option<&Path>,
+    bodies: Bodies,
     json: bool,
 ) -> anyhow::Result<()> {
     let store = open_store(home, database, config).await?;
@@ -226,7 +264,11 @@ async fn export(
                     "entry {index} is a {kind:?} {direction:?}, which no node logs: run `detente log verify`"
                 );
             };
-            w.entry(index, kind, direction, &bytes)
+            let body = match kind {
+                EntryKind::Envelope => entry_body(&store, index, &bytes, bodies).await?,
+                EntryKind::Receipt => None,
+            };
+            w.entry_with_body(index, kind, direction, &bytes, body.as_deref())
                 .context("a stored entry cannot be written as logged: run `detente log verify`")?;
         }
         start = end;
@@ -265,6 +307,106 @@ async fn export(
     } else {
         eprintln!("{text}");
     }
+    Ok(())
+}
+
+/// Whether an export carries the bodies of version 2 envelopes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bodies {
+    /// Each body beside its entry.
+    Full,
+    /// No body at all.
+    Redacted,
+}
+
+/// The body to write beside the envelope entry `index`, if any. A version 1 envelope carries
+/// its body in the signed bytes, so a log holding one cannot be exported redacted; a version 2
+/// one in a full export gets its stored body, which must be the one its header commits to.
+async fn entry_body(
+    store: &Store,
+    index: u64,
+    bytes: &[u8],
+    bodies: Bodies,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    let signed = detente_protocol::SignedEnvelope::parse(bytes, usize::MAX).with_context(|| {
+        format!("entry {index} is not a signed envelope: run `detente log verify`")
+    })?;
+    match (signed.body_digest(), bodies) {
+        (None, Bodies::Redacted) => bail!(
+            "entry {index} is a version 1 envelope, whose signed bytes carry its body: a redacted \
+             bundle cannot leave it out and still verify; only a log written under an agreement \
+             with protocol = 2 can be exported with --redacted"
+        ),
+        (None, Bodies::Full) | (Some(_), Bodies::Redacted) => Ok(None),
+        (Some(digest), Bodies::Full) => {
+            let Some((stored, body)) = store.body(signed.id()).await? else {
+                bail!(
+                    "the body of message {} (entry {index}) is not stored: export with --redacted, \
+                     or restore the bodies table from a backup",
+                    signed.id()
+                );
+            };
+            if stored != digest {
+                bail!(
+                    "the stored body of message {} (entry {index}) is not the one its signed \
+                     header commits to: the database was changed",
+                    signed.id()
+                );
+            }
+            Ok(Some(body))
+        }
+    }
+}
+
+/// `detente log disclose`: one message's signed header (as logged) and its body, which the
+/// auditor checks against the header and finds the header in the bundles.
+async fn disclose(
+    home: &Path,
+    database: Option<&str>,
+    config: &NodeConfig,
+    message: detente_protocol::MessageId,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let store = open_store(home, database, config).await?;
+    let Some(row) = store.message(message).await? else {
+        bail!("message {message} is not in this node's log");
+    };
+    let signed = detente_protocol::SignedEnvelope::parse(&row.envelope, usize::MAX)
+        .context("the logged envelope does not parse: run `detente log verify`")?;
+    if signed.body_digest().is_none() {
+        bail!(
+            "message {message} is a version 1 envelope: its body is in the signed bytes of the \
+             log entry itself, which a full bundle already carries"
+        );
+    }
+    let Some((_, bytes)) = store.body(message).await? else {
+        bail!("the body of message {message} is not stored");
+    };
+    let body = detente_protocol::SaltedBody::parse(&bytes, usize::MAX)
+        .context("the stored body does not parse")?;
+    signed
+        .open(Some(&body))
+        .context("the stored body is not the one its signed header commits to")?;
+    store.close().await;
+    let disclosure = Disclosure {
+        party: config.party.clone(),
+        entry: u64::try_from(row.envelope_entry).context("a negative log index")?,
+        envelope: signed,
+        body,
+    };
+    std::fs::write(out, disclosure.to_bytes())
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote the body of message {message} (entry {} of {}'s log, body digest {}) to {}",
+        disclosure.entry,
+        disclosure.party,
+        disclosure
+            .envelope
+            .body_digest()
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        out.display()
+    );
     Ok(())
 }
 
@@ -389,13 +531,59 @@ pub fn audit_bundles(args: &AuditArgs, json: bool) -> anyhow::Result<()> {
     } else {
         print_audit(&result);
     }
-    if !result.findings.is_empty() {
+    let mut refused = false;
+    for path in &args.disclosed {
+        match check_disclosed(args, &pin, path) {
+            Ok(line) => println!("DISCLOSED {line}"),
+            Err(why) => {
+                println!("REFUSED   {}: {why}", path.display());
+                refused = true;
+            }
+        }
+    }
+    if !result.findings.is_empty() || refused {
         Err(Verdict::Tampered.into())
     } else if !result.pinned {
         Err(Verdict::Unpinned.into())
     } else {
         Ok(())
     }
+}
+
+/// Checks one disclosed body against the bundle of the party it names, under the pinned
+/// agreement (a disclosure proves nothing under keys taken from the bundles).
+fn check_disclosed(args: &AuditArgs, pin: &Pin, path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let disclosure = Disclosure::parse(&bytes)?;
+    let agreement = match pin {
+        Pin::Agreement(a) => a.clone(),
+        _ => {
+            return Err(
+                "a disclosure is checked only under a pinned agreement file (--agreement)".into(),
+            );
+        }
+    };
+    let mut last = String::new();
+    for bundle in [&args.a, &args.b] {
+        let file = File::open(bundle).map_err(|e| format!("{}: {e}", bundle.display()))?;
+        match check_disclosure(&disclosure, &agreement, BufReader::new(file)) {
+            Ok(envelope) => {
+                return Ok(format!(
+                    "{}: the body of message {} ({} in case {}, {}'s entry {}) is the one its signed header commits to",
+                    path.display(),
+                    envelope.id,
+                    envelope.body.message_type().as_str(),
+                    envelope.case,
+                    disclosure.party,
+                    disclosure.entry
+                ));
+            }
+            // The other party's bundle says only that it is not theirs.
+            Err(why) if last.is_empty() || !why.starts_with("names ") => last = why,
+            Err(_) => {}
+        }
+    }
+    Err(last)
 }
 
 fn audit_json(result: &Audit) -> serde_json::Value {
@@ -419,6 +607,8 @@ fn audit_json(result: &Audit) -> serde_json::Value {
         "entries": result.entries,
         "signatures": result.signatures,
         "checkpoints_checked": result.checkpoints_checked,
+        "bodies_checked": result.bodies_checked,
+        "bodies_withheld": result.bodies_withheld,
         "findings": result.findings,
         "as_of": result.as_of,
         "figures": result.figures,
@@ -446,6 +636,18 @@ fn print_audit(result: &Audit) {
             "NOT PINNED: taken from the bundles"
         }
     );
+    if result.bodies_withheld > 0 {
+        println!(
+            "redacted: {} message bodies left out of the bundles; every check but their content ran",
+            result.bodies_withheld
+        );
+    }
+    if result.bodies_checked > 0 {
+        println!(
+            "{} message bodies checked against their signed headers",
+            result.bodies_checked
+        );
+    }
     for f in &result.findings {
         let label = match f.kind {
             FindingKind::UnsignedTail => "UNSIGNED",

@@ -12,5 +12,6 @@ mod indicators;
 mod interop;
 mod matching;
 mod operator;
+mod redacted;
 mod review;
 mod tamper;

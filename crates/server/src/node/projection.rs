@@ -141,7 +141,7 @@ pub async fn each_derived_case(
                 collector.envelope(
                     u64::try_from(m.envelope_entry).unwrap_or(0),
                     m.direction == Direction::In,
-                    parse_envelope(&m.envelope)?.view(),
+                    review_view(store, &m.envelope).await?,
                 );
                 collector.receipt(receipt.payload());
                 on_receipt(receipt.payload());
@@ -150,6 +150,23 @@ pub async fn each_derived_case(
                 on_case(derived);
             }
         }
+    }
+}
+
+/// What the review reads of a logged envelope: the facts, and the title of a request. A
+/// version 2 header has no title, so a request's is read from its stored body (one read per
+/// case); a missing body leaves the title empty rather than failing the review.
+async fn review_view(store: &Store, bytes: &[u8]) -> Result<detente_protocol::Envelope, NodeError> {
+    let signed = parse_envelope(bytes)?;
+    let is_request = signed.facts().message_type() == detente_protocol::MessageType::Request;
+    if !is_request || signed.body_digest().is_none() {
+        return Ok(signed.view());
+    }
+    match store.body(signed.id()).await? {
+        Some(row) => signed
+            .open(Some(&stored_body(Some(row))?))
+            .map_err(NodeError::internal),
+        None => Ok(signed.view()),
     }
 }
 
