@@ -349,3 +349,113 @@ async fn a_version_1_log_cannot_be_exported_redacted_and_still_audits_in_full() 
         String::from_utf8_lossy(&audit.stdout)
     );
 }
+
+/// Every string of content in `body` (a message body as JSON): texts, observable values,
+/// objects, attachment manifests, everything but the facts a header carries in the clear.
+fn content_strings(body: &Value, key: &str, out: &mut Vec<String>) {
+    const FACTS: [&str; 6] = ["type", "kind", "category", "priority", "tlp", "reason"];
+    match body {
+        // A case id a text names (a duplicate's original, say) is a header field anyway.
+        Value::String(s)
+            if !FACTS.contains(&key)
+                && s.len() >= 6
+                && detente_protocol::CaseId::parse(s).is_err() =>
+        {
+            out.push(s.clone())
+        }
+        Value::Array(items) => items.iter().for_each(|v| content_strings(v, key, out)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| content_strings(v, k, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_under_protocol_2_reviews_byte_identically_from_nodes_and_redacted_bundles_that_hold_none_of_its_content()
+ {
+    // Arrange: the demo's cases, between two nodes under protocol 2; both logs exported.
+    let dir = tempfile::tempdir().unwrap();
+    let o = detente()
+        .args(["demo", "--protocol", "2", "--keep"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let homes = [dir.path().join("us"), dir.path().join("cn")];
+    let mut full = Vec::new();
+    let mut redacted = Vec::new();
+    for home in &homes {
+        let (f, r) = (
+            home.with_extension("bundle"),
+            home.with_extension("redacted"),
+        );
+        export(home, &f, false);
+        export(home, &r, true);
+        full.push(f);
+        redacted.push(r);
+    }
+    let now = detente_server::node::now();
+    let year = now.datetime().year().to_string();
+    let as_of = now.to_string();
+    let args = [
+        "--period",
+        &year,
+        "--as-of",
+        &as_of,
+        "--format",
+        "json",
+        "--redacted",
+    ];
+
+    // Act
+    let on_us = review(&args, Some(&homes[0]));
+    let on_cn = review(&args, Some(&homes[1]));
+    let from_bundles: Vec<String> = redacted
+        .iter()
+        .chain(&full)
+        .map(|b| {
+            let mut with_bundle = args.to_vec();
+            with_bundle.extend(["--bundle", b.to_str().unwrap()]);
+            review(&with_bundle, None)
+        })
+        .collect();
+
+    // Assert: one document from six sources, over every case of the demo.
+    let document: Value = serde_json::from_str(&on_us).unwrap();
+    let cases = document["appendix"]["rows"].as_array().unwrap().len();
+    assert!(cases >= 22, "the demo's cases: {cases}");
+    assert_eq!(on_us, on_cn);
+    for (i, b) in from_bundles.iter().enumerate() {
+        assert_eq!(&on_us, b, "source {i}");
+    }
+    let audit = detente()
+        .arg("audit")
+        .args([&redacted[0], &redacted[1]])
+        .arg("--agreement")
+        .arg(homes[0].join("agreement.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        audit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&audit.stdout)
+    );
+    // No string of any body (taken from the full bundles) is in a redacted bundle.
+    let mut content = Vec::new();
+    for f in &full {
+        for line in std::fs::read_to_string(f).unwrap().lines() {
+            let line: Value = serde_json::from_str(line).unwrap();
+            content_strings(&line["entry"]["body"]["body"], "", &mut content);
+        }
+    }
+    content.sort();
+    content.dedup();
+    assert!(content.len() > 40, "the demo's content: {content:?}");
+    for r in &redacted {
+        let text = std::fs::read_to_string(r).unwrap();
+        let leaked: Vec<&String> = content
+            .iter()
+            .filter(|c| text.contains(&serde_json::to_string(c).unwrap()[1..c.len()]))
+            .collect();
+        assert!(leaked.is_empty(), "{} holds {leaked:?}", r.display());
+    }
+}
