@@ -6,7 +6,7 @@ use detente_ledger::{Checkpoint, SignedCheckpoint, TreeSize};
 use detente_protocol::{Body, Digest, Envelope, PartyId, RatingBody, Receipt, Timestamp};
 use serde_json::Value;
 
-use crate::fixture::{Exchange, Tweak, US, audit_pinned, entry_line, join, key, lines};
+use super::fixture::{Exchange, Tweak, US, audit_pinned, entry_line, join, key, lines};
 
 /// The findings of `kind`, as (party, entry).
 fn of_kind(audit: &Audit, kind: FindingKind) -> Vec<(String, Option<u64>)> {
@@ -104,7 +104,8 @@ fn an_entry_the_party_logged_in_other_than_canonical_json_is_malformed() {
     let (kind, direction, bytes) = x.logs[US].entries[0].clone();
     let spaced = String::from_utf8(bytes).unwrap().replacen("\":", "\": ", 1);
     x.logs[US].push(kind, direction, spaced.into_bytes());
-    x.logs[US].sign(&x.agreement.clone());
+    let agreement = x.agreement.clone();
+    x.logs[US].sign(&agreement);
 
     // Act
     let audit = x.audit();
