@@ -201,3 +201,27 @@ async fn a_version_2_header_without_its_body_and_a_version_1_envelope_are_refuse
     assert_eq!(pair.cn.log_entries().await, 0);
     assert_eq!(<EnvelopeHeader as Signable>::FIELD, "envelope");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_protocol_2_rebuilding_the_tables_keeps_titles_and_a_queued_body_is_still_delivered()
+{
+    // Arrange: one case delivered, one request queued while CN is down.
+    let mut pair = v2_pair().await;
+    let delivered = pair.us.file_request("CN", &request_body(TITLE)).await;
+    pair.cn.wait_for_status(&delivered, "sent").await;
+    pair.cn.stop().await;
+    let pending = pair.us.file_request("CN", &request_body("Queued")).await;
+    let node = pair.us.node().clone();
+    let before = crate::rebuild::snapshot(&node).await;
+
+    // Act: the projections go and come back from the log; the bodies table is not one.
+    node.rebuild().await.expect("rebuild");
+    let after = crate::rebuild::snapshot(&node).await;
+    pair.cn.start().await;
+    let on_cn = pair.cn.wait_for_status(&pending, "sent").await;
+
+    // Assert
+    assert_eq!(after, before);
+    assert_eq!(pair.us.show(&delivered).await["summary"]["title"], TITLE);
+    assert_eq!(on_cn["messages"][0]["body"]["title"], "Queued");
+}
