@@ -597,6 +597,14 @@ impl<'a> Scan<'a> {
         ) {
             return;
         }
+        if signed.version() != self.agreement.protocol {
+            let what = format!(
+                "an envelope sealed in wire version {}, where the agreement says protocol = {}",
+                signed.version(),
+                self.agreement.protocol
+            );
+            self.finding(Some(pos), FindingKind::WireVersion, what);
+        }
         let hash = signed.payload_hash();
         if outgoing {
             self.hashes.out_envelopes.insert(key(&hash));

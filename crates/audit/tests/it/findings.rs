@@ -286,6 +286,23 @@ fn a_message_signed_under_another_agreement_is_foreign() {
 }
 
 #[test]
+fn an_envelope_sealed_in_another_wire_version_than_the_agreement_says_is_a_wire_version_finding() {
+    // Arrange: US seals its request in the other wire version (1 under protocol 2, 2 under
+    // protocol 1); CN logs it all the same.
+    let other_version = |e: &mut Envelope| e.v = 3 - e.v;
+
+    // Act
+    let audit = request_signed_as(&other_version);
+
+    // Assert
+    assert_found(
+        &audit,
+        FindingKind::WireVersion,
+        &[("US", Some(0)), ("CN", Some(0))],
+    );
+}
+
+#[test]
 fn an_envelope_between_other_parties_than_its_place_says_is_wrong_parties() {
     // Arrange: US sends an envelope addressed to GB; CN logs it as received.
     let to_gb = |e: &mut Envelope| e.to = PartyId::parse("GB").unwrap();

@@ -183,7 +183,8 @@ impl Exchange {
         let to = 1 - from;
         self.seq[from] += 1;
         let mut envelope = Envelope {
-            v: WIRE_VERSION,
+            // Sealed in this version (a tweak may change it): the agreement's.
+            v: self.agreement.protocol,
             id: MessageId::random(),
             agreement: self.agreement.digest(),
             from: self.logs[from].party.clone(),
@@ -198,9 +199,8 @@ impl Exchange {
         if let Some(t) = tweak.envelope {
             t(&mut envelope);
         }
-        let id = envelope.id;
-        let (signed, _) =
-            SignedEnvelope::seal(envelope, self.agreement.protocol, &self.logs[from].key).unwrap();
+        let (id, version) = (envelope.id, envelope.v);
+        let (signed, _) = SignedEnvelope::seal(envelope, version, &self.logs[from].key).unwrap();
         self.logs[from].push(EntryKind::Envelope, Direction::Out, signed.to_bytes());
         let note = self.logs[from].sign(&self.agreement);
         let sender = self.logs[from].party.clone();
