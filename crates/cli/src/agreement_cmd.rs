@@ -33,6 +33,10 @@ pub enum AgreementCommand {
             default_value = "Bilateral agreement on cyber security cooperation"
         )]
         title: String,
+        /// The wire version both nodes seal in: 2 signs headers that commit to detached
+        /// bodies, so the logs can be audited without any content (`log export --redacted`).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=2))]
+        protocol: u32,
     },
     /// Print the agreement's digest, parties, keys and deadlines.
     Show,
@@ -82,6 +86,7 @@ pub fn run(home: &Path, cmd: AgreementCommand, json: bool) -> anyhow::Result<()>
             partners,
             id,
             title,
+            protocol,
         } => {
             if path.exists() {
                 bail!(
@@ -100,7 +105,7 @@ pub fn run(home: &Path, cmd: AgreementCommand, json: bool) -> anyhow::Result<()>
                 parties,
                 terms: recommended_terms(),
                 in_force_from: None,
-                protocol: detente_protocol::WIRE_VERSION,
+                protocol,
             };
             agreement.validate()?;
             fs::write(&path, agreement.to_toml())
@@ -128,6 +133,7 @@ pub fn run(home: &Path, cmd: AgreementCommand, json: bool) -> anyhow::Result<()>
             }
             println!("{} ({})", a.title, a.id);
             println!("digest: {}", a.digest());
+            println!("protocol: wire version {}", a.protocol);
             for p in &a.parties {
                 let keys: Vec<String> = p.public_keys.iter().map(ToString::to_string).collect();
                 println!(

@@ -78,14 +78,24 @@ fn export(home: &Path, out: &Path, redacted: bool) {
 async fn exported_v2() -> Exported {
     let dir = tempfile::tempdir().unwrap();
     let (mut us, mut cn) = pair(dir.path());
+    // The agreement again, on protocol 2, as an operator writes it.
+    std::fs::remove_file(us.home.join("agreement.toml")).unwrap();
+    let partner = cn.home.join("party.toml");
+    let o = run(
+        &us.home,
+        &[
+            "agreement",
+            "new",
+            "--protocol",
+            "2",
+            "--partner",
+            partner.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(us.home.join("agreement.toml")).unwrap();
-    for node in [&us, &cn] {
-        std::fs::write(
-            node.home.join("agreement.toml"),
-            format!("protocol = 2\n{text}"),
-        )
-        .unwrap();
-    }
+    assert!(text.contains("protocol = 2"), "{text}");
+    std::fs::write(cn.home.join("agreement.toml"), text).unwrap();
     us.start().await;
     cn.start().await;
     work_cases(&us, &cn, 3).await;
