@@ -15,7 +15,9 @@ use detente_audit::{
     audit, check_disclosure, verify_checkpoint,
 };
 use detente_domain::Agreement;
-use detente_protocol::Digest;
+use std::collections::HashMap;
+
+use detente_protocol::{Digest, MessageId, SignedEnvelope};
 use detente_server::config::NodeConfig;
 use detente_server::log_check::verify_log;
 use detente_store::{Store, StoreError};
@@ -256,7 +258,9 @@ async fn export(
     let mut start = 0;
     while start < size {
         let end = (start + 10_000).min(size);
-        for (index, kind, direction, bytes) in store.entries(start, end).await? {
+        let page = store.entries(start, end).await?;
+        let bodies = page_bodies(&store, &page, bodies).await?;
+        for (index, kind, direction, bytes) in page {
             let (Some(kind), Some(direction)) =
                 (EntryKind::parse(&kind), Direction::parse(&direction))
             else {
@@ -265,7 +269,7 @@ async fn export(
                 );
             };
             let body = match kind {
-                EntryKind::Envelope => entry_body(&store, index, &bytes, bodies).await?,
+                EntryKind::Envelope => entry_body(index, &bytes, &bodies)?,
                 EntryKind::Receipt => None,
             };
             w.entry_with_body(index, kind, direction, &bytes, body.as_deref())
@@ -319,41 +323,63 @@ enum Bodies {
     Redacted,
 }
 
+/// A page of entries as the store returns them: index, kind, direction, bytes.
+type Page = Vec<(u64, String, String, Vec<u8>)>;
+
+/// The stored bodies a page of entries needs, read at once (`None` for a redacted export).
+async fn page_bodies(
+    store: &Store,
+    page: &Page,
+    bodies: Bodies,
+) -> anyhow::Result<Option<HashMap<MessageId, (Digest, Vec<u8>)>>> {
+    if bodies == Bodies::Redacted {
+        return Ok(None);
+    }
+    let ids: Vec<MessageId> = page
+        .iter()
+        .filter(|(_, kind, _, _)| kind == "envelope")
+        .filter_map(|(_, _, _, bytes)| SignedEnvelope::parse(bytes, usize::MAX).ok())
+        .filter(|s| s.body_digest().is_some())
+        .map(|s| s.id())
+        .collect();
+    Ok(Some(store.bodies(&ids).await?))
+}
+
 /// The body to write beside the envelope entry `index`, if any. A version 1 envelope carries
 /// its body in the signed bytes, so a log holding one cannot be exported redacted; a version 2
-/// one in a full export gets its stored body, which must be the one its header commits to.
-async fn entry_body(
-    store: &Store,
+/// one in a full export gets its stored body (from `bodies`, the page's; `None` when
+/// redacted), which must be the one its header commits to.
+fn entry_body(
     index: u64,
     bytes: &[u8],
-    bodies: Bodies,
+    bodies: &Option<HashMap<MessageId, (Digest, Vec<u8>)>>,
 ) -> anyhow::Result<Option<Vec<u8>>> {
-    let signed = detente_protocol::SignedEnvelope::parse(bytes, usize::MAX).with_context(|| {
+    let signed = SignedEnvelope::parse(bytes, usize::MAX).with_context(|| {
         format!("entry {index} is not a signed envelope: run `detente log verify`")
     })?;
     match (signed.body_digest(), bodies) {
-        (None, Bodies::Redacted) => bail!(
+        (None, None) => bail!(
             "entry {index} is a version 1 envelope, whose signed bytes carry its body: a redacted \
              bundle cannot leave it out and still verify; only a log written under an agreement \
              with protocol = 2 can be exported with --redacted"
         ),
-        (None, Bodies::Full) | (Some(_), Bodies::Redacted) => Ok(None),
-        (Some(digest), Bodies::Full) => {
-            let Some((stored, body)) = store.body(signed.id()).await? else {
+        (None, Some(_)) | (Some(_), None) => Ok(None),
+        (Some(digest), Some(bodies)) => {
+            let Some((stored, body)) = bodies.get(&signed.id()) else {
                 bail!(
                     "the body of message {} (entry {index}) is not stored: export with --redacted, \
                      or restore the bodies table from a backup",
                     signed.id()
                 );
             };
-            if stored != digest {
+            if *stored != digest {
                 bail!(
                     "the stored body of message {} (entry {index}) is not the one its signed \
                      header commits to: the database was changed",
                     signed.id()
                 );
             }
-            Ok(Some(body))
+            Ok(Some(body.clone()))
         }
     }
 }

@@ -3,6 +3,8 @@
 //! to an auditor without any content and a body disclosed one at a time. The statements are
 //! shared by both backends (`$n` placeholders, which SQLite accepts).
 
+use std::collections::HashMap;
+
 use detente_protocol::{Digest, MessageId};
 
 use crate::{Store, StoreError, WriteTx, backend::dispatch};
@@ -53,6 +55,38 @@ impl Store {
                 .await?
         });
         row.map(decode).transpose()
+    }
+}
+
+/// Most message ids bound in one statement.
+const IDS_PER_STATEMENT: usize = 1_000;
+
+impl Store {
+    /// The stored bodies of the messages `ids` (those that have one), with their digests, in
+    /// one statement per 1,000 ids: an export of a page of entries asks for all at once.
+    pub async fn bodies(
+        &self,
+        ids: &[MessageId],
+    ) -> Result<HashMap<MessageId, (Digest, Vec<u8>)>, StoreError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let rows: Vec<(String, String, Vec<u8>)> = dispatch!(Self, self, s => {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT message_id, digest, bytes FROM bodies WHERE message_id IN (",
+                );
+                let mut ids = q.separated(", ");
+                for id in chunk {
+                    ids.push_bind(id.to_string());
+                }
+                ids.push_unseparated(")");
+                q.build_query_as().fetch_all(&s.pool).await?
+            });
+            for (id, digest, bytes) in rows {
+                let id = crate::decode::parse(&id, MessageId::parse)?;
+                out.insert(id, decode((digest, bytes))?);
+            }
+        }
+        Ok(out)
     }
 }
 

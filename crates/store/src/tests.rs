@@ -380,6 +380,9 @@ on_both_backends! {
         assert_eq!(due[0].body.as_deref(), Some(&b"{body}"[..]));
         assert_eq!(store.body(id).await.expect("read"), Some((digest, b"{body}".to_vec())), "not a projection");
         assert_eq!(store.body(MessageId::random()).await.expect("read"), None);
+        let many = store.bodies(&[MessageId::random(), id]).await.expect("read");
+        assert_eq!(many.len(), 1);
+        assert_eq!(many.get(&id), Some(&(digest, b"{body}".to_vec())));
     }
 
     async fn case_messages_come_in_pages_of_whole_cases_in_byte_order(db: TestDb) {
