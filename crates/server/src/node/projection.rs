@@ -130,18 +130,28 @@ pub async fn each_derived_case(
             return Ok(());
         };
         after = Some(last.case_id.clone());
+        let envelopes = rows
+            .iter()
+            .map(|m| parse_envelope(&m.envelope))
+            .collect::<Result<Vec<_>, _>>()?;
+        let titles = request_bodies(store, &envelopes).await?;
+        let mut envelopes = envelopes.into_iter();
         for case in rows.chunk_by(|a, b| a.case_id == b.case_id) {
             let mut collector = CaseCollector::default();
-            for m in case {
+            for (m, signed) in case.iter().zip(envelopes.by_ref()) {
                 let Some(receipt) = m.receipt.as_deref() else {
                     continue;
                 };
                 let receipt =
                     Signed::<Receipt>::parse(receipt, usize::MAX).map_err(NodeError::internal)?;
+                let envelope = match titles.get(&signed.id()) {
+                    Some(body) => signed.open(Some(body)).map_err(NodeError::internal)?,
+                    None => signed.view(),
+                };
                 collector.envelope(
                     u64::try_from(m.envelope_entry).unwrap_or(0),
                     m.direction == Direction::In,
-                    review_view(store, &m.envelope).await?,
+                    envelope,
                 );
                 collector.receipt(receipt.payload());
                 on_receipt(receipt.payload());
@@ -153,21 +163,30 @@ pub async fn each_derived_case(
     }
 }
 
-/// What the review reads of a logged envelope: the facts, and the title of a request. A
-/// version 2 header has no title, so a request's is read from its stored body (one read per
-/// case); a missing body leaves the title empty rather than failing the review.
-async fn review_view(store: &Store, bytes: &[u8]) -> Result<detente_protocol::Envelope, NodeError> {
-    let signed = parse_envelope(bytes)?;
-    let is_request = signed.facts().message_type() == detente_protocol::MessageType::Request;
-    if !is_request || signed.body_digest().is_none() {
-        return Ok(signed.view());
+/// The stored bodies of the version 2 requests among `envelopes`, read at once: the review
+/// shows each case's title, which a version 2 header does not carry. A missing body leaves
+/// the title empty rather than failing the review.
+async fn request_bodies(
+    store: &Store,
+    envelopes: &[SignedEnvelope],
+) -> Result<std::collections::HashMap<detente_protocol::MessageId, SaltedBody>, NodeError> {
+    let ids: Vec<_> = envelopes
+        .iter()
+        .filter(|e| {
+            e.body_digest().is_some()
+                && e.facts().message_type() == detente_protocol::MessageType::Request
+        })
+        .map(SignedEnvelope::id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
     }
-    match store.body(signed.id()).await? {
-        Some(row) => signed
-            .open(Some(&stored_body(Some(row))?))
-            .map_err(NodeError::internal),
-        None => Ok(signed.view()),
-    }
+    store
+        .bodies(&ids)
+        .await?
+        .into_iter()
+        .map(|(id, row)| Ok((id, stored_body(Some(row))?)))
+        .collect()
 }
 
 /// The case as derived from its official (receipted) messages, if its request is official.
