@@ -79,10 +79,8 @@ impl Node {
     fn check_envelope(&self, mut value: Value) -> Result<Checked, NodeError> {
         // A version 2 envelope travels as the signed header with its body beside it:
         // `{"envelope": <header>, "signature": ..., "body": {"salt": ..., "body": ...}}`.
-        let body = match value.as_object_mut().and_then(|o| o.remove("body")) {
-            Some(b) => Some(SaltedBody::from_value(b)?),
-            None => None,
-        };
+        // The body is read only once the header's signature verifies.
+        let body = value.as_object_mut().and_then(|o| o.remove("body"));
         let signed = SignedEnvelope::from_value(value)?;
         if signed.version() != self.agreement.protocol {
             return Err(NodeError::refused(
@@ -136,6 +134,7 @@ impl Node {
         }
         // Only a signed header is worth hashing a body for; nothing is stored unless the body
         // is the one the header commits to and says exactly the header's facts.
+        let body = body.map(SaltedBody::from_value).transpose()?;
         let envelope = signed
             .open(body.as_ref())
             .map_err(|e| NodeError::refused(ErrorCode::BodyMismatch, e.to_string()))?;
