@@ -93,7 +93,8 @@ pub struct Receipt {
     pub sender: PartyId,
     /// The envelope's id.
     pub envelope_id: MessageId,
-    /// SHA-256 of the envelope's canonical bytes: the receipt covers exactly those bytes.
+    /// SHA-256 of the envelope's canonical bytes: the receipt covers exactly those bytes (for
+    /// wire version 2, the signed header's, which commit to the body).
     pub envelope_hash: Digest,
     /// The envelope's position in the sender's stream.
     pub seq: u64,
