@@ -51,6 +51,9 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// An object's TLP marking does not allow the recipient to see it.
     TlpDenied,
+    /// A version 2 envelope's body is not the one its signed header commits to (digest), or
+    /// says other facts than the header, or is missing.
+    BodyMismatch,
     /// Too many requests; retry later.
     RateLimited,
     /// Something failed inside the node; the log has the details.
@@ -82,6 +85,7 @@ impl ErrorCode {
             Self::Timeout => "timeout",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TlpDenied => "tlp_denied",
+            Self::BodyMismatch => "body_mismatch",
             Self::RateLimited => "rate_limited",
             Self::Internal => "internal",
         }
@@ -94,7 +98,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::InvalidMessage | Self::OutsideTerms | Self::ClockSkew => {
+            Self::InvalidMessage | Self::OutsideTerms | Self::ClockSkew | Self::BodyMismatch => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

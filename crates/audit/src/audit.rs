@@ -8,7 +8,8 @@ use std::{
 use detente_domain::{Agreement, OfficialMessage, derive_case};
 use detente_ledger::{Checkpoint, Frontier, SignedCheckpoint, hash_leaf};
 use detente_protocol::{
-    CaseId, Digest, Envelope, MessageId, PartyId, Receipt, Signable, Signed, Timestamp,
+    CaseId, Digest, MessageId, PartyId, Receipt, SaltedBody, Signable, Signed, SignedEnvelope,
+    Timestamp,
 };
 use detente_report::{DirectionSummary, Summarizer};
 
@@ -74,6 +75,11 @@ pub struct Audit {
     pub signatures: u64,
     /// Checkpoint roots compared with the recomputed trees.
     pub checkpoints_checked: u64,
+    /// Bodies of version 2 envelopes checked against their signed headers (full bundles).
+    pub bodies_checked: u64,
+    /// Version 2 envelopes whose bodies the bundles left out (redacted bundles): every check
+    /// but their content ran.
+    pub bodies_withheld: u64,
     /// Everything that does not check out.
     pub findings: Vec<Finding>,
     /// The timeliness figures per direction, recomputed from the logs.
@@ -174,6 +180,8 @@ pub fn audit<A: BufRead + Send, B: BufRead + Send>(
         ));
     }
     let checkpoints_checked = scan_a.checkpoints_checked + scan_b.checkpoints_checked;
+    let bodies_checked = scan_a.bodies_checked + scan_b.bodies_checked;
+    let bodies_withheld = scan_a.bodies_withheld + scan_b.bodies_withheld;
     let entries = [scan_a.count, scan_b.count];
     // The sets are done with: free them before the cases take their turn.
     drop((scan_a, scan_b));
@@ -189,6 +197,8 @@ pub fn audit<A: BufRead + Send, B: BufRead + Send>(
         entries,
         signatures,
         checkpoints_checked,
+        bodies_checked,
+        bodies_withheld,
         findings,
         figures,
         as_of,
@@ -357,6 +367,8 @@ struct Scan<'a> {
     findings: Vec<Finding>,
     signatures: u64,
     checkpoints_checked: u64,
+    bodies_checked: u64,
+    bodies_withheld: u64,
     hashes: Hashes,
     // Official messages, kept for the first bundle only: the second is compared by
     // `official_keys`, so the audit holds one log's official messages, compactly, and never two.
@@ -387,6 +399,8 @@ impl<'a> Scan<'a> {
             findings: Vec::new(),
             signatures: 0,
             checkpoints_checked: 0,
+            bodies_checked: 0,
+            bodies_withheld: 0,
             hashes: Hashes::default(),
             official: keep_cases.then(Officials::default),
             official_keys: Vec::new(),
@@ -449,7 +463,12 @@ impl<'a> Scan<'a> {
             let outgoing = entry.direction == Direction::Out;
             match entry.decode() {
                 Ok(Decoded::Envelope(signed)) => {
-                    if self.queue(&mut batch, pos, &signed) {
+                    let queued = match &signed {
+                        SignedEnvelope::V1(s) => self.queue(&mut batch, pos, s),
+                        SignedEnvelope::V2(s) => self.queue(&mut batch, pos, s),
+                    };
+                    if queued {
+                        self.body(pos, &signed, entry.body.as_deref());
                         self.envelope(pos, outgoing, &signed);
                     }
                 }
@@ -546,10 +565,29 @@ impl<'a> Scan<'a> {
         true
     }
 
+    /// The body a full bundle carries beside a version 2 envelope must be the one its signed
+    /// header commits to and say the header's facts; a redacted bundle carries none, and the
+    /// content is then the one thing left unchecked.
+    fn body(&mut self, pos: u64, signed: &SignedEnvelope, body: Option<&[u8]>) {
+        let Some(bytes) = body else {
+            if signed.body_digest().is_some() {
+                self.bodies_withheld += 1;
+            }
+            return;
+        };
+        let checked = SaltedBody::parse(bytes, usize::MAX)
+            .map_err(|e| format!("the body beside it is malformed: {e}"))
+            .and_then(|b| signed.open(Some(&b)).map_err(|e| e.to_string()));
+        match checked {
+            Ok(_) => self.bodies_checked += 1,
+            Err(what) => self.finding(Some(pos), FindingKind::BodyMismatch, what),
+        }
+    }
+
     /// An envelope whose signature is queued: its agreement, its parties, and its hash for
     /// the cross-checks; it then waits for its receipt.
-    fn envelope(&mut self, pos: u64, outgoing: bool, signed: &Signed<Envelope>) {
-        let env = signed.payload();
+    fn envelope(&mut self, pos: u64, outgoing: bool, signed: &SignedEnvelope) {
+        let env = &signed.view();
         if !self.in_place(
             pos,
             outgoing,
@@ -558,6 +596,14 @@ impl<'a> Scan<'a> {
             [&env.from, &env.to],
         ) {
             return;
+        }
+        if signed.version() != self.agreement.protocol {
+            let what = format!(
+                "an envelope sealed in wire version {}, where the agreement says protocol = {}",
+                signed.version(),
+                self.agreement.protocol
+            );
+            self.finding(Some(pos), FindingKind::WireVersion, what);
         }
         let hash = signed.payload_hash();
         if outgoing {

@@ -10,6 +10,12 @@
 //! Checkpoints come before entries, so an auditor knows every size it must check before it
 //! streams the entries, and never holds the log in memory.
 //!
+//! Format 3 adds, to the entry line of a wire version 2 envelope in a full export, the
+//! envelope's body with its salt as `"body":{"salt":...,"body":...}` after `data`: the entry
+//! (the signed header) is still hashed alone, and the body is checked against the header's
+//! commitment. A redacted export leaves every `body` out; nothing else differs, so every check
+//! but the bodies' runs the same on it.
+//!
 //! In format 2 an entry line is written exactly as `{"entry":{"index":N,"kind":"K",
 //! "direction":"D","data":` + the bytes the party logged + `}}`: the Merkle leaf of the entry
 //! is the hash of those bytes, so anyone can hash them as they stand, with no JSON library
@@ -21,14 +27,19 @@ use std::io::{BufRead, Write};
 
 use detente_domain::Agreement;
 use detente_ledger::{Frontier, hash_leaf};
-use detente_protocol::{Digest, Envelope, PartyId, Receipt, Signed, canonical_bytes, parse_strict};
+use detente_protocol::{
+    Digest, PartyId, Receipt, Signed, SignedEnvelope, canonical_bytes, parse_strict,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::AuditError;
 
 /// The format name this crate writes in headers.
-pub const BUNDLE_FORMAT: &str = "detente-log-bundle/2";
+pub const BUNDLE_FORMAT: &str = "detente-log-bundle/3";
+
+/// The second format: entries as logged, no bodies beside them.
+const BUNDLE_FORMAT_2: &str = "detente-log-bundle/2";
 
 /// The first format, whose entries are re-serialised JSON rather than the logged bytes.
 const BUNDLE_FORMAT_1: &str = "detente-log-bundle/1";
@@ -125,6 +136,9 @@ struct EntryLine<'a> {
     direction: Direction,
     #[serde(borrow)]
     data: &'a RawValue,
+    /// Format 3: a version 2 envelope's body with its salt, in a full export.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    body: Option<&'a RawValue>,
 }
 
 /// Writes a bundle line by line, in the order the format requires, and recomputes the Merkle
@@ -170,6 +184,19 @@ impl<W: Write> BundleWriter<W> {
         direction: Direction,
         bytes: &[u8],
     ) -> std::io::Result<()> {
+        self.entry_with_body(index, kind, direction, bytes, None)
+    }
+
+    /// [`BundleWriter::entry`] with, for a version 2 envelope in a full export, its stored
+    /// body (`{"salt":...,"body":...}` as stored), which the audit checks against the header.
+    pub fn entry_with_body(
+        &mut self,
+        index: u64,
+        kind: EntryKind,
+        direction: Direction,
+        bytes: &[u8],
+        body: Option<&[u8]>,
+    ) -> std::io::Result<()> {
         let invalid = |why: String| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -188,6 +215,17 @@ impl<W: Write> BundleWriter<W> {
         if data.get().len() != text.len() {
             return Err(invalid("has white space around its JSON".into()));
         }
+        let body: Option<&RawValue> = match body {
+            Some(b) => {
+                let b = std::str::from_utf8(b)
+                    .map_err(|e| invalid(format!("has a body that is not UTF-8: {e}")))?;
+                Some(
+                    serde_json::from_str(b)
+                        .map_err(|e| invalid(format!("has a body that is not JSON: {e}")))?,
+                )
+            }
+            None => None,
+        };
         self.tree
             .append(&[hash_leaf(bytes)])
             .map_err(|e| invalid(e.to_string()))?;
@@ -198,6 +236,7 @@ impl<W: Write> BundleWriter<W> {
                 kind,
                 direction,
                 data,
+                body,
             }),
         )
     }
@@ -249,6 +288,9 @@ pub struct Entry {
     pub direction: Direction,
     /// The bytes the party logged, whose hash is the entry's Merkle leaf.
     pub bytes: Vec<u8>,
+    /// A version 2 envelope's body with its salt, as a full export carries it; `None` in a
+    /// redacted bundle (and for receipts and version 1 envelopes).
+    pub body: Option<Vec<u8>>,
 }
 
 /// A line where an entry should be that is not one.
@@ -267,7 +309,7 @@ pub struct BadLine {
 // allocation per envelope and save nothing.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Decoded {
-    Envelope(Signed<Envelope>),
+    Envelope(SignedEnvelope),
     Receipt(Signed<Receipt>),
 }
 
@@ -285,7 +327,7 @@ impl Entry {
         let malformed =
             |what: &str, e: detente_protocol::ProtocolError| format!("{what} is malformed: {e}");
         match self.kind {
-            EntryKind::Envelope => Signed::from_value(value)
+            EntryKind::Envelope => SignedEnvelope::from_value(value)
                 .map(Decoded::Envelope)
                 .map_err(|e| malformed("envelope", e)),
             EntryKind::Receipt => Signed::from_value(value)
@@ -303,6 +345,8 @@ pub struct BundleReader<R> {
     pending: Option<(usize, String)>,
     /// Whether entries are format 1 (re-serialised) rather than the logged bytes.
     format_1: bool,
+    /// Whether entry lines may carry bodies (format 3).
+    with_bodies: bool,
     /// Set once a line could not be read: reading on might fail forever.
     failed: bool,
 }
@@ -325,12 +369,14 @@ impl<R: BufRead> BundleReader<R> {
                 ));
             }
         };
-        let format_1 = match header.format.as_str() {
-            BUNDLE_FORMAT => false,
-            BUNDLE_FORMAT_1 => true,
+        let (format_1, with_bodies) = match header.format.as_str() {
+            BUNDLE_FORMAT => (false, true),
+            BUNDLE_FORMAT_2 => (false, false),
+            BUNDLE_FORMAT_1 => (true, false),
             other => {
                 return Err(unusable(format!(
-                    "bundle format {other:?} is neither {BUNDLE_FORMAT} nor {BUNDLE_FORMAT_1}"
+                    "bundle format {other:?} is not one of {BUNDLE_FORMAT}, {BUNDLE_FORMAT_2} \
+                     and {BUNDLE_FORMAT_1}"
                 )));
             }
         };
@@ -364,6 +410,7 @@ impl<R: BufRead> BundleReader<R> {
                 lines,
                 pending,
                 format_1,
+                with_bodies,
                 failed: false,
             },
         ))
@@ -376,11 +423,20 @@ impl<R: BufRead> BundleReader<R> {
             why,
         };
         let parsed = match serde_json::from_str::<Line<'_>>(&text) {
-            Ok(Line::Entry(e)) => Ok((e.index, e.kind, e.direction, e.data.get().as_bytes())),
+            Ok(Line::Entry(e)) if e.body.is_some() && !self.with_bodies => {
+                Err("carries a body, which only format 3 bundles do".to_owned())
+            }
+            Ok(Line::Entry(e)) => Ok((
+                e.index,
+                e.kind,
+                e.direction,
+                e.data.get().as_bytes(),
+                e.body.map(|b| b.get().as_bytes().to_vec()),
+            )),
             Ok(_) => Err("is not an entry (entries come after every checkpoint)".to_owned()),
             Err(e) => Err(format!("is not a well-formed entry: {e}")),
         };
-        let (index, kind, direction, data) = match parsed {
+        let (index, kind, direction, data, body) = match parsed {
             Ok(p) => p,
             Err(why) => return Err(bad(text, why)),
         };
@@ -403,6 +459,7 @@ impl<R: BufRead> BundleReader<R> {
             kind,
             direction,
             bytes,
+            body,
         })
     }
 }

@@ -47,6 +47,12 @@ pub enum FindingKind {
     IllegalLifecycle,
     /// The two logs do not hold the same official messages, so their figures would differ.
     OfficialsDiffer,
+    /// An envelope sealed in another wire version than the agreement's `protocol`: a node
+    /// refuses it, so a log holding one was not written by a node keeping the agreement.
+    WireVersion,
+    /// A body next to a version 2 envelope that is not the one its signed header commits to,
+    /// or says other facts than the header; or a body next to an entry that cannot have one.
+    BodyMismatch,
 }
 
 /// One thing that does not check out, and where.

@@ -11,11 +11,17 @@
 //! against the other side's tree, that what one side claims was delivered is in the other's
 //! log, that receipt times run forward, and that every case's history is a legal lifecycle.
 //! Then it recomputes the timeliness figures from each log and requires them to agree.
+//!
+//! Under wire version 2 a log entry is a signed header that commits to a detached body, so a
+//! redacted bundle (no bodies) still runs every check but the bodies' content, and recomputes
+//! the same figures; a full bundle carries each body beside its entry and the audit checks it
+//! against the header. One body can be disclosed on its own ([`Disclosure`]).
 
 mod audit;
 mod bundle;
 mod cases;
 mod compact;
+mod disclosure;
 mod finding;
 mod signatures;
 
@@ -24,4 +30,5 @@ pub use bundle::{
     BUNDLE_FORMAT, BadLine, BundleReader, BundleWriter, Direction, Entry, EntryKind, Head, Header,
 };
 pub use cases::{BundleCases, CaseCollector, bundle_cases};
+pub use disclosure::{Disclosure, check_disclosure};
 pub use finding::{Finding, FindingKind};

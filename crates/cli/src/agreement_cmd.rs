@@ -35,6 +35,10 @@ pub enum AgreementCommand {
             default_value = "Bilateral agreement on cyber security cooperation"
         )]
         title: String,
+        /// The wire version both nodes seal in: 2 signs headers that commit to detached
+        /// bodies, so the logs can be audited without any content (`log export --redacted`).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=2))]
+        protocol: u32,
     },
     /// Print the agreement's digest, parties, keys and deadlines.
     Show,
@@ -84,6 +88,7 @@ pub fn run(home: &Path, cmd: AgreementCommand, json: bool) -> anyhow::Result<()>
             partners,
             id,
             title,
+            protocol,
         } => {
             if path.exists() {
                 bail!(
@@ -102,6 +107,7 @@ pub fn run(home: &Path, cmd: AgreementCommand, json: bool) -> anyhow::Result<()>
                 parties,
                 terms: recommended_terms(),
                 in_force_from: None,
+                protocol,
             };
             agreement.validate()?;
             fs::write(&path, agreement.to_toml())
@@ -141,6 +147,7 @@ pub fn run(home: &Path, cmd: AgreementCommand, json: bool) -> anyhow::Result<()>
             out!("digest: {digest}");
             // Short enough to read over the phone; both operators must hear the same groups.
             out!("fingerprint: {}", digest.fingerprint());
+            out!("protocol: wire version {}", a.protocol);
             for p in &a.parties {
                 let keys: Vec<String> = p.public_keys.iter().map(ToString::to_string).collect();
                 out!(

@@ -36,6 +36,10 @@ pub struct DemoArgs {
     /// Keep the two node homes in this folder (default: a temporary folder, removed after).
     #[arg(long)]
     pub keep: Option<PathBuf>,
+    /// The agreement's wire version: 2 seals signed headers committing to detached bodies,
+    /// so the logs can be exported redacted (`log export --redacted`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=2))]
+    pub protocol: u32,
 }
 
 /// Who acts in a step.
@@ -86,7 +90,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         "detente demo: two nodes, US and CN, on loopback; homes in {}",
         dir.display()
     );
-    let pair = LocalPair::start(
+    let pair = LocalPair::start_with_protocol(
         dir,
         [
             ("US", "US-CERT / FBI Cyber Division"),
@@ -95,6 +99,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         "us-cn-2015-demo",
         "US-China cyber cooperation (demo: deadlines in seconds)",
         demo_terms(),
+        args.protocol,
     )
     .await
     .map_err(anyhow::Error::msg)?;

@@ -11,11 +11,13 @@ use std::{
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use detente_audit::{
-    Audit, AuditError, BundleWriter, Direction, EntryKind, FindingKind, Header, Pin, audit,
-    verify_checkpoint,
+    Audit, AuditError, BundleWriter, Direction, Disclosure, EntryKind, FindingKind, Header, Pin,
+    audit, check_disclosure, verify_checkpoint,
 };
 use detente_domain::Agreement;
-use detente_protocol::Digest;
+use std::collections::HashMap;
+
+use detente_protocol::{Digest, MessageId, SignedEnvelope};
 use detente_server::config::NodeConfig;
 use detente_server::log_check::verify_log;
 use detente_store::{Store, StoreError};
@@ -33,6 +35,22 @@ pub enum LogCommand {
         /// Where to write the bundle (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Leave every body out: headers, receipts, checkpoints and body digests only, for an
+        /// auditor who must see timeliness and not content. Only a log of signed headers
+        /// (protocol = 2) can be exported so; a full export carries each body beside its entry.
+        #[arg(long)]
+        redacted: bool,
+    },
+    /// Write one message's body, with the signed header that commits to it, for an auditor
+    /// (`detente audit --disclosed FILE`) to check against the bundles: a disputed case can
+    /// be shown message by message without handing over the rest.
+    Disclose {
+        /// The message (envelope id).
+        #[arg(long)]
+        message: detente_protocol::MessageId,
+        /// Where to write the disclosure.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Recompute the log's Merkle tree from its entries and check it against the stored tree
     /// and every checkpoint the node signed; names the first bad entry. Exit 0 intact,
@@ -55,6 +73,10 @@ pub struct AuditArgs {
     /// agreement show` prints it), obtained out of band.
     #[arg(long, value_name = "HEX")]
     pub agreement_digest: Option<String>,
+    /// A disclosed body (`detente log disclose`) to check against the signed header in the
+    /// bundles; may be given several times. A body that is not the committed one is refused.
+    #[arg(long, value_name = "FILE")]
+    pub disclosed: Vec<PathBuf>,
 }
 
 /// A failed audit's (or log check's) verdict; it becomes the process exit code.
@@ -104,8 +126,25 @@ pub async fn run(
         std::fs::read_to_string(home.join(&config.agreement)).context("reading the agreement")?;
     let agreement = Agreement::from_toml(&text)?;
     match cmd {
-        LogCommand::Export { out } => {
-            export(home, database, &config, agreement, out.as_deref(), json).await
+        LogCommand::Export { out, redacted } => {
+            let bodies = if redacted {
+                Bodies::Redacted
+            } else {
+                Bodies::Full
+            };
+            export(
+                home,
+                database,
+                &config,
+                agreement,
+                out.as_deref(),
+                bodies,
+                json,
+            )
+            .await
+        }
+        LogCommand::Disclose { message, out } => {
+            disclose(home, database, &config, message, &out).await
         }
         LogCommand::Verify => verify(home, database, &config, &agreement, json).await,
     }
@@ -184,6 +223,7 @@ async fn export(
     config: &NodeConfig,
     agreement: Agreement,
     out: Option<&Path>,
+    bodies: Bodies,
     json: bool,
 ) -> anyhow::Result<()> {
     let store = open_store(home, database, config).await?;
@@ -218,7 +258,9 @@ async fn export(
     let mut start = 0;
     while start < size {
         let end = (start + 10_000).min(size);
-        for (index, kind, direction, bytes) in store.entries(start, end).await? {
+        let page = store.entries(start, end).await?;
+        let bodies = page_bodies(&store, &page, bodies).await?;
+        for (index, kind, direction, bytes) in page {
             let (Some(kind), Some(direction)) =
                 (EntryKind::parse(&kind), Direction::parse(&direction))
             else {
@@ -226,7 +268,11 @@ async fn export(
                     "entry {index} is a {kind:?} {direction:?}, which no node logs: run `detente log verify`"
                 );
             };
-            w.entry(index, kind, direction, &bytes)
+            let body = match kind {
+                EntryKind::Envelope => entry_body(index, &bytes, &bodies)?,
+                EntryKind::Receipt => None,
+            };
+            w.entry_with_body(index, kind, direction, &bytes, body.as_deref())
                 .context("a stored entry cannot be written as logged: run `detente log verify`")?;
         }
         start = end;
@@ -265,6 +311,128 @@ async fn export(
     } else {
         eprintln!("{text}");
     }
+    Ok(())
+}
+
+/// Whether an export carries the bodies of version 2 envelopes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bodies {
+    /// Each body beside its entry.
+    Full,
+    /// No body at all.
+    Redacted,
+}
+
+/// A page of entries as the store returns them: index, kind, direction, bytes.
+type Page = Vec<(u64, String, String, Vec<u8>)>;
+
+/// The stored bodies a page of entries needs, read at once (`None` for a redacted export).
+async fn page_bodies(
+    store: &Store,
+    page: &Page,
+    bodies: Bodies,
+) -> anyhow::Result<Option<HashMap<MessageId, (Digest, Vec<u8>)>>> {
+    if bodies == Bodies::Redacted {
+        return Ok(None);
+    }
+    let ids: Vec<MessageId> = page
+        .iter()
+        .filter(|(_, kind, _, _)| kind == "envelope")
+        .filter_map(|(_, _, _, bytes)| SignedEnvelope::parse(bytes, usize::MAX).ok())
+        .filter(|s| s.body_digest().is_some())
+        .map(|s| s.id())
+        .collect();
+    Ok(Some(store.bodies(&ids).await?))
+}
+
+/// The body to write beside the envelope entry `index`, if any. A version 1 envelope carries
+/// its body in the signed bytes, so a log holding one cannot be exported redacted; a version 2
+/// one in a full export gets its stored body (from `bodies`, the page's; `None` when
+/// redacted), which must be the one its header commits to.
+fn entry_body(
+    index: u64,
+    bytes: &[u8],
+    bodies: &Option<HashMap<MessageId, (Digest, Vec<u8>)>>,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    let signed = SignedEnvelope::parse(bytes, usize::MAX).with_context(|| {
+        format!("entry {index} is not a signed envelope: run `detente log verify`")
+    })?;
+    match (signed.body_digest(), bodies) {
+        (None, None) => bail!(
+            "entry {index} is a version 1 envelope, whose signed bytes carry its body: a redacted \
+             bundle cannot leave it out and still verify; only a log written under an agreement \
+             with protocol = 2 can be exported with --redacted"
+        ),
+        (None, Some(_)) | (Some(_), None) => Ok(None),
+        (Some(digest), Some(bodies)) => {
+            let Some((stored, body)) = bodies.get(&signed.id()) else {
+                bail!(
+                    "the body of message {} (entry {index}) is not stored: export with --redacted, \
+                     or restore the bodies table from a backup",
+                    signed.id()
+                );
+            };
+            if *stored != digest {
+                bail!(
+                    "the stored body of message {} (entry {index}) is not the one its signed \
+                     header commits to: the database was changed",
+                    signed.id()
+                );
+            }
+            Ok(Some(body.clone()))
+        }
+    }
+}
+
+/// `detente log disclose`: one message's signed header (as logged) and its body, which the
+/// auditor checks against the header and finds the header in the bundles.
+async fn disclose(
+    home: &Path,
+    database: Option<&str>,
+    config: &NodeConfig,
+    message: detente_protocol::MessageId,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let store = open_store(home, database, config).await?;
+    let Some(row) = store.message(message).await? else {
+        bail!("message {message} is not in this node's log");
+    };
+    let signed = detente_protocol::SignedEnvelope::parse(&row.envelope, usize::MAX)
+        .context("the logged envelope does not parse: run `detente log verify`")?;
+    if signed.body_digest().is_none() {
+        bail!(
+            "message {message} is a version 1 envelope: its body is in the signed bytes of the \
+             log entry itself, which a full bundle already carries"
+        );
+    }
+    let Some((_, bytes)) = store.body(message).await? else {
+        bail!("the body of message {message} is not stored");
+    };
+    let body = detente_protocol::SaltedBody::parse(&bytes, usize::MAX)
+        .context("the stored body does not parse")?;
+    signed
+        .open(Some(&body))
+        .context("the stored body is not the one its signed header commits to")?;
+    store.close().await;
+    let disclosure = Disclosure {
+        party: config.party.clone(),
+        entry: u64::try_from(row.envelope_entry).context("a negative log index")?,
+        envelope: signed,
+        body,
+    };
+    std::fs::write(out, disclosure.to_bytes())
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote the body of message {message} (entry {} of {}'s log, body digest {}) to {}",
+        disclosure.entry,
+        disclosure.party,
+        disclosure
+            .envelope
+            .body_digest()
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        out.display()
+    );
     Ok(())
 }
 
@@ -389,13 +557,59 @@ pub fn audit_bundles(args: &AuditArgs, json: bool) -> anyhow::Result<()> {
     } else {
         print_audit(&result);
     }
-    if !result.findings.is_empty() {
+    let mut refused = false;
+    for path in &args.disclosed {
+        match check_disclosed(args, &pin, path) {
+            Ok(line) => println!("DISCLOSED {line}"),
+            Err(why) => {
+                println!("REFUSED   {}: {why}", path.display());
+                refused = true;
+            }
+        }
+    }
+    if !result.findings.is_empty() || refused {
         Err(Verdict::Tampered.into())
     } else if !result.pinned {
         Err(Verdict::Unpinned.into())
     } else {
         Ok(())
     }
+}
+
+/// Checks one disclosed body against the bundle of the party it names, under the pinned
+/// agreement (a disclosure proves nothing under keys taken from the bundles).
+fn check_disclosed(args: &AuditArgs, pin: &Pin, path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let disclosure = Disclosure::parse(&bytes)?;
+    let agreement = match pin {
+        Pin::Agreement(a) => a.clone(),
+        _ => {
+            return Err(
+                "a disclosure is checked only under a pinned agreement file (--agreement)".into(),
+            );
+        }
+    };
+    let mut last = String::new();
+    for bundle in [&args.a, &args.b] {
+        let file = File::open(bundle).map_err(|e| format!("{}: {e}", bundle.display()))?;
+        match check_disclosure(&disclosure, &agreement, BufReader::new(file)) {
+            Ok(envelope) => {
+                return Ok(format!(
+                    "{}: the body of message {} ({} in case {}, {}'s entry {}) is the one its signed header commits to",
+                    path.display(),
+                    envelope.id,
+                    envelope.body.message_type().as_str(),
+                    envelope.case,
+                    disclosure.party,
+                    disclosure.entry
+                ));
+            }
+            // The other party's bundle says only that it is not theirs.
+            Err(why) if last.is_empty() || !why.starts_with("names ") => last = why,
+            Err(_) => {}
+        }
+    }
+    Err(last)
 }
 
 fn audit_json(result: &Audit) -> serde_json::Value {
@@ -419,6 +633,8 @@ fn audit_json(result: &Audit) -> serde_json::Value {
         "entries": result.entries,
         "signatures": result.signatures,
         "checkpoints_checked": result.checkpoints_checked,
+        "bodies_checked": result.bodies_checked,
+        "bodies_withheld": result.bodies_withheld,
         "findings": result.findings,
         "as_of": result.as_of,
         "figures": result.figures,
@@ -446,6 +662,18 @@ fn print_audit(result: &Audit) {
             "NOT PINNED: taken from the bundles"
         }
     );
+    if result.bodies_withheld > 0 {
+        println!(
+            "redacted: {} message bodies left out of the bundles; every check but their content ran",
+            result.bodies_withheld
+        );
+    }
+    if result.bodies_checked > 0 {
+        println!(
+            "{} message bodies checked against their signed headers",
+            result.bodies_checked
+        );
+    }
     for f in &result.findings {
         let label = match f.kind {
             FindingKind::UnsignedTail => "UNSIGNED",

@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use detente_protocol::{
-    Digest, PartyId, Priority, PublicKey, RequestKind, Timestamp, canonical_bytes,
+    Digest, PartyId, Priority, PublicKey, RequestKind, Timestamp, WIRE_VERSION, WIRE_VERSION_2,
+    canonical_bytes,
 };
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +30,21 @@ pub struct Agreement {
     /// document (and so of its digest) when absent, so agreements without it keep theirs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_force_from: Option<Timestamp>,
+    /// The wire version both parties seal envelopes in: 1 (the body inside the signed
+    /// envelope) or 2 (a signed header committing to a detached body, so a log can be
+    /// audited without any content). Both parties sign under the agreement's digest, so they
+    /// agree on it. Absent means 1, and is left out of the document (and of its digest) when
+    /// 1, so agreements written before version 2 keep theirs.
+    #[serde(default = "wire_version_1", skip_serializing_if = "is_wire_version_1")]
+    pub protocol: u32,
+}
+
+fn wire_version_1() -> u32 {
+    detente_protocol::WIRE_VERSION
+}
+
+fn is_wire_version_1(v: &u32) -> bool {
+    *v == detente_protocol::WIRE_VERSION
 }
 
 /// One party and how to reach it.
@@ -144,6 +160,12 @@ impl Agreement {
                 return invalid(format!("party {}: node_url must be an http(s) URL", p.id));
             }
         }
+        if ![WIRE_VERSION, WIRE_VERSION_2].contains(&self.protocol) {
+            return invalid(format!(
+                "protocol = {} is not a wire version this software speaks (1 or 2)",
+                self.protocol
+            ));
+        }
         if self.terms.kinds.is_empty() {
             return invalid("terms.kinds must list at least one request kind".into());
         }
@@ -226,6 +248,45 @@ mod tests {
         assert_ne!(dated.digest(), a.digest());
         let round_trip = Agreement::from_toml(&dated.to_toml()).expect("valid");
         assert_eq!(round_trip.digest(), dated.digest());
+    }
+
+    #[test]
+    fn an_agreement_without_a_protocol_is_version_1_and_keeps_its_exact_digest() {
+        // Arrange
+        let absent = Agreement::from_toml(SAMPLE).expect("valid");
+        let explicit = Agreement::from_toml(&format!("protocol = 1\n{SAMPLE}")).expect("valid");
+
+        // Act
+        let json = serde_json::to_value(&absent).expect("serialises");
+
+        // Assert: the key is not in the canonical document, so the digest is the one from
+        // before the key existed.
+        assert_eq!(absent.protocol, WIRE_VERSION);
+        assert!(json.get("protocol").is_none(), "{json}");
+        assert!(!absent.to_toml().contains("protocol"));
+        assert_eq!(explicit.digest(), absent.digest());
+    }
+
+    #[test]
+    fn an_agreement_on_protocol_2_has_its_own_digest_and_keeps_it_through_toml() {
+        let v1 = Agreement::from_toml(SAMPLE).expect("valid");
+
+        let v2 = Agreement::from_toml(&format!("protocol = 2\n{SAMPLE}")).expect("valid");
+        let round_trip = Agreement::from_toml(&v2.to_toml()).expect("valid");
+
+        assert_eq!(v2.protocol, WIRE_VERSION_2);
+        assert_ne!(v2.digest(), v1.digest());
+        assert_eq!(round_trip.digest(), v2.digest());
+    }
+
+    #[test]
+    fn an_agreement_on_an_unknown_protocol_is_rejected() {
+        let result = Agreement::from_toml(&format!("protocol = 3\n{SAMPLE}"));
+
+        assert!(
+            matches!(&result, Err(AgreementError::Invalid(m)) if m.contains("protocol = 3")),
+            "{result:?}"
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! Everything a node sends to a partner is an [`Envelope`] (one lifecycle message of one
 //! case) or a [`Receipt`] (the receiver's signed word that an envelope arrived, and when).
 //! Both travel as [`Signed`] values: the payload's RFC 8785 canonical JSON, signed with the
-//! sender's Ed25519 key under a domain-separation prefix. This crate is pure: no I/O, no
+//! sender's Ed25519 key under a domain-separation prefix. In wire version 2 the envelope is
+//! a signed [`EnvelopeHeader`] that commits to a detached [`SaltedBody`]; [`SignedEnvelope`]
+//! reads either version. This crate is pure: no I/O, no
 //! clock, no storage. It turns bytes into typed, verified values and back.
 
 mod canonical;
@@ -14,6 +16,7 @@ mod message;
 mod request_auth;
 mod signed;
 mod timestamp;
+mod v2;
 
 pub use canonical::{MAX_MESSAGE_BYTES, canonical_bytes, parse_strict};
 pub use error::ProtocolError;
@@ -30,3 +33,7 @@ pub use request_auth::{
 };
 pub use signed::{Signable, Signed};
 pub use timestamp::Timestamp;
+pub use v2::{
+    BODY_DIGEST_CONTEXT, BodyMismatch, EnvelopeHeader, Facts, Salt, SaltedBody, SignedEnvelope,
+    WIRE_VERSION_2, check_body,
+};

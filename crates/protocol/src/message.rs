@@ -19,7 +19,8 @@ pub(crate) const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Envelope {
-    /// Wire version, always [`WIRE_VERSION`].
+    /// Wire version: [`WIRE_VERSION`] on the wire; a view of a version 2 header
+    /// (`SignedEnvelope::view`) says 2.
     pub v: u32,
     /// Unique id chosen by the sender; processing is idempotent by it.
     pub id: MessageId,
@@ -92,7 +93,8 @@ pub struct Receipt {
     pub sender: PartyId,
     /// The envelope's id.
     pub envelope_id: MessageId,
-    /// SHA-256 of the envelope's canonical bytes: the receipt covers exactly those bytes.
+    /// SHA-256 of the envelope's canonical bytes: the receipt covers exactly those bytes (for
+    /// wire version 2, the signed header's, which commit to the body).
     pub envelope_hash: Digest,
     /// The envelope's position in the sender's stream.
     pub seq: u64,
@@ -144,7 +146,7 @@ const MAX_CHECKPOINT: usize = 8 * 1024;
 
 /// The carried checkpoint's content is verified by the node against the sender's key; here
 /// only its size is bounded, so a message cannot smuggle in an arbitrarily large note.
-fn validate_checkpoint(checkpoint: Option<&str>) -> Result<(), ProtocolError> {
+pub(crate) fn validate_checkpoint(checkpoint: Option<&str>) -> Result<(), ProtocolError> {
     match checkpoint {
         Some(c) => text("checkpoint", c, 1, MAX_CHECKPOINT),
         None => Ok(()),
@@ -226,7 +228,7 @@ impl Body {
         }
     }
 
-    fn validate(&self) -> Result<(), ProtocolError> {
+    pub(crate) fn validate(&self) -> Result<(), ProtocolError> {
         match self {
             Self::Request(r) => r.validate(),
             Self::Acknowledgement(a) => text("note", &a.note, 0, MAX_TEXT),

@@ -162,7 +162,7 @@ fn exact_value<T: Signable>(payload: &T) -> Result<Value, ProtocolError> {
     Ok(value)
 }
 
-fn has_unsafe_integer(value: &Value) -> bool {
+pub(crate) fn has_unsafe_integer(value: &Value) -> bool {
     match value {
         Value::Number(n) => {
             n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER)

@@ -46,6 +46,25 @@ impl LocalPair {
         Self::start_on(dir, parties, agreement_id, title, terms, [None, None]).await
     }
 
+    /// Like [`LocalPair::start`], under an agreement whose wire version is `protocol`
+    /// (`protocol = 2`: signed headers committing to detached bodies).
+    pub async fn start_with_protocol(
+        dir: &Path,
+        parties: [(&str, &str); 2],
+        agreement_id: &str,
+        title: &str,
+        terms: Terms,
+        protocol: u32,
+    ) -> Result<Self, String> {
+        Self::launch(
+            dir,
+            parties,
+            (agreement_id, title, terms, protocol),
+            [None, None],
+        )
+        .await
+    }
+
     /// Like [`LocalPair::start`], with each node's database given: `None` for an SQLite
     /// file in its home, or a PostgreSQL URL (the database must exist and be empty).
     pub async fn start_on(
@@ -54,6 +73,16 @@ impl LocalPair {
         agreement_id: &str,
         title: &str,
         terms: Terms,
+        databases: [Option<String>; 2],
+    ) -> Result<Self, String> {
+        let agreement = (agreement_id, title, terms, detente_protocol::WIRE_VERSION);
+        Self::launch(dir, parties, agreement, databases).await
+    }
+
+    async fn launch(
+        dir: &Path,
+        parties: [(&str, &str); 2],
+        (agreement_id, title, terms, protocol): (&str, &str, Terms, u32),
         databases: [Option<String>; 2],
     ) -> Result<Self, String> {
         let mut made = Vec::new();
@@ -81,6 +110,7 @@ impl LocalPair {
             parties: made.iter().map(|(_, _, m)| m.party.clone()).collect(),
             terms,
             in_force_from: None,
+            protocol,
         };
         agreement.validate().map_err(|e| e.to_string())?;
         let (stop, stop_rx) = watch::channel(false);

@@ -69,7 +69,16 @@ impl Partners {
             .ok_or_else(|| format!("{to} is not a partner"))?;
         let envelopes: Vec<Value> = batch
             .iter()
-            .map(|i| serde_json::from_slice(&i.envelope).map_err(|e| e.to_string()))
+            .map(|i| {
+                let mut envelope: Value =
+                    serde_json::from_slice(&i.envelope).map_err(|e| e.to_string())?;
+                // A version 2 envelope's body travels beside its signed header.
+                if let (Some(body), Some(o)) = (&i.body, envelope.as_object_mut()) {
+                    let body: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+                    o.insert("body".into(), body);
+                }
+                Ok::<_, String>(envelope)
+            })
             .collect::<Result<_, _>>()?;
         let request = client
             .post(format!("{url}{ENVELOPES_PATH}"))

@@ -149,6 +149,7 @@ where
         attempts: u32::try_from(r.int(3)?).unwrap_or(u32::MAX),
         envelope: r.bytes(4)?,
         case_id: parse(&r.text(5)?, CaseId::parse)?,
+        body: r.opt_bytes(6)?,
     })
 }
 

@@ -10,6 +10,7 @@
 //! process or a power cut.
 
 mod backend;
+mod bodies;
 mod decode;
 mod delivery;
 mod error;

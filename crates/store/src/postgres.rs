@@ -451,9 +451,10 @@ impl Store {
         // Delivery is strictly in seq order per recipient, so only recipients whose head
         // message is due are served, and for them the head and its successors.
         let rows = sqlx::query(
-            "SELECT o.message_id, o.recipient, o.seq, o.attempts, e.bytes, m.case_id \
+            "SELECT o.message_id, o.recipient, o.seq, o.attempts, e.bytes, m.case_id, b.bytes \
              FROM outbox o JOIN messages m ON m.id = o.message_id \
              JOIN entries e ON e.idx = m.envelope_entry \
+             LEFT JOIN bodies b ON b.message_id = o.message_id \
              WHERE o.recipient IN (SELECT recipient FROM outbox o2 WHERE o2.seq = \
                  (SELECT MIN(seq) FROM outbox o3 WHERE o3.recipient = o2.recipient) \
                  AND o2.next_attempt_at <= $1) \

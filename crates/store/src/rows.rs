@@ -126,6 +126,9 @@ pub struct OutboxItem {
     pub envelope: Vec<u8>,
     /// The case the envelope belongs to.
     pub case_id: CaseId,
+    /// For a wire version 2 envelope, its stored body (`{"salt", "body"}`), which travels
+    /// next to the signed header.
+    pub body: Option<Vec<u8>>,
 }
 
 /// The projected state of one case, as listed.

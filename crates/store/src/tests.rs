@@ -338,6 +338,54 @@ on_both_backends! {
         assert_eq!(store.entry_count().await.expect("count"), 2, "the log stays");
     }
 
+    async fn a_body_is_stored_outside_the_log_travels_with_its_outbox_item_and_survives_a_rebuild(db: TestDb) {
+        // Arrange: a version 2 message, its header in the log and its body beside it.
+        let store = db.open().await;
+        let cn = party("CN");
+        let id = MessageId::random();
+        let digest = detente_protocol::Digest::of(b"body");
+        let mut tx = store.write().await.expect("write");
+        let entry = tx
+            .append_entry(EntryKind::Envelope, Direction::Out, id, b"{header}", at(10))
+            .await
+            .expect("append");
+        let row = MessageRow {
+            id,
+            direction: Direction::Out,
+            sender: party("US"),
+            recipient: cn.clone(),
+            seq: 1,
+            case_id: CaseId::parse("US-2026-0001").expect("case"),
+            state: MessageState::Pending,
+            envelope: b"{header}".to_vec(),
+            receipt: None,
+            received_at: None,
+            rejection: None,
+            envelope_entry: entry,
+        };
+        tx.insert_message(&row, "request", "hash", None).await.expect("message");
+        tx.enqueue(id, &cn, 1, at(10)).await.expect("enqueue");
+
+        // Act
+        tx.insert_body(id, &digest, b"{body}").await.expect("body");
+        tx.insert_body(id, &digest, b"{body}").await.expect("the same body again is a no-op");
+        let in_tx = tx.body(id).await.expect("read");
+        tx.commit().await.expect("commit");
+        let due = store.outbox_due(at(10), 10).await.expect("due");
+        let mut tx = store.write().await.expect("write");
+        tx.clear_projections().await.expect("clear");
+        tx.commit().await.expect("commit");
+
+        // Assert
+        assert_eq!(in_tx, Some((digest, b"{body}".to_vec())));
+        assert_eq!(due[0].body.as_deref(), Some(&b"{body}"[..]));
+        assert_eq!(store.body(id).await.expect("read"), Some((digest, b"{body}".to_vec())), "not a projection");
+        assert_eq!(store.body(MessageId::random()).await.expect("read"), None);
+        let many = store.bodies(&[MessageId::random(), id]).await.expect("read");
+        assert_eq!(many.len(), 1);
+        assert_eq!(many.get(&id), Some(&(digest, b"{body}".to_vec())));
+    }
+
     async fn case_messages_come_in_pages_of_whole_cases_in_byte_order(db: TestDb) {
         let store = db.open().await;
         let (us, cn) = (party("US"), party("CN"));

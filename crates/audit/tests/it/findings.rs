@@ -6,7 +6,7 @@ use detente_ledger::{Checkpoint, SignedCheckpoint, TreeSize};
 use detente_protocol::{Body, Digest, Envelope, PartyId, RatingBody, Receipt, Timestamp};
 use serde_json::Value;
 
-use crate::fixture::{Exchange, Tweak, US, audit_pinned, entry_line, join, key, lines};
+use super::fixture::{Exchange, Tweak, US, audit_pinned, entry_line, join, key, lines};
 
 /// The findings of `kind`, as (party, entry).
 fn of_kind(audit: &Audit, kind: FindingKind) -> Vec<(String, Option<u64>)> {
@@ -104,7 +104,8 @@ fn an_entry_the_party_logged_in_other_than_canonical_json_is_malformed() {
     let (kind, direction, bytes) = x.logs[US].entries[0].clone();
     let spaced = String::from_utf8(bytes).unwrap().replacen("\":", "\": ", 1);
     x.logs[US].push(kind, direction, spaced.into_bytes());
-    x.logs[US].sign(&x.agreement.clone());
+    let agreement = x.agreement.clone();
+    x.logs[US].sign(&agreement);
 
     // Act
     let audit = x.audit();
@@ -280,6 +281,23 @@ fn a_message_signed_under_another_agreement_is_foreign() {
     assert_found(
         &audit,
         FindingKind::ForeignAgreement,
+        &[("US", Some(0)), ("CN", Some(0))],
+    );
+}
+
+#[test]
+fn an_envelope_sealed_in_another_wire_version_than_the_agreement_says_is_a_wire_version_finding() {
+    // Arrange: US seals its request in the other wire version (1 under protocol 2, 2 under
+    // protocol 1); CN logs it all the same.
+    let other_version = |e: &mut Envelope| e.v = 3 - e.v;
+
+    // Act
+    let audit = request_signed_as(&other_version);
+
+    // Assert
+    assert_found(
+        &audit,
+        FindingKind::WireVersion,
         &[("US", Some(0)), ("CN", Some(0))],
     );
 }

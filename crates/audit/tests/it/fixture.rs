@@ -11,8 +11,8 @@ use detente_domain::{Agreement, Deadlines, Party, Span, Terms};
 use detente_ledger::{Checkpoint, Frontier, SignedCheckpoint, hash_leaf};
 use detente_protocol::{
     AcknowledgementBody, AnswerBody, Body, CaseId, Envelope, MessageId, PartyId, Priority,
-    RatingBody, Receipt, RequestBody, RequestKind, SecretKey, Signed, StixValue, Timestamp, Tlp,
-    WIRE_VERSION,
+    RatingBody, Receipt, RequestBody, RequestKind, SecretKey, Signed, SignedEnvelope, StixValue,
+    Timestamp, Tlp, WIRE_VERSION, WIRE_VERSION_2,
 };
 
 pub const US: usize = 0;
@@ -134,6 +134,7 @@ pub fn agreement_with(keys: [&SecretKey; 2]) -> Agreement {
             clock_skew: Span::from_secs(300),
         },
         in_force_from: None,
+        protocol: detente_protocol::WIRE_VERSION,
     }
 }
 
@@ -144,8 +145,20 @@ impl Exchange {
     }
 
     pub fn with_keys(us: SecretKey, cn: SecretKey) -> Self {
+        Self::under_protocol(us, cn, WIRE_VERSION)
+    }
+
+    /// Two empty logs under the test agreement with `protocol = 2`: every envelope is a
+    /// signed header, and the bundles are redacted (no bodies beside the entries).
+    pub fn redacted_with_keys(us: SecretKey, cn: SecretKey) -> Self {
+        Self::under_protocol(us, cn, WIRE_VERSION_2)
+    }
+
+    fn under_protocol(us: SecretKey, cn: SecretKey, protocol: u32) -> Self {
+        let mut agreement = agreement_with([&us, &cn]);
+        agreement.protocol = protocol;
         Self {
-            agreement: agreement_with([&us, &cn]),
+            agreement,
             logs: [Log::new("US", us), Log::new("CN", cn)],
             seq: [0, 0],
             cases: 0,
@@ -170,7 +183,8 @@ impl Exchange {
         let to = 1 - from;
         self.seq[from] += 1;
         let mut envelope = Envelope {
-            v: WIRE_VERSION,
+            // Sealed in this version (a tweak may change it): the agreement's.
+            v: self.agreement.protocol,
             id: MessageId::random(),
             agreement: self.agreement.digest(),
             from: self.logs[from].party.clone(),
@@ -185,8 +199,8 @@ impl Exchange {
         if let Some(t) = tweak.envelope {
             t(&mut envelope);
         }
-        let id = envelope.id;
-        let signed = Signed::seal(envelope, &self.logs[from].key).unwrap();
+        let (id, version) = (envelope.id, envelope.v);
+        let (signed, _) = SignedEnvelope::seal(envelope, version, &self.logs[from].key).unwrap();
         self.logs[from].push(EntryKind::Envelope, Direction::Out, signed.to_bytes());
         let note = self.logs[from].sign(&self.agreement);
         let sender = self.logs[from].party.clone();
@@ -196,7 +210,7 @@ impl Exchange {
             self.logs[to].held.push((sender, note));
             self.logs[to].push(EntryKind::Envelope, Direction::In, signed.to_bytes())
         };
-        let e = signed.payload();
+        let e = &signed.view();
         let mut receipt = Receipt {
             v: WIRE_VERSION,
             agreement: self.agreement.digest(),

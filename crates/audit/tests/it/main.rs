@@ -7,3 +7,4 @@ mod findings;
 mod fixture;
 mod format;
 mod pin;
+mod redacted;

@@ -107,6 +107,7 @@ fn agreement() -> anyhow::Result<Agreement> {
             clock_skew: Span::from_secs(300),
         },
         in_force_from: None,
+        protocol: detente_protocol::WIRE_VERSION,
     })
 }
 

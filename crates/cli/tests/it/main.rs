@@ -15,5 +15,6 @@ mod liaison;
 mod matching;
 mod operator;
 mod people;
+mod redacted;
 mod review;
 mod tamper;

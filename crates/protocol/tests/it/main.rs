@@ -7,3 +7,4 @@ mod jcs;
 mod properties;
 mod receipt;
 mod support;
+mod v2;

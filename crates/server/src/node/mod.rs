@@ -29,7 +29,7 @@ use tokio::sync::Notify;
 
 pub use error::NodeError;
 pub use partners::inclusion_counter;
-pub use projection::{derived_cases, each_derived_case, official_case};
+pub use projection::{derived_cases, each_derived_case, official_case, stored_body};
 pub use send::{Actor, Sent};
 pub use settle::Delivery;
 

@@ -4,7 +4,7 @@
 
 use detente_audit::CaseCollector;
 use detente_domain::{Agreement, Case, OfficialMessage, derive_case};
-use detente_protocol::{Body, CaseId, Envelope, Receipt, Signed, Timestamp};
+use detente_protocol::{Body, CaseId, Receipt, SaltedBody, Signed, SignedEnvelope, Timestamp};
 use detente_store::{CaseRow, Direction, EntryKind, MessageRow, MessageState, Store, WriteTx};
 
 use super::{Node, NodeError};
@@ -37,7 +37,11 @@ impl Node {
         )
         .unwrap_or(u32::MAX);
         let row = match official_case(&self.agreement, rows)? {
-            Some(c) => {
+            Some(mut c) => {
+                if c.title.is_empty() {
+                    // Derived from a version 2 header, which has no title: read it from the body.
+                    c.title = request_title(tx, rows).await?;
+                }
                 // The domain's one definition of overdue: listed as overdue from this instant.
                 let overdue_at = c.overdue_from(&self.agreement.deadlines(c.priority));
                 CaseRow {
@@ -60,16 +64,16 @@ impl Node {
                 let Some(first) = rows.first() else {
                     return Ok(());
                 };
-                let env = parse_envelope(&first.envelope)?;
-                let Body::Request(r) = &env.payload().body else {
+                let env = open_envelope(tx, &first.envelope).await?;
+                let Body::Request(r) = &env.body else {
                     return Err(NodeError::internal(
                         "a case whose first message is not a request",
                     ));
                 };
                 CaseRow {
                     id: case.clone(),
-                    requester: env.payload().from.clone(),
-                    responder: env.payload().to.clone(),
+                    requester: env.from.clone(),
+                    responder: env.to.clone(),
                     kind: r.kind.as_str().into(),
                     category: r.category.clone(),
                     priority: r.priority.as_str().into(),
@@ -126,18 +130,28 @@ pub async fn each_derived_case(
             return Ok(());
         };
         after = Some(last.case_id.clone());
+        let envelopes = rows
+            .iter()
+            .map(|m| parse_envelope(&m.envelope))
+            .collect::<Result<Vec<_>, _>>()?;
+        let titles = request_bodies(store, &envelopes).await?;
+        let mut envelopes = envelopes.into_iter();
         for case in rows.chunk_by(|a, b| a.case_id == b.case_id) {
             let mut collector = CaseCollector::default();
-            for m in case {
+            for (m, signed) in case.iter().zip(envelopes.by_ref()) {
                 let Some(receipt) = m.receipt.as_deref() else {
                     continue;
                 };
                 let receipt =
                     Signed::<Receipt>::parse(receipt, usize::MAX).map_err(NodeError::internal)?;
+                let envelope = match titles.get(&signed.id()) {
+                    Some(body) => signed.open(Some(body)).map_err(NodeError::internal)?,
+                    None => signed.view(),
+                };
                 collector.envelope(
                     u64::try_from(m.envelope_entry).unwrap_or(0),
                     m.direction == Direction::In,
-                    parse_envelope(&m.envelope)?.payload().clone(),
+                    envelope,
                 );
                 collector.receipt(receipt.payload());
                 on_receipt(receipt.payload());
@@ -147,6 +161,32 @@ pub async fn each_derived_case(
             }
         }
     }
+}
+
+/// The stored bodies of the version 2 requests among `envelopes`, read at once: the review
+/// shows each case's title, which a version 2 header does not carry. A missing body leaves
+/// the title empty rather than failing the review.
+async fn request_bodies(
+    store: &Store,
+    envelopes: &[SignedEnvelope],
+) -> Result<std::collections::HashMap<detente_protocol::MessageId, SaltedBody>, NodeError> {
+    let ids: Vec<_> = envelopes
+        .iter()
+        .filter(|e| {
+            e.body_digest().is_some()
+                && e.facts().message_type() == detente_protocol::MessageType::Request
+        })
+        .map(SignedEnvelope::id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    store
+        .bodies(&ids)
+        .await?
+        .into_iter()
+        .map(|(id, row)| Ok((id, stored_body(Some(row))?)))
+        .collect()
 }
 
 /// The case as derived from its official (receipted) messages, if its request is official.
@@ -159,7 +199,7 @@ pub fn official_case(
         .filter(|r| matches!(r.state, MessageState::Delivered | MessageState::Received))
         .map(|r| {
             Ok(OfficialMessage {
-                envelope: parse_envelope(&r.envelope)?.payload().clone(),
+                envelope: parse_envelope(&r.envelope)?.view(),
                 at: r
                     .received_at
                     .ok_or_else(|| NodeError::internal("receipted message without a time"))?,
@@ -176,17 +216,21 @@ pub fn official_case(
 /// records the message; returns its row.
 pub(super) async fn record(
     tx: &mut WriteTx,
-    signed: &Signed<Envelope>,
+    signed: &SignedEnvelope,
+    body: Option<&SaltedBody>,
     state: MessageState,
     receipt: Option<&Signed<Receipt>>,
     at: Timestamp,
 ) -> Result<MessageRow, NodeError> {
-    let env = signed.payload();
+    let env = signed.view();
     let (direction, receipt_direction) = match state {
         MessageState::Received => (Direction::In, Direction::Out),
         _ => (Direction::Out, Direction::In),
     };
     let bytes = signed.to_bytes();
+    if let (Some(body), Some(digest)) = (body, signed.body_digest()) {
+        tx.insert_body(env.id, &digest, &body.to_bytes()).await?;
+    }
     let envelope_entry = tx
         .append_entry(EntryKind::Envelope, direction, env.id, &bytes, at)
         .await?;
@@ -225,8 +269,45 @@ pub(super) async fn record(
 
 /// An envelope as this node logged it. The node wrote it, so one that does not parse means
 /// the database was changed behind the node's back.
-pub(super) fn parse_envelope(bytes: &[u8]) -> Result<Signed<Envelope>, NodeError> {
-    Signed::<Envelope>::parse(bytes, usize::MAX).map_err(NodeError::internal)
+pub(super) fn parse_envelope(bytes: &[u8]) -> Result<SignedEnvelope, NodeError> {
+    SignedEnvelope::parse(bytes, usize::MAX).map_err(NodeError::internal)
+}
+
+/// A logged envelope with its real body: version 1 carries it; for version 2 it is read
+/// from the bodies table and checked against the signed header's commitment.
+pub async fn open_envelope(
+    tx: &mut WriteTx,
+    bytes: &[u8],
+) -> Result<detente_protocol::Envelope, NodeError> {
+    let signed = parse_envelope(bytes)?;
+    let body = match signed.body_digest() {
+        Some(_) => Some(stored_body(tx.body(signed.id()).await?)?),
+        None => None,
+    };
+    signed.open(body.as_ref()).map_err(NodeError::internal)
+}
+
+/// A stored body, parsed. The node checked it on arrival or wrote it, so one that does not
+/// parse (or is missing) means the database was changed behind the node's back.
+pub fn stored_body(
+    row: Option<(detente_protocol::Digest, Vec<u8>)>,
+) -> Result<SaltedBody, NodeError> {
+    let (_, bytes) =
+        row.ok_or_else(|| NodeError::internal("a version 2 message without its body"))?;
+    SaltedBody::parse(&bytes, usize::MAX).map_err(NodeError::internal)
+}
+
+/// The title of a case's request, from its body.
+async fn request_title(tx: &mut WriteTx, rows: &[MessageRow]) -> Result<String, NodeError> {
+    for row in rows {
+        let env = parse_envelope(&row.envelope)?;
+        if env.facts().message_type() == detente_protocol::MessageType::Request
+            && let Body::Request(r) = open_envelope(tx, &row.envelope).await?.body
+        {
+            return Ok(r.title);
+        }
+    }
+    Ok(String::new())
 }
 
 /// The refusal for a message about a case this node does not hold.

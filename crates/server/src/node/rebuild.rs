@@ -27,7 +27,7 @@ impl Node {
                 let outgoing = direction == "out";
                 if kind == "envelope" {
                     let signed = parse_envelope(&bytes)?;
-                    let env = signed.payload();
+                    let env = &signed.view();
                     let state = if outgoing {
                         MessageState::Pending
                     } else {

@@ -7,16 +7,27 @@
 use std::collections::HashSet;
 
 use detente_domain::Case;
-use detente_protocol::{Body, Envelope, Receipt, Signed, Timestamp, WIRE_VERSION};
+use detente_protocol::{
+    Body, Envelope, Receipt, SaltedBody, Signed, SignedEnvelope, Timestamp, WIRE_VERSION,
+};
 use detente_store::{Direction, MessageState, WriteTx};
 use serde_json::Value;
 
 use super::{
     Node, NodeError, now,
     projection::{official_case, record, unknown_case},
-    verify_any,
 };
 use crate::error::ErrorCode;
+
+/// An envelope that passed every check that needs no database.
+pub(super) struct Checked {
+    /// As received and to be logged (for version 2, the signed header alone).
+    signed: SignedEnvelope,
+    /// The detached body of a version 2 envelope, checked against the header.
+    body: Option<SaltedBody>,
+    /// The envelope with its real body, for the checks.
+    envelope: Envelope,
+}
 
 /// The counter holding the latest receipt time issued, in Unix milliseconds.
 pub(super) const RECEIPT_CLOCK: &str = "clock:receipts";
@@ -28,7 +39,7 @@ impl Node {
         envelopes: Vec<Value>,
     ) -> Result<Vec<Result<Value, NodeError>>, NodeError> {
         // Everything that needs no database, for the whole batch, before the writer is taken.
-        let checked: Vec<Result<Signed<Envelope>, NodeError>> = envelopes
+        let checked: Vec<Result<Checked, NodeError>> = envelopes
             .into_iter()
             .map(|value| self.check_envelope(value))
             .collect();
@@ -65,9 +76,25 @@ impl Node {
     }
 
     /// Everything that can be checked without the database, cheapest first.
-    fn check_envelope(&self, value: Value) -> Result<Signed<Envelope>, NodeError> {
-        let signed = Signed::<Envelope>::from_value(value)?;
-        let env = signed.payload();
+    fn check_envelope(&self, mut value: Value) -> Result<Checked, NodeError> {
+        // A version 2 envelope travels as the signed header with its body beside it:
+        // `{"envelope": <header>, "signature": ..., "body": {"salt": ..., "body": ...}}`.
+        // The body is read only once the header's signature verifies.
+        let body = value.as_object_mut().and_then(|o| o.remove("body"));
+        let signed = SignedEnvelope::from_value(value)?;
+        if signed.version() != self.agreement.protocol {
+            return Err(NodeError::refused(
+                ErrorCode::InvalidMessage,
+                format!(
+                    "envelope is wire version {}, the agreement {} says protocol = {}",
+                    signed.version(),
+                    self.agreement.id,
+                    self.agreement.protocol
+                ),
+            ));
+        }
+        let view = signed.view();
+        let env = &view;
         if env.agreement != self.agreement_digest {
             return Err(NodeError::refused(
                 ErrorCode::UnknownAgreement,
@@ -96,7 +123,22 @@ impl Node {
                     format!("{} is not a partner under this agreement", env.from),
                 )
             })?;
-        verify_any(&signed, &sender.public_keys)?;
+        if !sender.public_keys.iter().any(|k| signed.verify(k).is_ok()) {
+            return Err(NodeError::refused(
+                ErrorCode::BadSignature,
+                format!(
+                    "signature does not verify under any key pinned for {}",
+                    env.from
+                ),
+            ));
+        }
+        // Only a signed header is worth hashing a body for; nothing is stored unless the body
+        // is the one the header commits to and says exactly the header's facts.
+        let body = body.map(SaltedBody::from_value).transpose()?;
+        let envelope = signed
+            .open(body.as_ref())
+            .map_err(|e| NodeError::refused(ErrorCode::BodyMismatch, e.to_string()))?;
+        let env = &envelope;
         if let Some(c) = &env.checkpoint {
             self.verify_partner_checkpoint(&env.from, c)?;
         }
@@ -112,17 +154,26 @@ impl Node {
             ));
         }
         crate::objects::check_incoming(&env.body)?;
-        Ok(signed)
+        Ok(Checked {
+            signed,
+            body,
+            envelope,
+        })
     }
 
     /// Applies one checked envelope under the writer: logs it with the receipt it gets.
     async fn accept(
         &self,
         tx: &mut WriteTx,
-        signed: Signed<Envelope>,
+        checked: Checked,
         noted: &mut HashSet<String>,
     ) -> Result<Value, NodeError> {
-        let env = signed.payload();
+        let Checked {
+            signed,
+            body,
+            envelope,
+        } = checked;
+        let env = &envelope;
         let (known, rows) = tx.message_and_case(env.id, &env.case).await?;
         if let Some(known) = known {
             return match known.receipt {
@@ -201,6 +252,7 @@ impl Node {
         let row = record(
             tx,
             &signed,
+            body.as_ref(),
             MessageState::Received,
             Some(&receipt),
             received_at,

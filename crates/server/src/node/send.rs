@@ -7,7 +7,7 @@ use std::sync::Arc;
 use detente_domain::Case;
 use detente_people::{AgencyId, trail::Record};
 use detente_protocol::{
-    Body, CaseId, Envelope, MessageId, PartyId, RequestBody, Signable, Signed, Timestamp,
+    Body, CaseId, Envelope, MessageId, PartyId, RequestBody, Signable, SignedEnvelope, Timestamp,
     WIRE_VERSION,
 };
 use detente_store::{MessageRow, MessageState, WriteTx};
@@ -209,7 +209,7 @@ impl Node {
                 let mut predicted = official.clone();
                 for row in rows.iter().filter(|r| r.state == MessageState::Pending) {
                     let env = parse_envelope(&row.envelope)?;
-                    predicted.apply(env.payload(), now)?;
+                    predicted.apply(&env.view(), now)?;
                 }
                 predicted.next_status(&self.party, &body)?;
                 let to = if official.requester == self.party {
@@ -266,9 +266,11 @@ impl Node {
             Case::open(&self.agreement, &envelope, now)?;
         }
         envelope.seq = tx.next_counter(&format!("seq:out:{to}")).await?;
-        let signed = Signed::seal(envelope, &self.key)?;
-        let env = signed.payload();
-        let row = record(tx, &signed, MessageState::Pending, None, now).await?;
+        // The agreement says which wire version both parties seal in; under version 2 the
+        // log gets the signed header and the body is stored beside it.
+        let (signed, body) = SignedEnvelope::seal(envelope, self.agreement.protocol, &self.key)?;
+        let env = signed.view();
+        let row = record(tx, &signed, body.as_ref(), MessageState::Pending, None, now).await?;
         tx.enqueue(env.id, &to, env.seq, now).await?;
         rows.push(row);
         self.project_case(tx, &case, &rows, now).await?;

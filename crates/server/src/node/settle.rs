@@ -139,7 +139,7 @@ impl Node {
         }
         let envelope = parse_envelope(&item.envelope)?;
         let r = receipt.payload();
-        let env = envelope.payload();
+        let env = &envelope.view();
         let matches = r.issuer == item.recipient
             && r.sender == self.party
             && r.envelope_id == env.id

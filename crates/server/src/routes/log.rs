@@ -6,7 +6,7 @@ use axum::{
     extract::{Query, State},
 };
 use detente_ledger::{LeafIndex, TreeSize, hash_leaf};
-use detente_protocol::{Digest, Envelope, PartyId, Receipt, Signed};
+use detente_protocol::{Digest, PartyId, Receipt, Signed};
 use detente_store::StoreError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json, value::RawValue};
@@ -172,8 +172,8 @@ enum ServedEntry {
 /// a receipt's issuer and the envelope's sender.
 fn exchange_parties(kind: &str, bytes: &[u8]) -> Result<[PartyId; 2], ApiError> {
     if kind == "envelope" {
-        let env = Signed::<Envelope>::parse(bytes, usize::MAX).map_err(corrupt)?;
-        let env = env.payload();
+        let env = detente_protocol::SignedEnvelope::parse(bytes, usize::MAX).map_err(corrupt)?;
+        let env = &env.view();
         Ok([env.from.clone(), env.to.clone()])
     } else {
         let receipt = Signed::<Receipt>::parse(bytes, usize::MAX).map_err(corrupt)?;

@@ -13,7 +13,7 @@ use detente_api::{
     NewRequest, Sent, TimelinessView, one_of,
 };
 use detente_domain::Case;
-use detente_protocol::{Body, CaseId, Envelope, Receipt, Signed, Timestamp};
+use detente_protocol::{Body, CaseId, Receipt, Signed, Timestamp};
 use detente_store::{CaseFilter, CaseRow};
 use serde::{Deserialize, Serialize};
 
@@ -303,7 +303,15 @@ pub async fn show_case(
         .map(|c| c.timeliness(&node.agreement().deadlines(c.priority), now));
     let mut messages = Vec::with_capacity(rows.len());
     for m in &rows {
-        let env = Signed::<Envelope>::parse(&m.envelope, usize::MAX)?;
+        let env = detente_protocol::SignedEnvelope::parse(&m.envelope, usize::MAX)?;
+        // A version 2 body is stored beside the log and checked against the signed header.
+        let body = match env.body_digest() {
+            Some(_) => Some(crate::node::stored_body(node.store().body(m.id).await?)?),
+            None => None,
+        };
+        let opened = env
+            .open(body.as_ref())
+            .map_err(|e| ApiError::from(detente_store::StoreError::Corrupt(e.to_string())))?;
         let receipt = m
             .receipt
             .as_deref()
@@ -324,10 +332,10 @@ pub async fn show_case(
                 detente_store::MessageState::Rejected => MessageState::Rejected,
                 detente_store::MessageState::Received => MessageState::Received,
             },
-            sent_at: env.payload().sent_at,
+            sent_at: opened.sent_at,
             received_at: m.received_at,
-            in_reply_to: env.payload().in_reply_to,
-            body: env.payload().body.clone(),
+            in_reply_to: opened.in_reply_to,
+            body: opened.body,
             envelope_hash: env.payload_hash(),
             receipt_signed_by: receipt.as_ref().map(|r| r.payload().issuer.clone()),
             rejection: m.rejection.clone(),

@@ -76,6 +76,8 @@ pub struct PairOptions {
     /// A third party in the agreement (with a key, at an address where nothing listens),
     /// for what a partner must not see of another partner's exchanges.
     pub third_party: Option<&'static str>,
+    /// The agreement's wire version (`protocol`); `None` leaves it out (version 1).
+    pub protocol: Option<u32>,
 }
 
 /// Two plain-HTTP nodes with default limits, running.
@@ -166,6 +168,7 @@ pub async fn spawn_pair_with(options: PairOptions) -> Pair {
         parties,
         terms: terms(),
         in_force_from: None,
+        protocol: options.protocol.unwrap_or(WIRE_VERSION),
     };
     agreement.validate().expect("the test agreement is valid");
     for node in &mut homes {
@@ -471,6 +474,18 @@ impl Forge {
         let year = u16::try_from(now().datetime().year()).expect("a four-digit year");
         CaseId::new(PartyId::parse(party).expect("a valid party"), year, number)
     }
+}
+
+/// `envelope` sealed in wire version 2 with `key`, as it travels: the signed header with its
+/// body beside it. Returns the wire value and the body.
+pub fn seal_v2(envelope: Envelope, key: &SecretKey) -> (Value, detente_protocol::SaltedBody) {
+    let (signed, body) =
+        detente_protocol::SignedEnvelope::seal(envelope, detente_protocol::WIRE_VERSION_2, key)
+            .expect("a valid envelope");
+    let body = body.expect("version 2 has a detached body");
+    let mut wire = signed.to_value();
+    wire["body"] = body.to_value();
+    (wire, body)
 }
 
 /// `envelope` signed with `key`, as it travels.

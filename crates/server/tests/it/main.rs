@@ -21,3 +21,4 @@ mod review;
 mod signed;
 mod taxii;
 mod tls;
+mod v2;

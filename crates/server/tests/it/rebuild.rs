@@ -5,7 +5,7 @@ use detente_store::CaseFilter;
 
 use crate::helpers::{request_body, spawn_pair};
 
-async fn snapshot(node: &std::sync::Arc<detente_server::node::Node>) -> Vec<String> {
+pub(crate) async fn snapshot(node: &std::sync::Arc<detente_server::node::Node>) -> Vec<String> {
     let store = node.store();
     let mut out = Vec::new();
     for c in store
