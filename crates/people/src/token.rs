@@ -69,7 +69,7 @@ impl Secret {
 
     /// The hash the node stores and looks the secret up by.
     pub fn hash(&self) -> SecretHash {
-        SecretHash(Sha256::digest(self.0.as_bytes()).into())
+        SecretHash::of(&self.0)
     }
 
     /// The secret itself, to hand over once (print, set as a cookie).
@@ -89,6 +89,11 @@ impl Secret {
 pub struct SecretHash([u8; 32]);
 
 impl SecretHash {
+    /// The SHA-256 of `text` as presented (any bearer string, checked or not).
+    pub fn of(text: &str) -> Self {
+        Self(Sha256::digest(text.as_bytes()).into())
+    }
+
     /// The hash as lower-case hex, to store.
     pub fn to_hex(self) -> String {
         hex::encode(self.0)

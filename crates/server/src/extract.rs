@@ -10,7 +10,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use detente_people::{Action, AgencyId, Role, Roles, Scope, Secret, UserName, grant, token::Kind};
+use detente_people::{
+    Action, AgencyId, Role, Roles, Scope, Secret, SecretHash, UserName, grant, token::Kind,
+};
 use detente_protocol::{
     CaseId, NONCE_HEADER, PARTY_HEADER, PartyId, RequestLine, SIGNATURE_HEADER, TIME_HEADER,
     Timestamp, is_nonce, parse_strict,
@@ -140,6 +142,45 @@ impl User {
     }
 }
 
+/// Bearer secrets checked in the last second, so that a signed-in request costs a hash and a
+/// map lookup rather than a database round trip each time (issue 13 asks that it cost at most
+/// 1.2x an anonymous one). Only successes are kept, for at most [`AUTH_CACHE_TTL`]: a token
+/// revoked or a user disabled from another process (the CLI) stops working within that
+/// second; a session ended here (sign-out) is dropped at once.
+#[derive(Debug, Default)]
+pub struct AuthCache {
+    entries: std::sync::Mutex<HashMap<SecretHash, (User, Option<SecretHash>, std::time::Instant)>>,
+}
+
+/// How long a checked secret is trusted without asking the database again.
+const AUTH_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+/// Most secrets kept; past it the cache starts again empty (a flood of valid secrets is
+/// bounded by the rate limit, so this is rare).
+const AUTH_CACHE_MAX: usize = 10_000;
+
+impl AuthCache {
+    fn get(&self, key: &SecretHash) -> Option<(User, Option<SecretHash>)> {
+        let entries = self.entries.lock().expect("never poisoned");
+        entries
+            .get(key)
+            .filter(|(_, _, at)| at.elapsed() < AUTH_CACHE_TTL)
+            .map(|(u, csrf, _)| (u.clone(), *csrf))
+    }
+
+    fn put(&self, key: SecretHash, user: &User, csrf: Option<SecretHash>) {
+        let mut entries = self.entries.lock().expect("never poisoned");
+        if entries.len() >= AUTH_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(key, (user.clone(), csrf, std::time::Instant::now()));
+    }
+
+    /// Forgets `key` (a session just ended).
+    pub fn forget(&self, key: &SecretHash) {
+        self.entries.lock().expect("never poisoned").remove(key);
+    }
+}
+
 impl FromRequestParts<AppState> for User {
     type Rejection = ApiError;
 
@@ -161,7 +202,11 @@ impl FromRequestParts<AppState> for User {
             (None, Some(session)) => return session_user(parts, state, &session).await,
             (None, None) => return Err(unauthorized()),
         };
-        if token.starts_with("dtk_") {
+        let key = SecretHash::of(token);
+        if let Some((user, _)) = state.auth.get(&key) {
+            return Ok(user);
+        }
+        let user = if token.starts_with("dtk_") {
             // A user's token: one SHA-256 and one indexed lookup, which also refuses a
             // revoked or expired token and a disabled user.
             let secret = Secret::parse(Kind::ApiToken, token).map_err(|_| unauthorized())?;
@@ -169,17 +214,18 @@ impl FromRequestParts<AppState> for User {
                 .token_bearer(secret.hash(), crate::node::now())
                 .await?
                 .ok_or_else(unauthorized)?;
-            return Ok(Self {
+            Self {
                 name: Some(bearer.user.name),
                 agency: Some(bearer.user.agency),
                 roles: bearer.roles,
-            });
-        }
-        if store.token_exists(&token_hash(token)).await? {
-            Ok(Self::node_token())
+            }
+        } else if store.token_exists(&token_hash(token)).await? {
+            Self::node_token()
         } else {
-            Err(unauthorized())
-        }
+            return Err(unauthorized());
+        };
+        state.auth.put(key, &user, None);
+        Ok(user)
     }
 }
 
@@ -214,24 +260,37 @@ pub fn session_secret(headers: &axum::http::HeaderMap) -> Option<Secret> {
 /// session's CSRF token: a cookie alone is sent by the browser whoever made the page that
 /// sends it (`SameSite=Strict` already stops other sites; this stops what slips past it).
 async fn session_user(parts: &Parts, state: &AppState, session: &Secret) -> Result<User, ApiError> {
-    let bearer = state
-        .node
-        .store()
-        .session_bearer(session.hash(), crate::node::now())
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Unauthorized,
-                "the session has ended (signed out, expired, or the user was disabled or changed password): sign in again",
-            )
-        })?;
+    let key = session.hash();
+    let (user, csrf) = match state.auth.get(&key) {
+        Some(hit) => hit,
+        None => {
+            let bearer = state
+                .node
+                .store()
+                .session_bearer(key, crate::node::now())
+                .await?
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::Unauthorized,
+                        "the session has ended (signed out, expired, or the user was disabled or changed password): sign in again",
+                    )
+                })?;
+            let user = User {
+                name: Some(bearer.user.name),
+                agency: Some(bearer.user.agency),
+                roles: bearer.roles,
+            };
+            state.auth.put(key, &user, bearer.csrf);
+            (user, bearer.csrf)
+        }
+    };
     if !parts.method.is_safe() {
         let given = parts
             .headers
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| Secret::parse(Kind::Csrf, v).ok());
-        if given.map(|g| g.hash()) != bearer.csrf {
+        if given.map(|g| g.hash()) != csrf {
             return Err(ApiError::new(
                 ErrorCode::Forbidden,
                 format!(
@@ -240,11 +299,7 @@ async fn session_user(parts: &Parts, state: &AppState, session: &Secret) -> Resu
             ));
         }
     }
-    Ok(User {
-        name: Some(bearer.user.name),
-        agency: Some(bearer.user.agency),
-        roles: bearer.roles,
-    })
+    Ok(user)
 }
 
 impl Reader {

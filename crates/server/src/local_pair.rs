@@ -8,6 +8,7 @@ use detente_protocol::PartyId;
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{
+    config::{CONFIG_FILE, Limits, NodeConfig},
     home::{AGREEMENT_FILE, HomeSpec, create},
     node::Node,
     open_node, serve,
@@ -61,6 +62,7 @@ impl LocalPair {
             parties,
             (agreement_id, title, terms, protocol),
             [None, None],
+            None,
         )
         .await
     }
@@ -76,7 +78,21 @@ impl LocalPair {
         databases: [Option<String>; 2],
     ) -> Result<Self, String> {
         let agreement = (agreement_id, title, terms, detente_protocol::WIRE_VERSION);
-        Self::launch(dir, parties, agreement, databases).await
+        Self::launch(dir, parties, agreement, databases, None).await
+    }
+
+    /// Like [`LocalPair::start`], with `limits` for both nodes: a benchmark that sends
+    /// thousands of requests a second from one address sets a rate limit that lets it.
+    pub async fn start_with_limits(
+        dir: &Path,
+        parties: [(&str, &str); 2],
+        agreement_id: &str,
+        title: &str,
+        terms: Terms,
+        limits: Limits,
+    ) -> Result<Self, String> {
+        let agreement = (agreement_id, title, terms, detente_protocol::WIRE_VERSION);
+        Self::launch(dir, parties, agreement, [None, None], Some(limits)).await
     }
 
     async fn launch(
@@ -84,6 +100,7 @@ impl LocalPair {
         parties: [(&str, &str); 2],
         (agreement_id, title, terms, protocol): (&str, &str, Terms, u32),
         databases: [Option<String>; 2],
+        limits: Option<Limits>,
     ) -> Result<Self, String> {
         let mut made = Vec::new();
         for ((party, name), database) in parties.into_iter().zip(databases) {
@@ -102,6 +119,12 @@ impl LocalPair {
             };
             let home = dir.join(party.to_lowercase());
             let new = create(&home, &spec).await.map_err(|e| e.to_string())?;
+            if let Some(limits) = &limits {
+                let mut config = NodeConfig::load(&home)?;
+                config.limits = limits.clone();
+                std::fs::write(home.join(CONFIG_FILE), config.to_toml())
+                    .map_err(|e| e.to_string())?;
+            }
             made.push((home, listener, new));
         }
         let agreement = Agreement {

@@ -19,7 +19,7 @@ use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 use crate::{
     config::NodeConfig,
     error::{ApiError, ErrorCode, ensure_envelope},
-    extract::{Replays, verify_partner_request},
+    extract::{AuthCache, Replays, verify_partner_request},
     node::Node,
     outbox::ENVELOPES_PATH,
     routes::{self, taxii},
@@ -37,6 +37,8 @@ pub struct AppState {
     pub pulls: Arc<Pulls>,
     /// Nonces of partners' signed requests, so that none is good twice.
     pub replays: Arc<Replays>,
+    /// Bearer secrets checked in the last second.
+    pub auth: Arc<AuthCache>,
 }
 
 /// The node's HTTP application. Serve it with connect info (`SocketAddr`) for rate limiting.
@@ -55,6 +57,7 @@ pub fn router(node: Arc<Node>, config: &NodeConfig, pulls: Arc<Pulls>) -> Router
         config: Arc::new(config.clone()),
         pulls,
         replays: Arc::default(),
+        auth: Arc::default(),
     };
     Router::new()
         .route("/healthz", get(routes::health::get_health))

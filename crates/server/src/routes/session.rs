@@ -213,6 +213,7 @@ pub async fn sign_out(
     let mut tx = state.node.store().write().await?;
     tx.revoke_session(session.hash(), now()).await?;
     tx.commit().await?;
+    state.auth.forget(&session.hash());
     tracing::info!(user = %user.who(), "signed out");
     let gone = Cookie::build((SESSION_COOKIE, ""))
         .http_only(true)
