@@ -149,8 +149,11 @@ impl User {
 /// second; a session ended here (sign-out) is dropped at once.
 #[derive(Debug, Default)]
 pub struct AuthCache {
-    entries: std::sync::Mutex<HashMap<SecretHash, (User, Option<SecretHash>, std::time::Instant)>>,
+    entries: std::sync::Mutex<HashMap<SecretHash, Checked>>,
 }
+
+/// A secret that checked out: whom it speaks for, its session's CSRF hash, and when.
+type Checked = (User, Option<SecretHash>, std::time::Instant);
 
 /// How long a checked secret is trusted without asking the database again.
 const AUTH_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
