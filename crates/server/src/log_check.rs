@@ -123,6 +123,7 @@ pub async fn check_head(
 fn check_entry(
     index: u64,
     size: TreeSize,
+    signed: u64,
     row: Option<&(u64, String, String, Vec<u8>)>,
     leaf: Option<&(NodeId, Digest)>,
 ) -> Option<&'static str> {
@@ -135,9 +136,11 @@ fn check_entry(
             "does not hash to its stored leaf: it was changed (or moved from another position) \
              outside detente",
         ),
-        None if index >= size.get() => {
-            Some("lies past the end of the tree: it was inserted outside detente")
-        }
+        // A read-only open leaves rows inserted past the stored tree there.
+        None if index >= size.get() && index >= signed => Some(
+            "lies past the end of the tree and is covered by no checkpoint the node signed: it \
+             was inserted outside detente",
+        ),
         None => Some("has no stored leaf: the tree was changed outside detente"),
     }
 }
@@ -165,6 +168,7 @@ pub async fn verify_log(
     let end = size
         .get()
         .max(store.last_entry_index().await?.map_or(0, |l| l + 1));
+    let signed = checkpoints.last().map_or(0, |(s, _)| s.get());
     let mut pending = checkpoints.iter().peekable();
     let mut frontier = Frontier::new();
     let mut start = 0;
@@ -175,7 +179,7 @@ pub async fn verify_log(
         for (k, index) in (start..stop).enumerate() {
             // A deleted row or leaf shifts the rest of the chunk; the first mismatch is the
             // entry to name.
-            if let Some(what) = check_entry(index, size, rows.get(k), leaves.get(k)) {
+            if let Some(what) = check_entry(index, size, signed, rows.get(k), leaves.get(k)) {
                 report.problem = problem(Some(index), what);
                 return Ok(report);
             }

@@ -109,6 +109,25 @@ impl Store {
         }
     }
 
+    /// Opens the existing database at `location` for reading only, for the commands that
+    /// check or report on evidence (`log verify`, `log export`, `review`): no migration, no
+    /// tree nodes added, no write reaches the database (SQLite read-only connections,
+    /// PostgreSQL read-only sessions), and [`Store::write`] refuses with
+    /// [`StoreError::ReadOnly`].
+    pub async fn open_at_read_only(location: &Location) -> Result<Self, StoreError> {
+        match location {
+            Location::Sqlite(path) => Ok(Self::Sqlite(sqlite::Store::open_read_only(path).await?)),
+            Location::Postgres(url) => {
+                Ok(Self::Postgres(postgres::Store::open_read_only(url).await?))
+            }
+        }
+    }
+
+    /// Whether the store was opened by [`Store::open_at_read_only`].
+    pub fn read_only(&self) -> bool {
+        dispatch!(Self, self, s => s.read_only())
+    }
+
     /// Whether other processes may write to the same database (PostgreSQL): state cached
     /// in memory between write transactions must then be read again inside each one.
     pub fn shared(&self) -> bool {

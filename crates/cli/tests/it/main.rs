@@ -14,3 +14,4 @@ mod matching;
 mod operator;
 mod review;
 mod tamper;
+mod verified;
