@@ -127,7 +127,7 @@ async fn node_review(
         &std::fs::read_to_string(home.join(&config.agreement)).context("reading the agreement")?,
     )?;
     let store = open_store_read_only(home, database, &config).await?;
-    let output = render_review(&store, &agreement, request, now()).await;
+    let output = render_review(&store, &agreement, &config.party, request, now()).await;
     store.close().await;
     Ok(output)
 }

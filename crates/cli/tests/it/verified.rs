@@ -71,3 +71,197 @@ async fn log_verify_log_export_and_review_leave_the_database_and_its_wal_byte_fo
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("covered by no checkpoint"), "{out}");
 }
+
+/// The index of the first receipt entry past the first two entries, which is not the last
+/// entry: a middle entry, which the start-up check (latest checkpoint and last entry) does not
+/// read.
+async fn a_middle_receipt(home: &Path) -> i64 {
+    use sqlx::{ConnectOptions, Connection, sqlite::SqliteConnectOptions};
+    let mut db = SqliteConnectOptions::new()
+        .filename(home.join("detente.db"))
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap();
+    let idx: i64 = sqlx::query_scalar(
+        "SELECT MIN(idx) FROM entries WHERE kind = 'receipt' AND idx > 2 \
+         AND idx < (SELECT MAX(idx) FROM entries)",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    db.close().await.unwrap();
+    idx
+}
+
+/// `detente review` on the (stopped) node in `home`: exit code and output.
+fn review(home: &Path) -> (Option<i32>, String) {
+    let o = run(home, &["review", "--period", &today(), "--format", "json"]);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+    )
+}
+
+/// A running `detente serve` on a home made by the harness, killed when dropped.
+struct Served {
+    child: std::process::Child,
+    url: String,
+    token: String,
+}
+
+impl Served {
+    async fn start(home: &Path) -> Self {
+        let config = detente_server::config::NodeConfig::load(home).unwrap();
+        let token = std::fs::read_to_string(home.join(detente_server::home::TOKEN_FILE))
+            .unwrap()
+            .trim()
+            .to_owned();
+        let child = crate::harness::detente()
+            .arg("--home")
+            .arg(home)
+            .arg("serve")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(home.join("served.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let served = Self {
+            child,
+            url: format!("http://{}", config.listen),
+            token,
+        };
+        crate::harness::eventually(20, "the node answers", || async {
+            reqwest::get(format!("{}/healthz", served.url))
+                .await
+                .is_ok()
+        })
+        .await;
+        served
+    }
+
+    async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = reqwest::Client::new()
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap())
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Regression (issue 19.3): after a receipt time inside a middle entry was changed in SQLite
+/// (trigger dropped), `serve` started, `/api/v1/review` showed the changed time and `status`
+/// showed no alert: the review was derived from the `messages` projection's bytes, which
+/// nobody re-checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_time_changed_in_a_middle_entry_refuses_the_review_and_raises_an_alert_status_shows()
+ {
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let home = worked_home(dir.path()).await;
+    let (code, intact) = review(&home);
+    assert_eq!(code, Some(0), "{intact}");
+    let middle = a_middle_receipt(&home).await;
+    tamper(
+        &home,
+        &[&*format!(
+            "UPDATE entries SET bytes = CAST(replace(CAST(bytes AS TEXT), '\"received_at\":\"20', \
+             '\"received_at\":\"19') AS BLOB) WHERE idx = {middle}"
+        )],
+    )
+    .await;
+
+    // Act: the review from the stopped node, then from the node serving.
+    let (code, out) = review(&home);
+    let served = Served::start(&home).await;
+    let (status, refused) = served
+        .get(&format!("/api/v1/review?period={}&format=json", today()))
+        .await;
+    let (_, node_status) = served.get("/api/v1/status").await;
+
+    // Assert
+    let named = format!("entry {middle} does not hash to its stored leaf");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains(&named), "{out}");
+    assert!(!out.contains("\"figures\""), "no figure is printed: {out}");
+    assert_eq!(status, 503, "{refused}");
+    assert_eq!(refused["error"]["code"], "log_damaged", "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&named), "{message}");
+    let alerts = node_status["alerts"].as_array().unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a["kind"] == "log_damaged" && a["detail"].as_str().unwrap().contains(&named)),
+        "{node_status}"
+    );
+    // Asking again raises no second alert for the same damage.
+    served
+        .get(&format!("/api/v1/review?period={}&format=json", today()))
+        .await;
+    let (_, node_status) = served.get("/api/v1/status").await;
+    assert_eq!(
+        node_status["alerts"].as_array().unwrap().len(),
+        alerts.len()
+    );
+}
+
+/// Regression (issue 19.3): deleting or swapping a middle row turned answered cases into
+/// overdue ones; now the review names the entry and gives no figure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_or_swapped_middle_entry_refuses_the_review_and_names_the_entry() {
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let home = worked_home(dir.path()).await;
+    let middle = a_middle_receipt(&home).await;
+    let deleted = copy_home(&home, &dir.path().join("deleted"));
+    tamper(
+        &deleted,
+        &[&*format!("DELETE FROM entries WHERE idx = {middle}")],
+    )
+    .await;
+    let swapped = copy_home(&home, &dir.path().join("swapped"));
+    tamper(
+        &swapped,
+        &[
+            &*format!("UPDATE entries SET idx = -1 WHERE idx = {middle}"),
+            &*format!(
+                "UPDATE entries SET idx = {middle} WHERE idx = {}",
+                middle - 1
+            ),
+            &*format!("UPDATE entries SET idx = {} WHERE idx = -1", middle - 1),
+        ],
+    )
+    .await;
+
+    // Act
+    let (deleted_code, deleted_out) = review(&deleted);
+    let (swapped_code, swapped_out) = review(&swapped);
+
+    // Assert
+    assert_eq!(deleted_code, Some(1), "{deleted_out}");
+    assert!(
+        deleted_out.contains(&format!("entry {middle} is missing")),
+        "{deleted_out}"
+    );
+    assert_eq!(swapped_code, Some(1), "{swapped_out}");
+    assert!(
+        swapped_out.contains(&format!("entry {} does not hash", middle - 1)),
+        "{swapped_out}"
+    );
+    for out in [&deleted_out, &swapped_out] {
+        assert!(
+            out.contains("log_damaged") || out.contains("changed behind its back"),
+            "{out}"
+        );
+    }
+}

@@ -4,11 +4,12 @@
 
 use detente_audit::CaseCollector;
 use detente_domain::{Agreement, Case, OfficialMessage, derive_case};
-use detente_protocol::{Body, CaseId, Envelope, Receipt, Signed, Timestamp};
+use detente_protocol::{Body, CaseId, Envelope, PartyId, Receipt, Signed, Timestamp};
 use detente_store::{CaseRow, Direction, EntryKind, MessageRow, MessageState, Store, WriteTx};
 
-use super::{Node, NodeError};
+use super::{Node, NodeError, now};
 use crate::error::ErrorCode;
+use crate::log_check::{LogProblem, each_verified_entry};
 
 impl Node {
     /// Rewrites the projected row of a case from its stored messages.
@@ -94,60 +95,109 @@ impl Node {
 }
 
 /// Every case in `store` whose request is official, with the index of its request in the
-/// responder's log: the input of the figures and the review. Derived from the signed log
-/// entries alone (each envelope and the receipt that made it official, with its time), by the
-/// same code that derives an exported bundle's cases, so a node and an auditor cannot differ.
-/// The message table only says which entries belong to which case.
+/// responder's log: the input of the figures and the review. See [`each_derived_case`].
 pub async fn derived_cases(
     store: &Store,
     agreement: &Agreement,
+    party: &PartyId,
 ) -> Result<Vec<(Case, u64)>, NodeError> {
     let mut out = Vec::new();
-    each_derived_case(store, agreement, |_| {}, |case| out.push(case)).await?;
+    each_derived_case(store, agreement, party, |_| {}, |case| out.push(case)).await?;
     Ok(out)
 }
 
-/// [`derived_cases`] one case at a time, so a caller can fold each into what it keeps and
-/// drop it; `on_receipt` hears every receipt that made a message official (the review cites
-/// the checkpoints they carry).
+/// Derives the cases of `party`'s log from its entries alone (each envelope and the receipt
+/// that made it official, with its time), by the audit's own `CaseCollector`, so a node and an
+/// auditor cannot differ; hands each to `on_case`. `on_receipt` hears every logged receipt (the
+/// review cites the checkpoints they carry).
+///
+/// The entries are those covered by the node's latest signed checkpoint, read in one pass
+/// that checks them against the tree and the signed root ([`each_verified_entry`]): official
+/// figures never rest on the `messages` projection, which nobody re-checks. A log that does
+/// not match is refused with `log_damaged`, naming the first bad entry; nothing is handed to
+/// `on_case` then. Memory: one chunk of entries at a time, plus each message without its
+/// free text (as the audit keeps them).
 pub async fn each_derived_case(
     store: &Store,
     agreement: &Agreement,
+    party: &PartyId,
     mut on_receipt: impl FnMut(&Receipt),
     mut on_case: impl FnMut((Case, u64)),
 ) -> Result<(), NodeError> {
-    // Cases per page: a few thousand rows of envelopes in memory at a time, and one query
-    // per page instead of one per case (which took minutes at a million cases).
-    const PAGE: u32 = 1024;
-    let mut after: Option<CaseId> = None;
-    loop {
-        let rows = store.case_messages_page(after.as_ref(), PAGE).await?;
-        let Some(last) = rows.last() else {
-            return Ok(());
-        };
-        after = Some(last.case_id.clone());
-        for case in rows.chunk_by(|a, b| a.case_id == b.case_id) {
-            let mut collector = CaseCollector::default();
-            for m in case {
-                let Some(receipt) = m.receipt.as_deref() else {
-                    continue;
-                };
-                let receipt =
-                    Signed::<Receipt>::parse(receipt, usize::MAX).map_err(NodeError::internal)?;
-                collector.envelope(
-                    u64::try_from(m.envelope_entry).unwrap_or(0),
-                    m.direction == Direction::In,
-                    parse_envelope(&m.envelope)?.payload().clone(),
-                );
-                collector.receipt(receipt.payload());
-                on_receipt(receipt.payload());
-            }
-            for derived in collector.finish(agreement).map_err(NodeError::internal)? {
-                on_case(derived);
-            }
+    let mut collector = CaseCollector::default();
+    let mut unreadable: Option<NodeError> = None;
+    let verified = each_verified_entry(store, agreement, party, |index, kind, direction, bytes| {
+        if unreadable.is_some() {
+            return;
         }
+        let read = match kind {
+            "envelope" => parse_envelope(bytes).map(|signed| {
+                collector.envelope(index, direction == "in", signed.payload().clone());
+            }),
+            "receipt" => Signed::<Receipt>::parse(bytes, usize::MAX)
+                .map(|signed| {
+                    collector.receipt(signed.payload());
+                    on_receipt(signed.payload());
+                })
+                .map_err(NodeError::internal),
+            other => Err(NodeError::internal(format!(
+                "log entry {index} is of kind {other:?}, which no node logs"
+            ))),
+        };
+        unreadable = read.err();
+    })
+    .await?;
+    if let Err(problem) = verified {
+        return Err(log_damaged(&problem));
+    }
+    // An entry that hashes into the signed tree but does not parse was signed so by this node.
+    if let Some(e) = unreadable {
+        return Err(e);
+    }
+    for derived in collector.finish(agreement).map_err(NodeError::internal)? {
+        on_case(derived);
+    }
+    Ok(())
+}
+
+/// The refusal of official figures over a log that does not match its signed checkpoint.
+pub fn log_damaged(problem: &LogProblem) -> NodeError {
+    NodeError::refused(
+        ErrorCode::LogDamaged,
+        format!(
+            "this node's log was changed behind its back ({problem}), so it gives no official \
+             figures: restore the database from a backup, or run `detente log verify` for \
+             details"
+        ),
+    )
+}
+
+impl Node {
+    /// Raises a `log_damaged` alert for the operator (once per distinct problem), so that
+    /// `status` shows it.
+    pub async fn raise_log_damaged(&self, detail: &str) -> Result<(), NodeError> {
+        let raised = self.store.alerts().await?;
+        if raised
+            .iter()
+            .any(|a| a.kind == LOG_DAMAGED_ALERT && a.detail == detail)
+        {
+            return Ok(());
+        }
+        tracing::error!(
+            detail,
+            "LOG DAMAGED: the log no longer matches the checkpoint this node signed"
+        );
+        let evidence = self.store.latest_checkpoint().await?.unwrap_or_default();
+        let mut tx = self.store.write().await?;
+        tx.insert_alert(LOG_DAMAGED_ALERT, &self.party, detail, &evidence, now())
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
+
+/// The kind of the alert raised when the node's own log does not match what it signed.
+pub const LOG_DAMAGED_ALERT: &str = "log_damaged";
 
 /// The case as derived from its official (receipted) messages, if its request is official.
 pub fn official_case(
