@@ -108,7 +108,7 @@ pub async fn open_store(
         .map_err(anyhow::Error::msg)?;
     Store::open_at(&location, false)
         .await
-        .context("opening the node's database")
+        .with_context(|| format!("opening the node's database {}", location.redacted()))
 }
 
 /// Opens the node's database for reading only, for the commands that check or report on
