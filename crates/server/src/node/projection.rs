@@ -160,7 +160,8 @@ pub async fn each_derived_case(
     Ok(())
 }
 
-/// The refusal of official figures over a log that does not match its signed checkpoint.
+/// The refusal of official figures over a log that does not match its signed checkpoint;
+/// its message is also the detail of the alert raised (see [`Node::raise_log_damaged`]).
 pub fn log_damaged(problem: &LogProblem) -> NodeError {
     NodeError::refused(
         ErrorCode::LogDamaged,
@@ -173,6 +174,21 @@ pub fn log_damaged(problem: &LogProblem) -> NodeError {
 }
 
 impl Node {
+    /// Checks every entry covered by the latest signed checkpoint against it (as the review
+    /// does) and raises a `log_damaged` alert if they differ, so that `status` shows damage
+    /// in the middle of the log, which the start-up check does not read, without waiting for
+    /// someone to ask for the review. `serve` runs it once in the background.
+    pub async fn check_signed_entries(&self) -> Result<(), NodeError> {
+        let checked =
+            each_verified_entry(&self.store, &self.agreement, &self.party, |_, _, _, _| {}).await?;
+        if let Err(problem) = checked
+            && let NodeError::Refused { message, .. } = log_damaged(&problem)
+        {
+            self.raise_log_damaged(&message).await?;
+        }
+        Ok(())
+    }
+
     /// Raises a `log_damaged` alert for the operator (once per distinct problem), so that
     /// `status` shows it.
     pub async fn raise_log_damaged(&self, detail: &str) -> Result<(), NodeError> {
