@@ -127,65 +127,129 @@ pub async fn check_head(
     Ok(None)
 }
 
-/// Streams every entry covered by this node's latest signed checkpoint, in log order, to
-/// `on_entry` (index, kind, direction, bytes), in one pass of bounded memory: each entry is
-/// compared with its stored leaf, and the leaves must recompute the root the node signed.
-/// Returns the checkpoint's size, or the first problem found; what `on_entry` was handed may
-/// be used only when this returns `Ok(Ok(_))`. Entries appended after the checkpoint was read
-/// (by a node writing meanwhile) are left out: nothing signed covers them yet.
+/// One stored entry: (index, kind, direction, bytes).
+pub type StoredEntry = (u64, String, String, Vec<u8>);
+
+/// The entries covered by this node's latest signed checkpoint, read chunk by chunk in log
+/// order, in one pass of bounded memory: each entry is compared with its stored leaf as its
+/// chunk is read, and after the last chunk the leaves must recompute the root the node
+/// signed. What a chunk held may be used only once [`VerifiedEntries::next_chunk`] has
+/// returned `Ok(Ok(None))`. Entries appended after the checkpoint was read (by a node
+/// writing meanwhile) are left out: nothing signed covers them yet. A caller that must read
+/// more per chunk (an await between chunks) drives it itself; [`each_verified_entry`] is the
+/// simple form.
+pub struct VerifiedEntries<'a> {
+    store: &'a Store,
+    size: TreeSize,
+    root: Digest,
+    frontier: Frontier,
+    done: bool,
+}
+
+impl<'a> VerifiedEntries<'a> {
+    /// Reads and checks the latest signed checkpoint of `party`'s log in `store`.
+    pub async fn open(
+        store: &'a Store,
+        agreement: &Agreement,
+        party: &PartyId,
+    ) -> Result<Result<Self, LogProblem>, StoreError> {
+        let damaged = |entry: Option<u64>, what: String| Ok(Err(LogProblem { entry, what }));
+        let (size, root) = match store.latest_checkpoint().await? {
+            Some(note) => match verify_checkpoint(agreement, party, &note) {
+                Ok(c) => (c.size(), c.root()),
+                Err(why) => return damaged(None, format!("the latest checkpoint {why}")),
+            },
+            None if store.last_entry_index().await?.is_some() => {
+                return damaged(
+                    Some(0),
+                    "and every entry after it are covered by no checkpoint the node signed".into(),
+                );
+            }
+            None => (TreeSize::new(0), Frontier::new().root()),
+        };
+        Ok(Ok(Self {
+            store,
+            size,
+            root,
+            frontier: Frontier::new(),
+            done: false,
+        }))
+    }
+
+    /// The size of the signed checkpoint the entries are checked against.
+    pub fn size(&self) -> TreeSize {
+        self.size
+    }
+
+    /// The next chunk of entries, each already compared with its stored leaf; `None` once
+    /// every entry was read and their root is the signed one.
+    pub async fn next_chunk(
+        &mut self,
+    ) -> Result<Result<Option<Vec<StoredEntry>>, LogProblem>, StoreError> {
+        let damaged = |entry: Option<u64>, what: String| Ok(Err(LogProblem { entry, what }));
+        let start = self.frontier.size().get();
+        if self.done {
+            return Ok(Ok(None));
+        }
+        if start >= self.size.get() {
+            self.done = true;
+            if self.frontier.root() != self.root {
+                return damaged(
+                    None,
+                    format!(
+                        "the entries do not have the root the node signed at size {}: entries \
+                         before it were changed together with their stored leaves, dropped, \
+                         reordered or inserted; `detente log verify` compares the stored tree",
+                        self.size
+                    ),
+                );
+            }
+            return Ok(Ok(None));
+        }
+        let stop = (start + READ_CHUNK).min(self.size.get());
+        let rows = self.store.entries(start, stop).await?;
+        let leaves = self.store.tree_nodes(0, start, stop).await?;
+        for (k, index) in (start..stop).enumerate() {
+            let size = self.size;
+            if let Some(what) = check_entry(index, size, size.get(), rows.get(k), leaves.get(k)) {
+                self.done = true;
+                return damaged(Some(index), what.into());
+            }
+        }
+        // Every leaf now hashes its entry, so the leaves stand for the entries.
+        let hashes: Vec<Digest> = leaves.iter().map(|(_, h)| *h).collect();
+        self.frontier
+            .append(&hashes)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Ok(Some(rows)))
+    }
+}
+
+/// Hands every entry covered by this node's latest signed checkpoint to `on_entry` (index,
+/// kind, direction, bytes), as [`VerifiedEntries`] reads and checks them. Returns the
+/// checkpoint's size, or the first problem found; what `on_entry` was handed may be used
+/// only when this returns `Ok(Ok(_))`.
 pub async fn each_verified_entry(
     store: &Store,
     agreement: &Agreement,
     party: &PartyId,
     mut on_entry: impl FnMut(u64, &str, &str, &[u8]),
 ) -> Result<Result<TreeSize, LogProblem>, StoreError> {
-    let damaged = |entry: Option<u64>, what: String| Ok(Err(LogProblem { entry, what }));
-    let Some(note) = store.latest_checkpoint().await? else {
-        return match store.last_entry_index().await? {
-            None => Ok(Ok(TreeSize::new(0))),
-            Some(_) => damaged(
-                Some(0),
-                "and every entry after it are covered by no checkpoint the node signed".into(),
-            ),
-        };
+    let mut entries = match VerifiedEntries::open(store, agreement, party).await? {
+        Ok(e) => e,
+        Err(problem) => return Ok(Err(problem)),
     };
-    let checkpoint = match verify_checkpoint(agreement, party, &note) {
-        Ok(c) => c,
-        Err(why) => return damaged(None, format!("the latest checkpoint {why}")),
-    };
-    let size = checkpoint.size();
-    let mut frontier = Frontier::new();
-    let mut start = 0;
-    while start < size.get() {
-        let stop = (start + READ_CHUNK).min(size.get());
-        let rows = store.entries(start, stop).await?;
-        let leaves = store.tree_nodes(0, start, stop).await?;
-        for (k, index) in (start..stop).enumerate() {
-            if let Some(what) = check_entry(index, size, size.get(), rows.get(k), leaves.get(k)) {
-                return damaged(Some(index), what.into());
+    loop {
+        match entries.next_chunk().await? {
+            Ok(Some(rows)) => {
+                for (index, kind, direction, bytes) in &rows {
+                    on_entry(*index, kind, direction, bytes);
+                }
             }
+            Ok(None) => return Ok(Ok(entries.size())),
+            Err(problem) => return Ok(Err(problem)),
         }
-        // Every leaf now hashes its entry, so the leaves stand for the entries.
-        let hashes: Vec<Digest> = leaves.iter().map(|(_, h)| *h).collect();
-        frontier
-            .append(&hashes)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        for (index, kind, direction, bytes) in &rows {
-            on_entry(*index, kind, direction, bytes);
-        }
-        start = stop;
     }
-    if frontier.root() != checkpoint.root() {
-        return damaged(
-            None,
-            format!(
-                "the entries do not have the root the node signed at size {size}: entries \
-                 before it were changed together with their stored leaves, dropped, reordered \
-                 or inserted; `detente log verify` compares the stored tree"
-            ),
-        );
-    }
-    Ok(Ok(size))
 }
 
 /// What is wrong with the stored entry at `index`, if anything, given its row and leaf.
