@@ -56,6 +56,10 @@ pub enum ErrorCode {
     BodyMismatch,
     /// Too many requests; retry later.
     RateLimited,
+    /// The node's own log does not match the checkpoint it signed (an entry changed, deleted
+    /// or moved behind its back): it gives no official figure until its operator restores the
+    /// log; the message names the first bad entry, and `status` shows the alert raised.
+    LogDamaged,
     /// Something failed inside the node; the log has the details.
     Internal,
 }
@@ -87,6 +91,7 @@ impl ErrorCode {
             Self::TlpDenied => "tlp_denied",
             Self::BodyMismatch => "body_mismatch",
             Self::RateLimited => "rate_limited",
+            Self::LogDamaged => "log_damaged",
             Self::Internal => "internal",
         }
     }
@@ -112,6 +117,9 @@ impl ErrorCode {
             | Self::IllegalTransition => StatusCode::CONFLICT,
             Self::UnknownCase | Self::NotFound => StatusCode::NOT_FOUND,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            // Not the client's fault, and nothing it can change: the node cannot serve the
+            // figures until its operator restores the log.
+            Self::LogDamaged => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -70,14 +70,22 @@ impl CaseCollector {
     /// The cases whose request is official, ordered by case id, each with the index of its
     /// request envelope in the responder's log.
     pub fn finish(self, agreement: &Agreement) -> Result<Vec<(Case, u64)>, String> {
+        // The envelopes move into their cases rather than being copied: a node's whole log
+        // passes through here, and a copy doubled the review's peak memory.
+        let Self {
+            envelopes,
+            receipts,
+        } = self;
+        let mut placed: HashMap<MessageId, (u64, bool)> = HashMap::with_capacity(envelopes.len());
         let mut by_case: BTreeMap<CaseId, Vec<OfficialMessage>> = BTreeMap::new();
-        for (id, logged) in &self.envelopes {
-            if let Some((at, _)) = self.receipts.get(id) {
+        for (id, logged) in envelopes {
+            placed.insert(id, (logged.index, logged.incoming));
+            if let Some((at, _)) = receipts.get(&id) {
                 by_case
                     .entry(logged.envelope.case.clone())
                     .or_default()
                     .push(OfficialMessage {
-                        envelope: logged.envelope.clone(),
+                        envelope: logged.envelope,
                         at: *at,
                     });
             }
@@ -86,12 +94,14 @@ impl CaseCollector {
         for (id, messages) in by_case {
             let case = derive_case(agreement, &messages)
                 .map_err(|e| format!("case {id} is not a legal history: {e}"))?;
-            let request = case.applied.first().and_then(|r| self.envelopes.get(r));
+            let request = case
+                .applied
+                .first()
+                .and_then(|r| placed.get(r).map(|placed| (r, placed)));
             let index = match request {
-                Some(r) if r.incoming => r.index,
-                Some(r) => self
-                    .receipts
-                    .get(&r.envelope.id)
+                Some((_, &(index, true))) => index,
+                Some((r, _)) => receipts
+                    .get(r)
                     .and_then(|(_, index)| *index)
                     .ok_or_else(|| {
                         format!("the receipt for the request of case {id} names no log index")

@@ -362,7 +362,7 @@ async fn wait_for_outbox(node: &Node) -> anyhow::Result<()> {
 
 /// The per-direction figures as one node sees them, computed from its log's cases.
 pub async fn figures(node: &Node, at: Timestamp) -> anyhow::Result<Vec<DirectionSummary>> {
-    let cases: Vec<Case> = derived_cases(node.store(), node.agreement())
+    let cases: Vec<Case> = derived_cases(node.store(), node.agreement(), node.party())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .into_iter()
@@ -373,7 +373,7 @@ pub async fn figures(node: &Node, at: Timestamp) -> anyhow::Result<Vec<Direction
 
 /// The HTML review of the current half-year, computed from `node`'s log as of `at`.
 async fn review_page(node: &Node, at: Timestamp) -> anyhow::Result<String> {
-    let cases = derived_cases(node.store(), node.agreement())
+    let cases = derived_cases(node.store(), node.agreement(), node.party())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let records: Vec<CaseRecord<'_>> = cases

@@ -109,7 +109,26 @@ pub async fn open_store(
         .map_err(anyhow::Error::msg)?;
     Store::open_at(&location, false)
         .await
-        .context("opening the node's database")
+        .with_context(|| format!("opening the node's database {}", location.redacted()))
+}
+
+/// Opens the node's database for reading only, for the commands that check or report on
+/// evidence (`log verify`, `log export`, `review`): they must not alter what they check, and
+/// they work beside a running node.
+pub async fn open_store_read_only(
+    home: &Path,
+    database: Option<&str>,
+    config: &NodeConfig,
+) -> anyhow::Result<Store> {
+    let location = config
+        .database_location(home, database)
+        .map_err(anyhow::Error::msg)?;
+    Store::open_at_read_only(&location).await.with_context(|| {
+        format!(
+            "opening the node's database {} read-only",
+            location.redacted()
+        )
+    })
 }
 
 /// The node's agreement, or `None` before one is installed: indicator commands work on a

@@ -23,7 +23,7 @@ use detente_server::log_check::verify_log;
 use detente_store::{Store, StoreError};
 
 use crate::figures::print_table;
-use crate::home::open_store;
+use crate::home::open_store_read_only;
 
 /// Subcommands of `detente log`.
 #[derive(Subcommand)]
@@ -161,7 +161,7 @@ async fn verify(
     let location = config
         .database_location(home, database)
         .map_err(anyhow::Error::msg)?;
-    let store = match Store::open_at(&location, false).await {
+    let store = match Store::open_at_read_only(&location).await {
         Ok(s) => s,
         // Opening checks the stored tree's shape; a database it refuses was altered.
         Err(e @ StoreError::Corrupt(_)) => {
@@ -226,7 +226,7 @@ async fn export(
     bodies: Bodies,
     json: bool,
 ) -> anyhow::Result<()> {
-    let store = open_store(home, database, config).await?;
+    let store = open_store_read_only(home, database, config).await?;
     let notes = store.checkpoint_notes().await?;
     let partner_notes = store.partner_checkpoint_notes().await?;
     let last = match notes.last() {
@@ -240,7 +240,13 @@ async fn export(
         None => None,
     };
     let size = last.as_ref().map_or(0, |c| c.size().get());
-    let stored = store.tree_head().await.0.get();
+    // Rows inserted past the stored tree count too: a read-only open does not hash them in.
+    let stored = store
+        .tree_head()
+        .await
+        .0
+        .get()
+        .max(store.last_entry_index().await?.map_or(0, |l| l + 1));
     let sink: Box<dyn Write> = match out {
         Some(p) => Box::new(File::create(p).with_context(|| format!("creating {}", p.display()))?),
         None => Box::new(std::io::stdout().lock()),
@@ -393,7 +399,7 @@ async fn disclose(
     message: detente_protocol::MessageId,
     out: &Path,
 ) -> anyhow::Result<()> {
-    let store = open_store(home, database, config).await?;
+    let store = open_store_read_only(home, database, config).await?;
     let Some(row) = store.message(message).await? else {
         bail!("message {message} is not in this node's log");
     };

@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use crate::{client::CliError, home::open_store};
+use crate::{client::CliError, home::open_store_read_only};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use detente_domain::Agreement;
@@ -145,8 +145,8 @@ async fn node_review(
     let agreement = Agreement::from_toml(
         &std::fs::read_to_string(home.join(&config.agreement)).context("reading the agreement")?,
     )?;
-    let store = open_store(home, database, &config).await?;
-    let output = render_review(&store, &agreement, request, now()).await;
+    let store = open_store_read_only(home, database, &config).await?;
+    let output = render_review(&store, &agreement, &config.party, request, now()).await;
     store.close().await;
     Ok(output)
 }

@@ -223,13 +223,32 @@ pub fn split_password(database: &str) -> Result<(String, Option<String>), String
         return Ok((database.to_owned(), None));
     }
     let mut url = url::Url::parse(database).map_err(|e| format!("not a database URL: {e}"))?;
-    let Some(encoded) = url.password().map(str::to_owned) else {
+    // A `password=` query parameter is a password too (libpq and sqlx read it, and it wins
+    // over the user information): it must not reach `detente.toml` either.
+    let (queried, rest): (Vec<_>, Vec<_>) = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .partition(|(k, _)| k == "password");
+    let from_query = queried.into_iter().next_back().map(|(_, v)| v);
+    if from_query.is_some() {
+        if rest.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(&rest);
+        }
+    }
+    let from_user_info = match url.password() {
+        Some(encoded) => Some(
+            percent_encoding::percent_decode_str(encoded)
+                .decode_utf8()
+                .map_err(|_| "the database password is not UTF-8".to_owned())?
+                .into_owned(),
+        ),
+        None => None,
+    };
+    let Some(password) = from_query.or(from_user_info) else {
         return Ok((database.to_owned(), None));
     };
-    let password = percent_encoding::percent_decode_str(&encoded)
-        .decode_utf8()
-        .map_err(|_| "the database password is not UTF-8".to_owned())?
-        .into_owned();
     url.set_password(None)
         .map_err(|()| "the database URL cannot hold a password".to_owned())?;
     Ok((url.to_string(), Some(password)))
@@ -278,6 +297,25 @@ mod tests {
         assert_eq!(
             with_password(&bare, "p@ss:w/rd%x").expect("a URL"),
             url.to_owned()
+        );
+    }
+
+    /// Regression (issue 19.13): `init --database 'postgres://u@db/us?password=...'` wrote
+    /// the password into `detente.toml`, since only the user information's one was split off.
+    #[test]
+    fn a_password_given_as_a_query_parameter_is_split_off_too() {
+        let url = "postgres://detente@db.example/us?sslmode=require&password=s3cr%26t";
+        let (bare, password) = split_password(url).expect("a URL");
+        assert_eq!(bare, "postgres://detente@db.example/us?sslmode=require");
+        assert_eq!(password.as_deref(), Some("s3cr&t"));
+        assert_eq!(
+            with_password(&bare, "s3cr&t").expect("a URL"),
+            "postgres://detente:s3cr%26t@db.example/us?sslmode=require"
+        );
+        let (bare, password) = split_password("postgres://d@db/us?password=x").expect("a URL");
+        assert_eq!(
+            (bare.as_str(), password.as_deref()),
+            ("postgres://d@db/us", Some("x"))
         );
     }
 

@@ -12,6 +12,10 @@
 //!   entries, compares every entry with its stored leaf, every stored node with the recomputed
 //!   one and every signed checkpoint's root with the recomputed root at its size, and names
 //!   the first entry (or node, or checkpoint) at fault.
+//! - [`each_verified_entry`] costs O(n) and is what official figures rest on: it streams the
+//!   entries covered by the latest signed checkpoint, compares each with its stored leaf and
+//!   checks that they recompute the checkpoint's root, so the review is derived from bytes the
+//!   node signed for, never from a projection nobody re-checks.
 
 use std::{collections::BTreeMap, fmt};
 
@@ -23,6 +27,10 @@ use detente_store::{Store, StoreError};
 
 /// Entries read and checked per round trip by [`verify_log`].
 const CHUNK: u64 = 10_000;
+
+/// Entries read per round trip by [`each_verified_entry`]: its caller parses each one, and
+/// an envelope may carry objects, so fewer at a time keeps the memory of a pass small.
+const READ_CHUNK: u64 = 2_000;
 
 /// The first thing found wrong with the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,10 +127,136 @@ pub async fn check_head(
     Ok(None)
 }
 
+/// One stored entry: (index, kind, direction, bytes).
+pub type StoredEntry = (u64, String, String, Vec<u8>);
+
+/// The entries covered by this node's latest signed checkpoint, read chunk by chunk in log
+/// order, in one pass of bounded memory: each entry is compared with its stored leaf as its
+/// chunk is read, and after the last chunk the leaves must recompute the root the node
+/// signed. What a chunk held may be used only once [`VerifiedEntries::next_chunk`] has
+/// returned `Ok(Ok(None))`. Entries appended after the checkpoint was read (by a node
+/// writing meanwhile) are left out: nothing signed covers them yet. A caller that must read
+/// more per chunk (an await between chunks) drives it itself; [`each_verified_entry`] is the
+/// simple form.
+pub struct VerifiedEntries<'a> {
+    store: &'a Store,
+    size: TreeSize,
+    root: Digest,
+    frontier: Frontier,
+    done: bool,
+}
+
+impl<'a> VerifiedEntries<'a> {
+    /// Reads and checks the latest signed checkpoint of `party`'s log in `store`.
+    pub async fn open(
+        store: &'a Store,
+        agreement: &Agreement,
+        party: &PartyId,
+    ) -> Result<Result<Self, LogProblem>, StoreError> {
+        let damaged = |entry: Option<u64>, what: String| Ok(Err(LogProblem { entry, what }));
+        let (size, root) = match store.latest_checkpoint().await? {
+            Some(note) => match verify_checkpoint(agreement, party, &note) {
+                Ok(c) => (c.size(), c.root()),
+                Err(why) => return damaged(None, format!("the latest checkpoint {why}")),
+            },
+            None if store.last_entry_index().await?.is_some() => {
+                return damaged(
+                    Some(0),
+                    "and every entry after it are covered by no checkpoint the node signed".into(),
+                );
+            }
+            None => (TreeSize::new(0), Frontier::new().root()),
+        };
+        Ok(Ok(Self {
+            store,
+            size,
+            root,
+            frontier: Frontier::new(),
+            done: false,
+        }))
+    }
+
+    /// The size of the signed checkpoint the entries are checked against.
+    pub fn size(&self) -> TreeSize {
+        self.size
+    }
+
+    /// The next chunk of entries, each already compared with its stored leaf; `None` once
+    /// every entry was read and their root is the signed one.
+    pub async fn next_chunk(
+        &mut self,
+    ) -> Result<Result<Option<Vec<StoredEntry>>, LogProblem>, StoreError> {
+        let damaged = |entry: Option<u64>, what: String| Ok(Err(LogProblem { entry, what }));
+        let start = self.frontier.size().get();
+        if self.done {
+            return Ok(Ok(None));
+        }
+        if start >= self.size.get() {
+            self.done = true;
+            if self.frontier.root() != self.root {
+                return damaged(
+                    None,
+                    format!(
+                        "the entries do not have the root the node signed at size {}: entries \
+                         before it were changed together with their stored leaves, dropped, \
+                         reordered or inserted; `detente log verify` compares the stored tree",
+                        self.size
+                    ),
+                );
+            }
+            return Ok(Ok(None));
+        }
+        let stop = (start + READ_CHUNK).min(self.size.get());
+        let rows = self.store.entries(start, stop).await?;
+        let leaves = self.store.tree_nodes(0, start, stop).await?;
+        for (k, index) in (start..stop).enumerate() {
+            let size = self.size;
+            if let Some(what) = check_entry(index, size, size.get(), rows.get(k), leaves.get(k)) {
+                self.done = true;
+                return damaged(Some(index), what.into());
+            }
+        }
+        // Every leaf now hashes its entry, so the leaves stand for the entries.
+        let hashes: Vec<Digest> = leaves.iter().map(|(_, h)| *h).collect();
+        self.frontier
+            .append(&hashes)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Ok(Some(rows)))
+    }
+}
+
+/// Hands every entry covered by this node's latest signed checkpoint to `on_entry` (index,
+/// kind, direction, bytes), as [`VerifiedEntries`] reads and checks them. Returns the
+/// checkpoint's size, or the first problem found; what `on_entry` was handed may be used
+/// only when this returns `Ok(Ok(_))`.
+pub async fn each_verified_entry(
+    store: &Store,
+    agreement: &Agreement,
+    party: &PartyId,
+    mut on_entry: impl FnMut(u64, &str, &str, &[u8]),
+) -> Result<Result<TreeSize, LogProblem>, StoreError> {
+    let mut entries = match VerifiedEntries::open(store, agreement, party).await? {
+        Ok(e) => e,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    loop {
+        match entries.next_chunk().await? {
+            Ok(Some(rows)) => {
+                for (index, kind, direction, bytes) in &rows {
+                    on_entry(*index, kind, direction, bytes);
+                }
+            }
+            Ok(None) => return Ok(Ok(entries.size())),
+            Err(problem) => return Ok(Err(problem)),
+        }
+    }
+}
+
 /// What is wrong with the stored entry at `index`, if anything, given its row and leaf.
 fn check_entry(
     index: u64,
     size: TreeSize,
+    signed: u64,
     row: Option<&(u64, String, String, Vec<u8>)>,
     leaf: Option<&(NodeId, Digest)>,
 ) -> Option<&'static str> {
@@ -135,9 +269,11 @@ fn check_entry(
             "does not hash to its stored leaf: it was changed (or moved from another position) \
              outside detente",
         ),
-        None if index >= size.get() => {
-            Some("lies past the end of the tree: it was inserted outside detente")
-        }
+        // A read-only open leaves rows inserted past the stored tree there.
+        None if index >= size.get() && index >= signed => Some(
+            "lies past the end of the tree and is covered by no checkpoint the node signed: it \
+             was inserted outside detente",
+        ),
         None => Some("has no stored leaf: the tree was changed outside detente"),
     }
 }
@@ -165,6 +301,7 @@ pub async fn verify_log(
     let end = size
         .get()
         .max(store.last_entry_index().await?.map_or(0, |l| l + 1));
+    let signed = checkpoints.last().map_or(0, |(s, _)| s.get());
     let mut pending = checkpoints.iter().peekable();
     let mut frontier = Frontier::new();
     let mut start = 0;
@@ -175,7 +312,7 @@ pub async fn verify_log(
         for (k, index) in (start..stop).enumerate() {
             // A deleted row or leaf shifts the rest of the chunk; the first mismatch is the
             // entry to name.
-            if let Some(what) = check_entry(index, size, rows.get(k), leaves.get(k)) {
+            if let Some(what) = check_entry(index, size, signed, rows.get(k), leaves.get(k)) {
                 report.problem = problem(Some(index), what);
                 return Ok(report);
             }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use detente_audit::EntryKind;
 use detente_domain::{Agreement, Case};
-use detente_protocol::Timestamp;
+use detente_protocol::{PartyId, Timestamp};
 use detente_protocol::{Receipt, Signed};
 use detente_report::{
     CaseRecord, CitedCheckpoint, Period, Redaction, ReviewOptions, Sources, compute, csv, html,
@@ -62,11 +62,14 @@ pub struct ReviewRequest {
     pub as_of: Option<Timestamp>,
 }
 
-/// Renders the review of `request.period` from the cases in `store`, measured at
-/// `request.as_of` or, without one, at `now`.
+/// Renders the review of `request.period` from the cases in `party`'s log in `store`,
+/// measured at `request.as_of` or, without one, at `now`. The cases come from the entries
+/// covered by the node's latest signed checkpoint, checked against it in the same pass; a log
+/// that does not match is refused with `log_damaged` (see `node::each_derived_case`).
 pub async fn render_review(
     store: &Store,
     agreement: &Agreement,
+    party: &PartyId,
     request: &ReviewRequest,
     now: Timestamp,
 ) -> Result<String, ApiError> {
@@ -75,6 +78,7 @@ pub async fn render_review(
     each_derived_case(
         store,
         agreement,
+        party,
         |r| sources.receipt(r),
         |case| cases.push(case),
     )

@@ -83,6 +83,14 @@ pub async fn serve(
              ({problem}); run `detente log verify` to find the first changed entry"
         ));
     }
+    // The rest of the log is checked against the checkpoint in the background: O(n), and a
+    // damaged middle entry raises an alert rather than stopping the node.
+    let checked = Arc::clone(&node);
+    tokio::spawn(async move {
+        if let Err(e) = checked.check_signed_entries().await {
+            tracing::error!(error = %e, "cannot check the log against its signed checkpoint");
+        }
+    });
     // Installing twice is harmless (the demo starts two nodes in one process).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let partners = Arc::new(outbox::Partners::new(&node, config, home)?);

@@ -25,8 +25,9 @@ use crate::{
     NewEntry, OutboxItem, PartnerCheckpoint, StoreError, postgres, sqlite,
 };
 
-/// Where a node's database lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a node's database lives. Its `Debug` form is redacted too, so that no log line or
+/// panic message prints a password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Location {
     /// An embedded SQLite database file.
     Sqlite(PathBuf),
@@ -57,22 +58,69 @@ impl Location {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(_) => write!(f, "Sqlite({:?})", self.redacted()),
+            Self::Postgres(_) => write!(f, "Postgres({:?})", self.redacted()),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db?password=secret` → `postgres://user:***@host/db?password=***`:
+/// the userinfo's password and the value of every query parameter whose name ends in
+/// `password` (libpq reads `password` and `sslpassword` there) are replaced, the rest kept.
 fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, tail) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    // The userinfo ends at the last `@` before the query. Looking past the first `/` too
+    // hides a password with a raw `/` in it (unreadable as a URL, but still a secret).
+    let before_query = rest.find(['?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = match rest[..before_query].rfind('@') {
+        Some(at) => {
+            let user_info = &rest[..at];
+            let after = &rest[at + 1..];
+            let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+            let host = &after[..end];
+            let authority = match user_info.split_once(':') {
+                Some((user, _)) => format!("{user}:***@{host}"),
+                None => format!("{user_info}@{host}"),
+            };
+            (authority, &after[end..])
+        }
+        None => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            (rest[..end].to_owned(), &rest[end..])
+        }
     };
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) => match user_info.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
+    let (path, query) = match tail.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (tail, None),
+    };
+    let Some(query) = query else {
+        return format!("{scheme}://{authority}{tail}");
+    };
+    let (query, fragment) = match query.split_once('#') {
+        Some((q, f)) => (q, format!("#{f}")),
+        None => (query, String::new()),
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if is_password_parameter(name) => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{scheme}://{authority}{path}?{}{fragment}", query.join("&"))
+}
+
+/// Whether a query parameter's name (possibly percent-encoded) names a password.
+fn is_password_parameter(name: &str) -> bool {
+    name.replace("%5F", "_")
+        .replace("%5f", "_")
+        .to_ascii_lowercase()
+        .ends_with("password")
 }
 
 macro_rules! dispatch {
@@ -107,6 +155,25 @@ impl Store {
             Location::Sqlite(path) => Self::open(path, create).await,
             Location::Postgres(url) => Ok(Self::Postgres(postgres::Store::open(url).await?)),
         }
+    }
+
+    /// Opens the existing database at `location` for reading only, for the commands that
+    /// check or report on evidence (`log verify`, `log export`, `review`): no migration, no
+    /// tree nodes added, no write reaches the database (SQLite read-only connections,
+    /// PostgreSQL read-only sessions), and [`Store::write`] refuses with
+    /// [`StoreError::ReadOnly`].
+    pub async fn open_at_read_only(location: &Location) -> Result<Self, StoreError> {
+        match location {
+            Location::Sqlite(path) => Ok(Self::Sqlite(sqlite::Store::open_read_only(path).await?)),
+            Location::Postgres(url) => {
+                Ok(Self::Postgres(postgres::Store::open_read_only(url).await?))
+            }
+        }
+    }
+
+    /// Whether the store was opened by [`Store::open_at_read_only`].
+    pub fn read_only(&self) -> bool {
+        dispatch!(Self, self, s => s.read_only())
     }
 
     /// Whether other processes may write to the same database (PostgreSQL): state cached
@@ -542,5 +609,57 @@ mod tests {
         );
         let l = Location::parse("postgres://detente@db/us", home);
         assert_eq!(l.redacted(), "postgres://detente@db/us");
+    }
+
+    #[test]
+    fn a_location_printed_for_debugging_shows_no_password() {
+        let l = Location::parse("postgres://u:s3cret@db/us?password=s3cret", Path::new("/h"));
+        let printed = format!("{l:?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(printed.contains("db/us"), "{printed}");
+    }
+
+    #[test]
+    fn a_redacted_location_hides_a_password_given_as_a_query_parameter() {
+        let home = Path::new("/h");
+        let l = Location::parse(
+            "postgres://detente@db/us?sslmode=require&password=s3cret&application_name=d",
+            home,
+        );
+        assert_eq!(
+            l.redacted(),
+            "postgres://detente@db/us?sslmode=require&password=***&application_name=d"
+        );
+        let l = Location::parse("postgresql://db/us?PASSWORD=a&sslpassword=b#x", home);
+        assert_eq!(
+            l.redacted(),
+            "postgresql://db/us?PASSWORD=***&sslpassword=***#x"
+        );
+    }
+
+    #[test]
+    fn a_redacted_location_hides_the_userinfo_password_whatever_follows_the_host() {
+        let home = Path::new("/h");
+        for (url, redacted) in [
+            (
+                "postgres://u:p@db?dbname=us",
+                "postgres://u:***@db?dbname=us",
+            ),
+            ("postgres://u:p@db", "postgres://u:***@db"),
+            (
+                "postgres://u:p%40ss@db:5432/us",
+                "postgres://u:***@db:5432/us",
+            ),
+            ("postgres://u:pa@ss@db/us", "postgres://u:***@db/us"),
+            ("postgres://u:pa/ss@db/us", "postgres://u:***@db/us"),
+            (
+                "postgres://db:5432/us?application_name=a@b",
+                "postgres://db:5432/us?application_name=a@b",
+            ),
+        ] {
+            assert_eq!(Location::parse(url, home).redacted(), redacted, "{url}");
+        }
+        let l = Location::parse("/var/lib/detente/detente.db", home);
+        assert_eq!(l.redacted(), "/var/lib/detente/detente.db");
     }
 }

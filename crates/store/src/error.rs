@@ -17,4 +17,7 @@ pub enum StoreError {
     /// Stored data does not parse back; the database was altered outside detente.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A write was attempted on a store opened read-only.
+    #[error("the database was opened read-only: this command does not write to it")]
+    ReadOnly,
 }

@@ -70,23 +70,48 @@ pub struct Store {
     // One writer at a time within this process (other processes wait on the advisory lock).
     // Guards the frontier as of the last commit this process saw.
     writer: Arc<Mutex<Frontier>>,
+    // Opened by `open_read_only`: every session is read-only and `write` refuses.
+    read_only: bool,
 }
 
 impl Store {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and
     /// applies migrations. The database must exist; detente creates its tables.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let options = PgConnectOptions::from_str(url)?;
+        Self::connect(url, false).await
+    }
+
+    /// Connects to the database at `url` for reading only: every session starts with
+    /// `default_transaction_read_only = on` (PostgreSQL refuses any write in it), no
+    /// migration runs, and [`Store::write`] refuses.
+    pub async fn open_read_only(url: &str) -> Result<Self, StoreError> {
+        Self::connect(url, true).await
+    }
+
+    /// Whether this store was opened by [`Store::open_read_only`].
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
+
+    async fn connect(url: &str, read_only: bool) -> Result<Self, StoreError> {
+        let mut options = PgConnectOptions::from_str(url)?;
+        if read_only {
+            options = options.options([("default_transaction_read_only", "on")]);
+        }
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        // sqlx's migrator takes its own advisory lock: processes starting together are safe.
-        MIGRATOR.run(&pool).await?;
+        if !read_only {
+            // sqlx's migrator takes its own advisory lock: processes starting together are
+            // safe.
+            MIGRATOR.run(&pool).await?;
+        }
         let store = Self {
             pool,
             writer: Arc::new(Mutex::new(Frontier::new())),
+            read_only,
         };
         let mut conn = store.pool.acquire().await?;
         // Entries and their tree nodes are committed together, so one snapshot (one
@@ -325,6 +350,9 @@ impl Store {
     /// Starts the node's single write transaction: this process's writer lock, then the
     /// database-wide advisory lock, then catching up with appends by other processes.
     pub async fn write(&self) -> Result<WriteTx, StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
         let guard = Arc::clone(&self.writer).lock_owned().await;
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")

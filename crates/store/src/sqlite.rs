@@ -92,6 +92,8 @@ pub struct Store {
     // Whether the write connection checkpoints late, as a bulk transaction left it; read and
     // changed under the writer lock.
     late_checkpoints: Arc<AtomicBool>,
+    // Opened by `open_read_only`: every connection is SQLite read-only and `write` refuses.
+    read_only: bool,
 }
 
 impl Store {
@@ -139,13 +141,46 @@ impl Store {
             writer: Arc::new(Mutex::new(Frontier::new())),
             upper: Arc::default(),
             late_checkpoints: Arc::default(),
+            read_only: false,
+        };
+        store.load_tree().await?;
+        store.hash_entries_past_tree().await?;
+        Ok(store)
+    }
+
+    /// Opens the existing database at `path` for reading only: the connections are SQLite
+    /// read-only (`SQLITE_OPEN_READONLY`), no migration runs, nothing is hashed into the
+    /// stored tree, and [`Store::write`] refuses. Checking evidence must not alter it: the
+    /// database file and its WAL keep their bytes (a read-only connection never
+    /// checkpoints the WAL into the file, not even as the last one to close).
+    pub async fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        let store = Self {
+            write_pool: pool.clone(),
+            pool,
+            writer: Arc::new(Mutex::new(Frontier::new())),
+            upper: Arc::default(),
+            late_checkpoints: Arc::default(),
+            read_only: true,
         };
         store.load_tree().await?;
         Ok(store)
     }
 
-    /// Loads the tree's frontier, first hashing any entries the tree does not cover yet
-    /// (a database written before the tree existed).
+    /// Whether this store was opened by [`Store::open_read_only`].
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Loads the stored tree's frontier and its upper nodes.
     async fn load_tree(&self) -> Result<(), StoreError> {
         let leaves: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tree_nodes WHERE level = 0")
             .fetch_one(&self.pool)
@@ -179,7 +214,15 @@ impl Store {
                 )));
             }
         }
+        Ok(())
+    }
+
+    /// Hashes any entries the stored tree does not cover yet (a database written before the
+    /// tree existed) into it, and commits. Only a read-write open does this; a read-only one
+    /// leaves such rows past the tree, where `detente log verify` names them.
+    async fn hash_entries_past_tree(&self) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
+        let leaves = to_i64(tx.frontier.size().get())?;
         let rows = sqlx::query("SELECT idx, bytes FROM entries WHERE idx >= ? ORDER BY idx")
             .bind(leaves)
             .fetch_all(&mut *tx.tx)
@@ -469,6 +512,9 @@ impl Store {
 
     /// Starts the node's single write transaction.
     pub async fn write(&self) -> Result<WriteTx, StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
         let guard = Arc::clone(&self.writer).lock_owned().await;
         let mut tx = self.write_pool.begin_with("BEGIN IMMEDIATE").await?;
         if self.late_checkpoints.swap(false, Ordering::Relaxed) {
@@ -493,6 +539,7 @@ impl Store {
 
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
+        // A read-only store's write pool is its read pool.
         self.write_pool.close().await;
         self.pool.close().await;
     }

@@ -475,6 +475,105 @@ on_both_backends! {
         assert_eq!(alerts.iter().map(|a| a.detail.as_str()).collect::<Vec<_>>(), ["again", "two roots"]);
         assert_eq!(alerts[0].raised_at, at(6));
     }
+
+    async fn a_read_only_open_reads_the_log_and_refuses_every_write(db: TestDb) {
+        // Arrange: a log of three entries, written by a read-write store.
+        let store = db.open().await;
+        let mut tx = store.write().await.expect("write");
+        for i in 0..3 {
+            tx.append_entry(EntryKind::Envelope, Direction::In, MessageId::random(), &entry_bytes(i), at(1))
+                .await
+                .expect("append");
+        }
+        tx.commit().await.expect("commit");
+        let head = store.tree_head().await;
+        store.close().await;
+
+        // Act
+        let reader = Store::open_at_read_only(&db.location).await.expect("open read-only");
+
+        // Assert: it reads what was committed, and nothing can be written through it, not
+        // even below the store's own refusal.
+        assert!(reader.read_only());
+        assert_eq!(reader.tree_head().await, head);
+        assert_eq!(reader.entries(0, 3).await.expect("entries").len(), 3);
+        let err = reader.write().await.err().expect("a write is refused");
+        assert!(matches!(err, crate::StoreError::ReadOnly), "{err}");
+        let err = reader
+            .execute_unchecked("INSERT INTO counters (name, value) VALUES ('c', 1)")
+            .await
+            .expect_err("the database itself refuses");
+        // SQLite: "attempt to write a readonly database"; PostgreSQL: "cannot execute INSERT
+        // in a read-only transaction".
+        let why = err.to_string();
+        assert!(why.contains("readonly") || why.contains("read-only"), "{why}");
+        reader.close().await;
+    }
+}
+
+/// SHA-256 of a file's bytes, or `None` when it does not exist.
+fn file_digest(path: &std::path::Path) -> Option<Vec<u8>> {
+    use sha2::Digest as _;
+    std::fs::read(path)
+        .ok()
+        .map(|b| sha2::Sha256::digest(&b).to_vec())
+}
+
+/// Regression (issue 19.4): `log verify`, `log export` and `review` opened the database
+/// read-write, so checking evidence could alter it (migrations, tree nodes for rows past the
+/// tree, WAL checkpoints on close). A read-only open leaves the file and its WAL as they were,
+/// while a writer holds the WAL open and after it closed.
+#[tokio::test]
+async fn a_read_only_open_leaves_the_database_file_and_its_wal_byte_for_byte_as_they_were() {
+    let db = TestDb::sqlite();
+    let Location::Sqlite(path) = &db.location else {
+        unreachable!("a SQLite test database")
+    };
+    let wal = path.with_extension("db-wal");
+    let writer = db.open().await;
+    let mut tx = writer.write().await.expect("write");
+    for i in 0..50 {
+        tx.append_entry(
+            EntryKind::Envelope,
+            Direction::In,
+            MessageId::random(),
+            &entry_bytes(i),
+            at(1),
+        )
+        .await
+        .expect("append");
+    }
+    tx.commit().await.expect("commit");
+
+    for writer_open in [true, false] {
+        if !writer_open {
+            writer.close().await;
+        }
+        let before = (file_digest(path), file_digest(&wal));
+        assert!(before.0.is_some());
+        let reader = Store::open_at_read_only(&db.location)
+            .await
+            .expect("open read-only");
+        assert_eq!(reader.entries(0, 50).await.expect("entries").len(), 50);
+        reader.root_at(TreeSize::new(50)).await.expect("root");
+        reader.close().await;
+        let after = (file_digest(path), file_digest(&wal));
+        assert_eq!(
+            before.0, after.0,
+            "the database file changed (writer open: {writer_open})"
+        );
+        // A WAL the reader had to create to read a closed database is empty.
+        let empty = Some(file_digest_of_nothing());
+        assert!(
+            before.1 == after.1 || (before.1.is_none() && after.1 == empty),
+            "the WAL changed (writer open: {writer_open}): {before:?} -> {after:?}"
+        );
+    }
+}
+
+fn file_digest_of_nothing() -> Vec<u8> {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(b"").to_vec()
 }
 
 /// Several node processes sharing one PostgreSQL database: stores opened separately (two

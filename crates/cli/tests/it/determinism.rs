@@ -148,7 +148,10 @@ async fn a_period_measured_after_its_end_is_byte_identical_on_both_nodes_and_bun
                 &std::fs::read_to_string(node.home.join("agreement.toml")).unwrap(),
             )
             .unwrap();
-            from.push(render_review(&store, &agreement, &request, tomorrow_noon).await);
+            let party = detente_server::config::NodeConfig::load(&node.home)
+                .unwrap()
+                .party;
+            from.push(render_review(&store, &agreement, &party, &request, tomorrow_noon).await);
             store.close().await;
             from.push(render_bundle(bundle, &request, tomorrow_noon));
         }

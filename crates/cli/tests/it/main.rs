@@ -18,3 +18,4 @@ mod people;
 mod redacted;
 mod review;
 mod tamper;
+mod verified;

@@ -29,7 +29,9 @@ use tokio::sync::Notify;
 
 pub use error::NodeError;
 pub use partners::inclusion_counter;
-pub use projection::{derived_cases, each_derived_case, official_case, stored_body};
+pub use projection::{
+    LOG_DAMAGED_ALERT, derived_cases, each_derived_case, log_damaged, official_case, stored_body,
+};
 pub use send::{Actor, Sent};
 pub use settle::Delivery;
 

@@ -4,11 +4,14 @@
 
 use detente_audit::CaseCollector;
 use detente_domain::{Agreement, Case, OfficialMessage, derive_case};
-use detente_protocol::{Body, CaseId, Receipt, SaltedBody, Signed, SignedEnvelope, Timestamp};
+use detente_protocol::{
+    Body, CaseId, PartyId, Receipt, SaltedBody, Signed, SignedEnvelope, Timestamp,
+};
 use detente_store::{CaseRow, Direction, EntryKind, MessageRow, MessageState, Store, WriteTx};
 
-use super::{Node, NodeError};
+use super::{Node, NodeError, now};
 use crate::error::ErrorCode;
+use crate::log_check::{LogProblem, VerifiedEntries, each_verified_entry};
 
 impl Node {
     /// Rewrites the projected row of a case from its stored messages.
@@ -98,68 +101,153 @@ impl Node {
 }
 
 /// Every case in `store` whose request is official, with the index of its request in the
-/// responder's log: the input of the figures and the review. Derived from the signed log
-/// entries alone (each envelope and the receipt that made it official, with its time), by the
-/// same code that derives an exported bundle's cases, so a node and an auditor cannot differ.
-/// The message table only says which entries belong to which case.
+/// responder's log: the input of the figures and the review. See [`each_derived_case`].
 pub async fn derived_cases(
     store: &Store,
     agreement: &Agreement,
+    party: &PartyId,
 ) -> Result<Vec<(Case, u64)>, NodeError> {
     let mut out = Vec::new();
-    each_derived_case(store, agreement, |_| {}, |case| out.push(case)).await?;
+    each_derived_case(store, agreement, party, |_| {}, |case| out.push(case)).await?;
     Ok(out)
 }
 
-/// [`derived_cases`] one case at a time, so a caller can fold each into what it keeps and
-/// drop it; `on_receipt` hears every receipt that made a message official (the review cites
-/// the checkpoints they carry).
+/// Derives the cases of `party`'s log from its entries alone (each envelope and the receipt
+/// that made it official, with its time), by the audit's own `CaseCollector`, so a node and an
+/// auditor cannot differ; hands each to `on_case`. `on_receipt` hears every logged receipt (the
+/// review cites the checkpoints they carry).
+///
+/// The entries are those covered by the node's latest signed checkpoint, read in one pass
+/// that checks them against the tree and the signed root ([`each_verified_entry`]): official
+/// figures never rest on the `messages` projection, which nobody re-checks. A log that does
+/// not match is refused with `log_damaged`, naming the first bad entry; nothing is handed to
+/// `on_case` then. Memory: one chunk of entries at a time, plus each message without its
+/// free text (as the audit keeps them).
 pub async fn each_derived_case(
     store: &Store,
     agreement: &Agreement,
+    party: &PartyId,
     mut on_receipt: impl FnMut(&Receipt),
     mut on_case: impl FnMut((Case, u64)),
 ) -> Result<(), NodeError> {
-    // Cases per page: a few thousand rows of envelopes in memory at a time, and one query
-    // per page instead of one per case (which took minutes at a million cases).
-    const PAGE: u32 = 1024;
-    let mut after: Option<CaseId> = None;
+    let mut entries = match VerifiedEntries::open(store, agreement, party).await? {
+        Ok(entries) => entries,
+        Err(problem) => return Err(log_damaged(&problem)),
+    };
+    let mut collector = CaseCollector::default();
     loop {
-        let rows = store.case_messages_page(after.as_ref(), PAGE).await?;
-        let Some(last) = rows.last() else {
-            return Ok(());
+        let chunk = match entries.next_chunk().await? {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(problem) => return Err(log_damaged(&problem)),
         };
-        after = Some(last.case_id.clone());
-        let envelopes = rows
+        // An entry that hashes into the signed tree but does not parse was signed so by this
+        // node: a fault inside it, not damage.
+        let mut parsed = Vec::with_capacity(chunk.len());
+        for (index, kind, direction, bytes) in &chunk {
+            parsed.push(match kind.as_str() {
+                "envelope" => Logged::Envelope(*index, direction == "in", parse_envelope(bytes)?),
+                "receipt" => Logged::Receipt(
+                    Signed::<Receipt>::parse(bytes, usize::MAX).map_err(NodeError::internal)?,
+                ),
+                other => {
+                    return Err(NodeError::internal(format!(
+                        "log entry {index} is of kind {other:?}, which no node logs"
+                    )));
+                }
+            });
+        }
+        // Version 2 requests carry their titles in bodies stored beside the log: one read
+        // for the chunk.
+        let envelopes: Vec<&SignedEnvelope> = parsed
             .iter()
-            .map(|m| parse_envelope(&m.envelope))
-            .collect::<Result<Vec<_>, _>>()?;
+            .filter_map(|p| match p {
+                Logged::Envelope(_, _, e) => Some(e),
+                Logged::Receipt(_) => None,
+            })
+            .collect();
         let titles = request_bodies(store, &envelopes).await?;
-        let mut envelopes = envelopes.into_iter();
-        for case in rows.chunk_by(|a, b| a.case_id == b.case_id) {
-            let mut collector = CaseCollector::default();
-            for (m, signed) in case.iter().zip(envelopes.by_ref()) {
-                let Some(receipt) = m.receipt.as_deref() else {
-                    continue;
-                };
-                let receipt =
-                    Signed::<Receipt>::parse(receipt, usize::MAX).map_err(NodeError::internal)?;
-                let envelope = match titles.get(&signed.id()) {
-                    Some(body) => signed.open(Some(body)).map_err(NodeError::internal)?,
-                    None => signed.view(),
-                };
-                collector.envelope(
-                    u64::try_from(m.envelope_entry).unwrap_or(0),
-                    m.direction == Direction::In,
-                    envelope,
-                );
-                collector.receipt(receipt.payload());
-                on_receipt(receipt.payload());
-            }
-            for derived in collector.finish(agreement).map_err(NodeError::internal)? {
-                on_case(derived);
+        for entry in parsed {
+            match entry {
+                Logged::Envelope(index, incoming, signed) => {
+                    let envelope = match titles.get(&signed.id()) {
+                        Some(body) => signed.open(Some(body)).map_err(NodeError::internal)?,
+                        None => signed.view(),
+                    };
+                    collector.envelope(index, incoming, envelope);
+                }
+                Logged::Receipt(receipt) => {
+                    collector.receipt(receipt.payload());
+                    on_receipt(receipt.payload());
+                }
             }
         }
+    }
+    for derived in collector.finish(agreement).map_err(NodeError::internal)? {
+        on_case(derived);
+    }
+    Ok(())
+}
+
+/// A logged entry, parsed.
+// One value per entry of a chunk, made and taken apart at once.
+#[allow(clippy::large_enum_variant)]
+enum Logged {
+    /// An envelope: its index, whether it came in, and the envelope.
+    Envelope(u64, bool, SignedEnvelope),
+    /// A receipt.
+    Receipt(Signed<Receipt>),
+}
+
+/// The refusal of official figures over a log that does not match its signed checkpoint;
+/// its message is also the detail of the alert raised (see [`Node::raise_log_damaged`]).
+pub fn log_damaged(problem: &LogProblem) -> NodeError {
+    NodeError::refused(
+        ErrorCode::LogDamaged,
+        format!(
+            "this node's log was changed behind its back ({problem}), so it gives no official \
+             figures: restore the database from a backup, or run `detente log verify` for \
+             details"
+        ),
+    )
+}
+
+impl Node {
+    /// Checks every entry covered by the latest signed checkpoint against it (as the review
+    /// does) and raises a `log_damaged` alert if they differ, so that `status` shows damage
+    /// in the middle of the log, which the start-up check does not read, without waiting for
+    /// someone to ask for the review. `serve` runs it once in the background.
+    pub async fn check_signed_entries(&self) -> Result<(), NodeError> {
+        let checked =
+            each_verified_entry(&self.store, &self.agreement, &self.party, |_, _, _, _| {}).await?;
+        if let Err(problem) = checked
+            && let NodeError::Refused { message, .. } = log_damaged(&problem)
+        {
+            self.raise_log_damaged(&message).await?;
+        }
+        Ok(())
+    }
+
+    /// Raises a `log_damaged` alert for the operator (once per distinct problem), so that
+    /// `status` shows it.
+    pub async fn raise_log_damaged(&self, detail: &str) -> Result<(), NodeError> {
+        let raised = self.store.alerts().await?;
+        if raised
+            .iter()
+            .any(|a| a.kind == LOG_DAMAGED_ALERT && a.detail == detail)
+        {
+            return Ok(());
+        }
+        tracing::error!(
+            detail,
+            "LOG DAMAGED: the log no longer matches the checkpoint this node signed"
+        );
+        let evidence = self.store.latest_checkpoint().await?.unwrap_or_default();
+        let mut tx = self.store.write().await?;
+        tx.insert_alert(LOG_DAMAGED_ALERT, &self.party, detail, &evidence, now())
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -168,7 +256,7 @@ pub async fn each_derived_case(
 /// the title empty rather than failing the review.
 async fn request_bodies(
     store: &Store,
-    envelopes: &[SignedEnvelope],
+    envelopes: &[&SignedEnvelope],
 ) -> Result<std::collections::HashMap<detente_protocol::MessageId, SaltedBody>, NodeError> {
     let ids: Vec<_> = envelopes
         .iter()
@@ -176,7 +264,7 @@ async fn request_bodies(
             e.body_digest().is_some()
                 && e.facts().message_type() == detente_protocol::MessageType::Request
         })
-        .map(SignedEnvelope::id)
+        .map(|e| e.id())
         .collect();
     if ids.is_empty() {
         return Ok(std::collections::HashMap::new());
@@ -188,6 +276,9 @@ async fn request_bodies(
         .map(|(id, row)| Ok((id, stored_body(Some(row))?)))
         .collect()
 }
+
+/// The kind of the alert raised when the node's own log does not match what it signed.
+pub const LOG_DAMAGED_ALERT: &str = "log_damaged";
 
 /// The case as derived from its official (receipted) messages, if its request is official.
 pub fn official_case(

@@ -67,6 +67,24 @@ pub async fn get_review(
         as_of: q.as_of,
     };
     let node = &state.node;
-    let body = render_review(node.store(), node.agreement(), &request, now()).await?;
+    let body = match render_review(
+        node.store(),
+        node.agreement(),
+        node.party(),
+        &request,
+        now(),
+    )
+    .await
+    {
+        Ok(body) => body,
+        Err(refused) if refused.code == ErrorCode::LogDamaged => {
+            // The refusal names the first bad entry; the operator must also see it in status.
+            if let Err(e) = node.raise_log_damaged(&refused.message).await {
+                tracing::error!(error = %e, "cannot record the log_damaged alert");
+            }
+            return Err(refused);
+        }
+        Err(e) => return Err(e),
+    };
     Ok(([(CONTENT_TYPE, format.media_type())], body).into_response())
 }
