@@ -24,6 +24,7 @@ use detente_store::{Store, StoreError};
 
 use crate::figures::print_table;
 use crate::home::open_store_read_only;
+use crate::term::out;
 
 /// Subcommands of `detente log`.
 #[derive(Subcommand)]
@@ -165,7 +166,7 @@ async fn verify(
         Ok(s) => s,
         // Opening checks the stored tree's shape; a database it refuses was altered.
         Err(e @ StoreError::Corrupt(_)) => {
-            println!("TAMPERED  {e}");
+            out!("TAMPERED  {e}");
             return Err(Verdict::Tampered.into());
         }
         Err(e) => {
@@ -178,7 +179,7 @@ async fn verify(
     let report = match report {
         Ok(r) => r,
         Err(e @ StoreError::Corrupt(_)) => {
-            println!("TAMPERED  {e}");
+            out!("TAMPERED  {e}");
             return Err(Verdict::Tampered.into());
         }
         Err(e) => {
@@ -187,7 +188,7 @@ async fn verify(
         }
     };
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::json!({
                 "intact": report.problem.is_none(),
@@ -198,13 +199,16 @@ async fn verify(
             })
         );
     } else {
-        println!(
+        out!(
             "checked {} entries, {} tree nodes and {} signed checkpoints of {}'s log",
-            report.entries, report.nodes, report.checkpoints, config.party
+            report.entries,
+            report.nodes,
+            report.checkpoints,
+            config.party
         );
         match &report.problem {
-            Some(p) => println!("TAMPERED  {p}"),
-            None => println!("INTACT: the log matches its stored tree and every checkpoint."),
+            Some(p) => out!("TAMPERED  {p}"),
+            None => out!("INTACT: the log matches its stored tree and every checkpoint."),
         }
     }
     match report.problem {
@@ -313,7 +317,7 @@ async fn export(
         summary.text()
     };
     if out.is_some() {
-        println!("{text}");
+        out!("{text}");
     } else {
         eprintln!("{text}");
     }
@@ -428,7 +432,7 @@ async fn disclose(
     };
     std::fs::write(out, disclosure.to_bytes())
         .with_context(|| format!("writing {}", out.display()))?;
-    println!(
+    out!(
         "wrote the body of message {message} (entry {} of {}'s log, body digest {}) to {}",
         disclosure.entry,
         disclosure.party,
@@ -515,7 +519,7 @@ pub async fn rebuild(home: &Path, database: Option<&str>) -> anyhow::Result<()> 
         .map_err(anyhow::Error::msg)?;
     let entries = node.rebuild().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     node.store().close().await;
-    println!("rebuilt messages, outbox, cases and counters from {entries} log entries");
+    out!("rebuilt messages, outbox, cases and counters from {entries} log entries");
     Ok(())
 }
 
@@ -559,16 +563,16 @@ pub fn audit_bundles(args: &AuditArgs, json: bool) -> anyhow::Result<()> {
         }
     };
     if json {
-        println!("{}", audit_json(&result));
+        out!("{}", audit_json(&result));
     } else {
         print_audit(&result);
     }
     let mut refused = false;
     for path in &args.disclosed {
         match check_disclosed(args, &pin, path) {
-            Ok(line) => println!("DISCLOSED {line}"),
+            Ok(line) => out!("DISCLOSED {line}"),
             Err(why) => {
-                println!("REFUSED   {}: {why}", path.display());
+                out!("REFUSED   {}: {why}", path.display());
                 refused = true;
             }
         }
@@ -648,7 +652,7 @@ fn audit_json(result: &Audit) -> serde_json::Value {
 }
 
 fn print_audit(result: &Audit) {
-    println!(
+    out!(
         "audited {} ({} entries) and {} ({} entries): {} signatures, {} checkpoint roots",
         result.parties[0],
         result.entries[0],
@@ -657,7 +661,7 @@ fn print_audit(result: &Audit) {
         result.signatures,
         result.checkpoints_checked
     );
-    println!(
+    out!(
         "under agreement {}, digest {}\n      fingerprint {} ({})",
         result.agreement_id,
         result.agreement,
@@ -669,13 +673,13 @@ fn print_audit(result: &Audit) {
         }
     );
     if result.bodies_withheld > 0 {
-        println!(
+        out!(
             "redacted: {} message bodies left out of the bundles; every check but their content ran",
             result.bodies_withheld
         );
     }
     if result.bodies_checked > 0 {
-        println!(
+        out!(
             "{} message bodies checked against their signed headers",
             result.bodies_checked
         );
@@ -685,24 +689,24 @@ fn print_audit(result: &Audit) {
             FindingKind::UnsignedTail => "UNSIGNED",
             _ => "TAMPERED",
         };
-        println!("{label:<9} {f}");
+        out!("{label:<9} {f}");
     }
     if !result.pinned {
-        println!(
+        out!(
             "WARNING: agreement not pinned. The agreement, and with it the parties' keys, came from the bundles themselves: whoever handed over both bundles could have re-signed every entry with keys of their own. Compare the digest above with the agreement the parties hold, or audit again with --agreement FILE or --agreement-digest HEX."
         );
     }
     match (result.findings.is_empty(), result.pinned) {
-        (true, true) => println!(
+        (true, true) => out!(
             "VERIFIED: both logs are intact, end at checkpoints their parties signed, are signed under the pinned agreement, and agree with each other."
         ),
         (true, false) => {
-            println!("UNPINNED: no tampering found under the bundles' own agreement; not verified.")
+            out!("UNPINNED: no tampering found under the bundles' own agreement; not verified.")
         }
         (false, _) => {}
     }
     if let Some(at) = result.as_of {
-        println!(
+        out!(
             "\nTimeliness per direction, recomputed from the logs as of {at} (the latest receipt; pauses for clarification excluded):"
         );
         print_table(&result.figures);

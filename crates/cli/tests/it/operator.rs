@@ -253,3 +253,59 @@ fn the_cli_reaches_its_own_https_node_set_up_as_the_readme_says() {
     assert!(error.contains("TLS handshake failed"), "{error}");
     assert!(!error.contains("is `detente serve` running"), "{error}");
 }
+
+// Issue 20 item 9: a pinned partner CA that is not PEM (a DER file, a key) stops the node at
+// start, naming the file, rather than failing every delivery later.
+#[test]
+fn serve_refuses_a_pinned_partner_ca_that_is_not_pem() {
+    // Arrange: CN's node is reached over https, with a DER-looking file pinned as its CA.
+    let dir = tempfile::tempdir().unwrap();
+    let (us, cn) = pair(dir.path());
+    let party = cn.home.join("party.toml");
+    let text = std::fs::read_to_string(&party).unwrap();
+    std::fs::write(&party, text.replace("http://", "https://")).unwrap();
+    std::fs::remove_file(us.home.join("agreement.toml")).unwrap();
+    let made = run(
+        &us.home,
+        &["agreement", "new", "--partner", party.to_str().unwrap()],
+    );
+    assert!(made.status.success(), "{}", stderr(&made));
+    std::fs::write(
+        us.home.join("cn-ca.der"),
+        [0x30, 0x82, 0x01, 0x0a, 0x02, 0x82],
+    )
+    .unwrap();
+    let mut config = NodeConfig::load(&us.home).unwrap();
+    config
+        .federation
+        .partner_ca
+        .insert("CN".parse().unwrap(), "cn-ca.der".into());
+    std::fs::write(us.home.join("detente.toml"), config.to_toml()).unwrap();
+
+    // Act
+    let mut child = detente()
+        .arg("--home")
+        .arg(&us.home)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("serve started with a pinned CA that is not PEM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().unwrap();
+
+    // Assert
+    assert!(!status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("cn-ca.der") && said.contains("PEM"), "{said}");
+}
