@@ -532,49 +532,20 @@ async fn a_case_moves_to_another_agency_and_the_trail_shows_the_move_and_who_rea
     let case = cn.file_request("US", &red).await;
     us.wait_for_status(&case, "sent").await;
     let case_path = format!("/api/v1/cases/{case}");
-    let move_to = |agency: &str| json!({"agency": agency});
+    let agency_path = format!("{case_path}/agency");
 
-    // Act and assert: the DoJ cannot move what it cannot see; the FBI passes it on.
-    let (status, body) = call(
-        us,
-        Some(&t.liaison_doj),
-        Method::POST,
-        &format!("{case_path}/agency"),
-        Some(&move_to("doj")),
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let (status, body) = call(
-        us,
-        Some(&t.analyst_fbi),
-        Method::POST,
-        &format!("{case_path}/agency"),
-        Some(&move_to("doj")),
-    )
-    .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let (status, body) = call(
-        us,
-        Some(&t.liaison_fbi),
-        Method::POST,
-        &format!("{case_path}/agency"),
-        Some(&move_to("nsa")),
-    )
-    .await;
-    assert_eq!(
-        status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "an agency that does not exist: {body}"
-    );
-    let (status, body) = call(
-        us,
-        Some(&t.liaison_fbi),
-        Method::POST,
-        &format!("{case_path}/agency"),
-        Some(&move_to("doj")),
-    )
-    .await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    // Act and assert: the DoJ cannot move what it cannot see, an analyst may not move it, an
+    // agency must exist, and the FBI passes it on.
+    for (token, agency, expected) in [
+        (&t.liaison_doj, "doj", StatusCode::NOT_FOUND),
+        (&t.analyst_fbi, "doj", StatusCode::FORBIDDEN),
+        (&t.liaison_fbi, "nsa", StatusCode::UNPROCESSABLE_ENTITY),
+        (&t.liaison_fbi, "doj", StatusCode::NO_CONTENT),
+    ] {
+        let to = json!({ "agency": agency });
+        let (status, body) = call(us, Some(token), Method::POST, &agency_path, Some(&to)).await;
+        assert_eq!(status, expected, "moving to {agency}: {body}");
+    }
 
     let (status, _) = call(us, Some(&t.liaison_fbi), Method::GET, &case_path, None).await;
     assert_eq!(
