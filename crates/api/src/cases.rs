@@ -371,6 +371,9 @@ pub struct MessageView {
     pub from: PartyId,
     /// Addressee.
     pub to: PartyId,
+    /// The sender's agency that acted, as the signed envelope names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
     /// Position in the sender's stream to the addressee.
     pub seq: u64,
     /// Where it stands.

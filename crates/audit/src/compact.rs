@@ -210,6 +210,7 @@ impl Compact {
             case: case.clone(),
             in_reply_to: self.in_reply_to,
             checkpoint: None,
+            agency: None,
             body,
         }
     }

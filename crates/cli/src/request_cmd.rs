@@ -742,8 +742,14 @@ fn print_case(case: &CaseDetail) {
 
 /// One message in full: who, when, where it stands, and everything it says.
 fn print_message(m: &MessageView, width: Option<usize>) {
+    // The agency comes from the partner's signed envelope: shown as text, never obeyed.
+    let agency = m
+        .agency
+        .as_deref()
+        .map(|a| format!(" ({})", term::one_line(a)))
+        .unwrap_or_default();
     out!(
-        "── #{} {} from {} to {} ({})",
+        "── #{} {} from {}{agency} to {} ({})",
         m.log_index,
         m.body.message_type().as_str(),
         m.from,

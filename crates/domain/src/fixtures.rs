@@ -175,6 +175,7 @@ impl EnvelopeBuilder {
             case: case_id(),
             in_reply_to: None,
             checkpoint: None,
+            agency: None,
             body,
         })
     }

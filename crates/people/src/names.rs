@@ -7,15 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::PeopleError;
 
-/// Checks `s` against the one form both names share: 1 to `max` characters of lower-case
-/// ASCII letters, digits, `.`, `_` and `-`, starting with a letter or digit.
+/// Checks `s` against the one form both names share ([`detente_protocol::is_short_name`]): an
+/// agency's name travels in envelopes, so the wire's rule is the rule.
 fn check(s: &str, what: &str, max: usize) -> Result<(), PeopleError> {
-    let ok = !s.is_empty()
-        && s.len() <= max
-        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
-    if ok {
+    if detente_protocol::is_short_name(s, max) {
         Ok(())
     } else {
         Err(PeopleError::Invalid(format!(
@@ -26,7 +21,7 @@ fn check(s: &str, what: &str, max: usize) -> Result<(), PeopleError> {
 }
 
 macro_rules! name_type {
-    ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -86,7 +81,7 @@ name_type!(
     /// outgoing envelopes name as the acting body, so it stays short.
     AgencyId,
     "agency id",
-    32
+    detente_protocol::MAX_AGENCY
 );
 
 #[cfg(test)]

@@ -24,9 +24,9 @@ pub use ids::{CaseId, Digest, MessageId, PartyId};
 pub use keys::{PublicKey, SecretKey, verify_batch};
 pub use message::{
     AcknowledgementBody, AnswerBody, AttachmentRef, Body, ClarificationBody,
-    ClarificationRequestBody, DeclineBody, DeclineReason, Envelope, MessageType, Observable,
-    ObservableType, PreservationDetails, Priority, RatingBody, Receipt, RequestBody, RequestKind,
-    StixValue, Tlp, WIRE_VERSION, WithdrawalBody,
+    ClarificationRequestBody, DeclineBody, DeclineReason, Envelope, MAX_AGENCY, MessageType,
+    Observable, ObservableType, PreservationDetails, Priority, RatingBody, Receipt, RequestBody,
+    RequestKind, StixValue, Tlp, WIRE_VERSION, WithdrawalBody, is_short_name,
 };
 pub use request_auth::{
     NONCE_HEADER, PARTY_HEADER, RequestLine, SIGNATURE_HEADER, TIME_HEADER, is_nonce, new_nonce,

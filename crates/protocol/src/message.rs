@@ -45,6 +45,10 @@ pub struct Envelope {
     /// it sealed this envelope, so the receiver holds the sender's commitment to its log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<String>,
+    /// The agency of the sending party that acted (e.g. `fbi`), so the partner sees which
+    /// agency answered; absent when the node acted without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
     /// What the message says.
     pub body: Body,
 }
@@ -75,7 +79,32 @@ impl Signable for Envelope {
             ));
         }
         validate_checkpoint(self.checkpoint.as_deref())?;
+        validate_agency(self.agency.as_deref())?;
         self.body.validate()
+    }
+}
+
+/// The most characters of an agency's name.
+pub const MAX_AGENCY: usize = 32;
+
+/// Whether `s` is a short name: 1 to `max` characters of lower-case ASCII letters, digits,
+/// `.`, `_` and `-`, starting with a letter or digit. The one rule for agency names (here, on
+/// the wire) and user names (inside a node), so that either can be printed, logged and
+/// compared without escaping.
+pub fn is_short_name(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
+pub(crate) fn validate_agency(agency: Option<&str>) -> Result<(), ProtocolError> {
+    match agency {
+        Some(a) if !is_short_name(a, MAX_AGENCY) => Err(ProtocolError::Invalid(format!(
+            "agency {a:?} is not 1 to {MAX_AGENCY} characters of a-z, 0-9, '.', '_' and '-'"
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -381,6 +381,9 @@ pub struct EnvelopeHeader {
     /// As [`Envelope::checkpoint`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<String>,
+    /// As [`Envelope::agency`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
     /// What the lifecycle and the review read of the body; must be [`Facts::of`] the body.
     pub facts: Facts,
     /// [`SaltedBody::digest`] of the body.
@@ -415,6 +418,7 @@ impl Signable for EnvelopeHeader {
             ));
         }
         validate_checkpoint(self.checkpoint.as_deref())?;
+        crate::message::validate_agency(self.agency.as_deref())?;
         self.facts.validate()
     }
 }
@@ -457,6 +461,7 @@ impl SignedEnvelope {
                     case: envelope.case,
                     in_reply_to: envelope.in_reply_to,
                     checkpoint: envelope.checkpoint,
+                    agency: envelope.agency,
                     facts: Facts::of(body.body()),
                     body_digest: body.digest(),
                 };
@@ -605,6 +610,7 @@ fn header_view(h: &EnvelopeHeader, body: Body) -> Envelope {
         case: h.case.clone(),
         in_reply_to: h.in_reply_to,
         checkpoint: h.checkpoint.clone(),
+        agency: h.agency.clone(),
         body,
     }
 }

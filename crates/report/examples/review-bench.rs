@@ -196,6 +196,7 @@ fn generate(n: u32) -> Vec<Case> {
         case: CaseId::new(parties[0].clone(), 2026, 1),
         in_reply_to: None,
         checkpoint: None,
+        agency: None,
         body,
     };
     let request = template(Body::Request(RequestBody {

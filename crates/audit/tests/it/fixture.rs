@@ -194,6 +194,7 @@ impl Exchange {
             case: case.clone(),
             in_reply_to,
             checkpoint: None,
+            agency: None,
             body,
         };
         if let Some(t) = tweak.envelope {

@@ -172,6 +172,7 @@ fn generate(cases: u64, dir: &std::path::Path) -> anyhow::Result<()> {
             case: case.clone(),
             in_reply_to: None,
             checkpoint: None,
+            agency: None,
             body: Body::Request(RequestBody {
                 kind: RequestKind::Mitigation,
                 category: "botnet".into(),
@@ -199,6 +200,7 @@ fn generate(cases: u64, dir: &std::path::Path) -> anyhow::Result<()> {
             case,
             in_reply_to: Some(request.payload().id),
             checkpoint: None,
+            agency: None,
             body: Body::Acknowledgement(AcknowledgementBody {
                 note: String::new(),
             }),

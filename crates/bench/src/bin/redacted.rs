@@ -217,6 +217,7 @@ fn generate(cases: u64, dir: &Path) -> anyhow::Result<()> {
                 case: case.clone(),
                 in_reply_to: latest[r],
                 checkpoint: None,
+                agency: None,
                 body,
             };
             let (signed, body) = SignedEnvelope::seal(envelope, WIRE_VERSION_2, &logs[s].key)?;

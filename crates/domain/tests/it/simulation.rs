@@ -289,6 +289,7 @@ impl World<'_> {
             case: case_id(),
             in_reply_to,
             checkpoint: None,
+            agency: None,
             body,
         };
         let knew = node.received.iter().map(|m| m.envelope.id).collect();

@@ -665,3 +665,23 @@ fn an_envelope_is_not_a_receipt() {
 
     assert!(matches!(as_receipt, Err(ProtocolError::Invalid(m)) if m.contains("receipt")));
 }
+
+#[test]
+fn the_acting_agency_is_signed_and_a_malformed_one_is_refused() {
+    // Arrange
+    let mut env = request_envelope();
+    env.agency = Some("fbi".into());
+    let signed = Signed::seal(env.clone(), &us_key()).expect("a valid agency seals");
+
+    // Act and assert: it survives the wire as signed.
+    let back = parse(&signed.to_bytes()).expect("our own envelope parses");
+    assert_eq!(back.payload().agency.as_deref(), Some("fbi"));
+    // Absent, it is absent from the bytes: envelopes without one are unchanged.
+    let plain = Signed::seal(request_envelope(), &us_key()).expect("seals");
+    assert!(!String::from_utf8_lossy(&plain.to_bytes()).contains("agency"));
+    // A name outside the short-name rule (escape sequences, capitals, length) is refused.
+    for bad in ["FBI", "f\u{1b}[2J", "", &"a".repeat(33)] {
+        env.agency = Some(bad.into());
+        assert!(Signed::seal(env.clone(), &us_key()).is_err(), "{bad:?}");
+    }
+}

@@ -63,6 +63,7 @@ pub fn request_envelope() -> Envelope {
         case: CaseId::parse("US-2026-0042").expect("a valid case id"),
         in_reply_to: None,
         checkpoint: None,
+        agency: None,
         body: Body::Request(RequestBody {
             kind: RequestKind::Information,
             category: "ip-theft".into(),
@@ -124,6 +125,7 @@ pub fn answer_envelope() -> Envelope {
         case: CaseId::parse("US-2026-0042").expect("a valid case id"),
         in_reply_to: Some(message_id()),
         checkpoint: None,
+        agency: None,
         body: Body::Answer(AnswerBody {
             is_final: true,
             text: "The server belongs to a hosting customer; logs attached.".into(),

@@ -101,6 +101,7 @@ fn envelope(agreement: &Agreement, from: &str, to: &str, case: &CaseId, body: Bo
         case: case.clone(),
         in_reply_to: None,
         checkpoint: None,
+        agency: None,
         body,
     }
 }

@@ -250,6 +250,7 @@ impl Node {
             case: case.clone(),
             in_reply_to,
             checkpoint: self.latest_checkpoint(),
+            agency: actor.agency.as_ref().map(|a| a.to_string()),
             body,
         };
         envelope.validate()?;

@@ -325,6 +325,7 @@ pub async fn show_case(
             },
             from: m.sender.clone(),
             to: m.recipient.clone(),
+            agency: opened.agency.clone(),
             seq: m.seq,
             state: match m.state {
                 detente_store::MessageState::Pending => MessageState::Pending,

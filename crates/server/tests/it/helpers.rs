@@ -465,6 +465,7 @@ impl Forge {
             case: case.clone(),
             in_reply_to: None,
             checkpoint: None,
+            agency: None,
             body,
         }
     }

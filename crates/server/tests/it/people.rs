@@ -664,3 +664,49 @@ async fn reading_a_red_object_is_in_the_trail_and_reading_a_green_one_is_not() {
         .collect();
     assert_eq!(reads, [("analyst.fbi", red)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_partner_sees_which_agency_acted_in_the_signed_envelope() {
+    // Arrange: an incoming case acknowledged by the FBI, and a request filed by the DoJ.
+    let pair = spawn_pair().await;
+    let (us, cn) = (&pair.us, &pair.cn);
+    let t = people(us).await;
+    let incoming = cn
+        .file_request("US", &request_body("C2 in your network"))
+        .await;
+    us.wait_for_status(&incoming, "sent").await;
+    let ack = json!({"type": "acknowledgement", "note": "on it"});
+    let path = format!("/api/v1/cases/{incoming}/messages");
+    let (status, body) = call(us, Some(&t.liaison_fbi), Method::POST, &path, Some(&ack)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let filing = json!({"to": "CN", "request": request_body("Please preserve these logs")});
+    let (status, body) = call(
+        us,
+        Some(&t.liaison_doj),
+        Method::POST,
+        "/api/v1/cases",
+        Some(&filing),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let outgoing = body["case"].as_str().unwrap().to_owned();
+
+    // Act: CN reads both cases once the messages are official there.
+    let acked = cn.wait_for_status(&incoming, "acknowledged").await;
+    let filed = cn.wait_for_status(&outgoing, "sent").await;
+
+    // Assert: the agency is in the envelopes CN received; CN's own have none (its node token
+    // acts for no agency).
+    let agency_of = |case: &Value, kind: &str| {
+        case["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["body"]["type"] == kind)
+            .map(|m| m["agency"].clone())
+            .unwrap()
+    };
+    assert_eq!(agency_of(&acked, "acknowledgement"), json!("fbi"));
+    assert_eq!(agency_of(&acked, "request"), Value::Null);
+    assert_eq!(agency_of(&filed, "request"), json!("doj"));
+}
