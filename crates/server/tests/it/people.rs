@@ -123,16 +123,24 @@ async fn call(
     send(r).await
 }
 
+/// A pair whose US node has the people of [`people`], and a case CN filed to US, with US's
+/// duty agency (the FBI).
+async fn with_incoming_case() -> (crate::helpers::Pair, Tokens, String) {
+    let pair = spawn_pair().await;
+    let t = people(&pair.us).await;
+    let incoming = pair
+        .cn
+        .file_request("US", &request_body("C2 in your network"))
+        .await;
+    pair.us.wait_for_status(&incoming, "sent").await;
+    (pair, t, incoming)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_gets_exactly_what_the_permission_table_says_on_every_route() {
     // Arrange: an incoming case (with the duty agency, fbi) and nothing else yet.
-    let pair = spawn_pair().await;
-    let (us, cn) = (&pair.us, &pair.cn);
-    let t = people(us).await;
-    let incoming = cn
-        .file_request("US", &request_body("C2 in your network"))
-        .await;
-    us.wait_for_status(&incoming, "sent").await;
+    let (pair, t, incoming) = with_incoming_case().await;
+    let us = &pair.us;
     let case_path = format!("/api/v1/cases/{incoming}");
     let ack = json!({"type": "acknowledgement", "note": "on it"});
     let filing = json!({"to": "CN", "request": request_body("Please preserve these logs")});
@@ -668,13 +676,8 @@ async fn reading_a_red_object_is_in_the_trail_and_reading_a_green_one_is_not() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_partner_sees_which_agency_acted_in_the_signed_envelope() {
     // Arrange: an incoming case acknowledged by the FBI, and a request filed by the DoJ.
-    let pair = spawn_pair().await;
+    let (pair, t, incoming) = with_incoming_case().await;
     let (us, cn) = (&pair.us, &pair.cn);
-    let t = people(us).await;
-    let incoming = cn
-        .file_request("US", &request_body("C2 in your network"))
-        .await;
-    us.wait_for_status(&incoming, "sent").await;
     let ack = json!({"type": "acknowledgement", "note": "on it"});
     let path = format!("/api/v1/cases/{incoming}/messages");
     let (status, body) = call(us, Some(&t.liaison_fbi), Method::POST, &path, Some(&ack)).await;
