@@ -12,6 +12,26 @@ pub fn is_recorded(tlp: Tlp) -> bool {
     matches!(tlp, Tlp::Red | Tlp::AmberStrict)
 }
 
+/// Records `user`'s read of the objects of `objects` meant for named people only (RED and
+/// AMBER+STRICT, unmarked ones at the node's default level): the one place every object read
+/// by a user of this node (API and TAXII) reports to.
+pub async fn record_object_reads(
+    state: &AppState,
+    user: &User,
+    objects: &[detente_store::StoredObject],
+) -> Result<(), ApiError> {
+    let default = state.config.indicators.default_tlp;
+    let recorded: Vec<&str> = objects
+        .iter()
+        .filter(|o| is_recorded(o.tlp.unwrap_or(default)))
+        .map(|o| o.id.as_str())
+        .collect();
+    if recorded.is_empty() {
+        return Ok(());
+    }
+    record(state, user, "object.read", "", &recorded, "").await
+}
+
 /// Writes one trail record per object in `objects` (or one with no object if it is empty),
 /// all of `action` by `user` on `case` (empty: none), in one transaction.
 pub async fn record(

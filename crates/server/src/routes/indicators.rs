@@ -77,17 +77,7 @@ pub async fn list_indicators(
     };
     let page = state.node.store().stix_objects(&query, &who).await?;
     if let Reader::User(user) = &reader {
-        // Who read an object meant for named people only is kept in the trail.
-        let default = state.config.indicators.default_tlp;
-        let recorded: Vec<&str> = page
-            .objects
-            .iter()
-            .filter(|o| crate::trail::is_recorded(o.tlp.unwrap_or(default)))
-            .map(|o| o.id.as_str())
-            .collect();
-        if !recorded.is_empty() {
-            crate::trail::record(&state, user, "object.read", "", &recorded, "").await?;
-        }
+        crate::trail::record_object_reads(&state, user, &page.objects).await?;
     }
     let objects = page
         .objects

@@ -40,7 +40,7 @@ use detente_people::Action;
 
 use crate::{
     error::{ApiError, ErrorCode},
-    extract::Reader,
+    extract::{Reader, User},
     indicators::{Audience, Cursors, read_as},
     router::AppState,
 };
@@ -140,6 +140,8 @@ fn taxii(status: StatusCode, body: String) -> Response {
 pub struct TaxiiReader {
     audience: Audience,
     key: String,
+    /// The node's user reading, if it is one (their reads of RED objects go to the trail).
+    user: Option<User>,
 }
 
 impl FromRequestParts<AppState> for TaxiiReader {
@@ -154,16 +156,17 @@ impl FromRequestParts<AppState> for TaxiiReader {
         if let Some(basic) = auth.and_then(|a| a.strip_prefix("Basic ")) {
             return basic_user(basic, state);
         }
-        let audience = match Reader::from_request_parts(parts, state).await? {
+        let (audience, user) = match Reader::from_request_parts(parts, state).await? {
             Reader::User(u) => {
                 u.require(Action::ReadIndicators)?;
-                Audience::Local
+                (Audience::Local, Some(u))
             }
-            Reader::Partner(p) => Audience::Party(p),
+            Reader::Partner(p) => (Audience::Party(p), None),
         };
         Ok(Self {
             key: audience.key(),
             audience,
+            user,
         })
     }
 }
@@ -206,6 +209,7 @@ fn basic_user(credentials: &str, state: &AppState) -> Result<TaxiiReader, TaxiiE
     Ok(TaxiiReader {
         key: format!("user:{user}"),
         audience: Audience::Party(known.party.clone()),
+        user: None,
     })
 }
 
@@ -532,6 +536,9 @@ async fn read_page(
         &reader.audience,
     );
     let page = state.node.store().stix_objects(q, &who).await?;
+    if let Some(user) = &reader.user {
+        crate::trail::record_object_reads(state, user, &page.objects).await?;
+    }
     let next = page
         .next
         .map(|seq| Cursors::of(&state.node).seal(&reader.key, seq));

@@ -609,7 +609,7 @@ async fn a_case_moves_to_another_agency_and_the_trail_shows_the_move_and_who_rea
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reading_a_red_object_is_in_the_trail_and_reading_a_green_one_is_not() {
+async fn reading_a_red_object_by_api_or_taxii_is_in_the_trail_and_reading_a_green_one_is_not() {
     // Arrange: one RED and one GREEN indicator of this node's own.
     let pair = spawn_pair().await;
     let us = &pair.us;
@@ -630,21 +630,32 @@ async fn reading_a_red_object_is_in_the_trail_and_reading_a_green_one_is_not() {
         audience: None,
         recipients: vec![],
     };
-    us.node()
-        .store()
+    let collection = "2b3c6a8e-6a4f-4c1f-9a53-0c3f1c1e6a01";
+    let store = us.node().store();
+    store
+        .put_collection(&detente_store::Collection {
+            id: collection.into(),
+            title: "local".into(),
+            description: None,
+            audience: None,
+            can_write: false,
+        })
+        .await
+        .unwrap();
+    store
         .insert_stix(
             &[
                 object(red, detente_stix::tlp::TLP_RED_ID),
                 object(green, detente_stix::tlp::TLP_GREEN_ID),
             ],
             &share,
-            None,
+            Some(collection),
             1,
         )
         .await
         .unwrap();
 
-    // Act
+    // Act: the analyst reads both through the API, and again through TAXII.
     let (status, body) = call(
         us,
         Some(&t.analyst_fbi),
@@ -653,10 +664,21 @@ async fn reading_a_red_object_is_in_the_trail_and_reading_a_green_one_is_not() {
         None,
     )
     .await;
+    let (taxii_status, taxii) = send(
+        us.anonymous(
+            Method::GET,
+            &format!("/taxii2/detente/collections/{collection}/objects/"),
+        )
+        .bearer_auth(&t.analyst_fbi)
+        .header("accept", "application/taxii+json;version=2.1"),
+    )
+    .await;
 
     // Assert
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["objects"].as_array().unwrap().len(), 2, "{body}");
+    assert_eq!(taxii_status, StatusCode::OK, "{taxii}");
+    assert_eq!(taxii["objects"].as_array().unwrap().len(), 2, "{taxii}");
     let trail = us
         .node()
         .store()
@@ -670,7 +692,7 @@ async fn reading_a_red_object_is_in_the_trail_and_reading_a_green_one_is_not() {
         .iter()
         .map(|e| (e.record.user.as_str(), e.record.object.as_str()))
         .collect();
-    assert_eq!(reads, [("analyst.fbi", red)]);
+    assert_eq!(reads, [("analyst.fbi", red), ("analyst.fbi", red)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
