@@ -115,3 +115,37 @@ pub fn request(i: usize) -> detente_protocol::RequestBody {
         preservation: None,
     }
 }
+
+/// The audit benchmarks' agreement between US and CN under wire version `protocol`, with keys
+/// from fixed seeds, so the process that audits can pin the agreement the generating process
+/// signed under.
+pub fn seeded_agreement(protocol: u32) -> anyhow::Result<detente_domain::Agreement> {
+    use detente_domain::{Agreement, Deadlines, Party, Span, Terms};
+    use detente_protocol::{PartyId, Priority, RequestKind, SecretKey};
+    let d = Deadlines {
+        acknowledge: Span::from_secs(3600),
+        first_answer: Span::from_secs(86_400),
+        final_answer: Span::from_secs(7 * 86_400),
+    };
+    let party = |id: &str, seed: u8| -> anyhow::Result<Party> {
+        Ok(Party {
+            id: PartyId::parse(id)?,
+            name: id.into(),
+            node_url: format!("https://{}.example", id.to_lowercase()),
+            public_keys: vec![SecretKey::from_seed(&[seed; 32]).public_key()],
+        })
+    };
+    Ok(Agreement {
+        id: "bench".into(),
+        title: "benchmark".into(),
+        parties: vec![party("US", 1)?, party("CN", 2)?],
+        terms: Terms {
+            kinds: RequestKind::ALL.to_vec(),
+            categories: vec!["botnet".into()],
+            deadlines: Priority::ALL.iter().map(|p| (*p, d)).collect(),
+            clock_skew: Span::from_secs(300),
+        },
+        in_force_from: None,
+        protocol,
+    })
+}

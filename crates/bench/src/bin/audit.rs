@@ -17,7 +17,7 @@ use std::{
 use anyhow::Context;
 use detente_audit::{BundleWriter, Direction, EntryKind, Header, Pin, audit};
 use detente_bench::{median, rate};
-use detente_domain::{Agreement, Deadlines, Party, Span, Terms};
+use detente_domain::Agreement;
 use detente_ledger::{Checkpoint, Frontier, SignedCheckpoint, hash_leaf};
 use detente_protocol::{
     AcknowledgementBody, Body, CaseId, Envelope, MessageId, PartyId, Priority, Receipt,
@@ -80,35 +80,8 @@ impl Log {
     }
 }
 
-/// The benchmark's agreement between US and CN, with keys from fixed seeds, so the process that
-/// audits can pin the agreement the generating process signed under.
 fn agreement() -> anyhow::Result<Agreement> {
-    let d = Deadlines {
-        acknowledge: Span::from_secs(3600),
-        first_answer: Span::from_secs(86_400),
-        final_answer: Span::from_secs(7 * 86_400),
-    };
-    let party = |id: &str, seed: u8| -> anyhow::Result<Party> {
-        Ok(Party {
-            id: PartyId::parse(id)?,
-            name: id.into(),
-            node_url: format!("https://{}.example", id.to_lowercase()),
-            public_keys: vec![SecretKey::from_seed(&[seed; 32]).public_key()],
-        })
-    };
-    Ok(Agreement {
-        id: "bench".into(),
-        title: "benchmark".into(),
-        parties: vec![party("US", 1)?, party("CN", 2)?],
-        terms: Terms {
-            kinds: RequestKind::ALL.to_vec(),
-            categories: vec!["botnet".into()],
-            deadlines: Priority::ALL.iter().map(|p| (*p, d)).collect(),
-            clock_skew: Span::from_secs(300),
-        },
-        in_force_from: None,
-        protocol: detente_protocol::WIRE_VERSION,
-    })
+    detente_bench::seeded_agreement(detente_protocol::WIRE_VERSION)
 }
 
 /// Two logs of `cases` cases (request + acknowledgement, each receipted): 4 entries a case each.

@@ -19,7 +19,7 @@ use std::{
 use anyhow::Context;
 use detente_audit::{BundleWriter, Direction, EntryKind, Header, Pin, audit};
 use detente_bench::median;
-use detente_domain::{Agreement, Deadlines, Party, Span, Terms};
+use detente_domain::Agreement;
 use detente_ledger::{Checkpoint, Frontier, SignedCheckpoint, hash_leaf};
 use detente_protocol::{
     AcknowledgementBody, AnswerBody, Body, CaseId, Envelope, MessageId, Observable, PartyId,
@@ -102,32 +102,7 @@ impl Log {
 }
 
 fn agreement() -> anyhow::Result<Agreement> {
-    let d = Deadlines {
-        acknowledge: Span::from_secs(3600),
-        first_answer: Span::from_secs(86_400),
-        final_answer: Span::from_secs(7 * 86_400),
-    };
-    let party = |id: &str, seed: u8| -> anyhow::Result<Party> {
-        Ok(Party {
-            id: PartyId::parse(id)?,
-            name: id.into(),
-            node_url: format!("https://{}.example", id.to_lowercase()),
-            public_keys: vec![SecretKey::from_seed(&[seed; 32]).public_key()],
-        })
-    };
-    Ok(Agreement {
-        id: "bench".into(),
-        title: "benchmark".into(),
-        parties: vec![party("US", 1)?, party("CN", 2)?],
-        terms: Terms {
-            kinds: RequestKind::ALL.to_vec(),
-            categories: vec!["botnet".into()],
-            deadlines: Priority::ALL.iter().map(|p| (*p, d)).collect(),
-            clock_skew: Span::from_secs(300),
-        },
-        in_force_from: None,
-        protocol: WIRE_VERSION_2,
-    })
+    detente_bench::seeded_agreement(WIRE_VERSION_2)
 }
 
 /// The bodies of one case, shaped like the demo's messages.
