@@ -181,6 +181,31 @@ pub struct OfficialMessage {
     pub at: Timestamp,
 }
 
+/// One message's way from its sender to its receiver.
+///
+/// The sender signs `sent_at` when it seals the message, and its outbox makes the first
+/// attempt to deliver it at once and retries from then on; the receiver's signed receipt
+/// sets the official time. The gap is time the message spent undelivered: the network, or a
+/// receiver that was down or did not take it. A receiver that stalls pushes every official
+/// time it stamps later, to its own advantage, so both sides' figures report the gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    /// The side of the case the message went to.
+    pub to: Role,
+    /// The sender's signed sealing time: its first attempt.
+    pub sent_at: Timestamp,
+    /// The official time of arrival.
+    pub at: Timestamp,
+}
+
+impl Delivery {
+    /// Sealing to arrival; never negative, as the two ends are stamped by two clocks that
+    /// may disagree by the allowed skew.
+    pub fn delay(&self) -> time::Duration {
+        self.at.since(self.sent_at).max(time::Duration::ZERO)
+    }
+}
+
 /// A case as derived from its messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Case {
@@ -224,6 +249,9 @@ pub struct Case {
     pub applied: Vec<MessageId>,
     /// Messages that lost a race with a concurrent message and changed nothing.
     pub voided: Vec<MessageId>,
+    /// How each message of the case, applied or voided, reached its receiver.
+    #[serde(skip)]
+    pub deliveries: Vec<Delivery>,
     /// The latest message from each role, for `in_reply_to`.
     #[serde(skip)]
     latest: [Option<MessageId>; 2],
@@ -293,6 +321,11 @@ impl Case {
             pauses: Vec::new(),
             applied: vec![envelope.id],
             voided: Vec::new(),
+            deliveries: vec![Delivery {
+                to: Role::Responder,
+                sent_at: envelope.sent_at,
+                at,
+            }],
             latest: [Some(envelope.id), None],
             resume: CaseStatus::Sent,
         })
@@ -420,9 +453,23 @@ impl Case {
         }
         self.status = next;
         self.applied.push(envelope.id);
+        self.record_delivery(role, envelope, at);
         let slot = usize::from(role == Role::Responder);
         self.latest[slot] = Some(envelope.id);
         Ok(())
+    }
+
+    /// Records how a message from `sender` reached the other side.
+    fn record_delivery(&mut self, sender: Role, envelope: &Envelope, at: Timestamp) {
+        let to = match sender {
+            Role::Requester => Role::Responder,
+            Role::Responder => Role::Requester,
+        };
+        self.deliveries.push(Delivery {
+            to,
+            sent_at: envelope.sent_at,
+            at,
+        });
     }
 
     /// A case that ends while the responder waits for a clarification waits no longer.
@@ -500,6 +547,13 @@ pub fn derive_case(
         emitted.insert(m.envelope.id);
         if case.apply(&m.envelope, m.at).is_err() {
             case.voided.push(m.envelope.id);
+            // It changed nothing, but it was delivered: its way counts like any other.
+            let sender = if pick == 0 {
+                Role::Requester
+            } else {
+                Role::Responder
+            };
+            case.record_delivery(sender, &m.envelope, m.at);
             // A voided message was still received, so the other party's next message names it
             // in `in_reply_to`; `latest_from_other_side` must say so.
             case.latest[pick] = Some(m.envelope.id);
@@ -1369,6 +1423,37 @@ mod tests {
         assert_eq!(case.voided, vec![withdrawal]);
         assert_eq!(case.applied[1..], [ack, answer]);
         assert_eq!(case.withdrawn_at, None);
+    }
+
+    #[test]
+    fn every_message_applied_or_voided_records_its_way_to_the_other_side() {
+        // Arrange: the withdrawal and the final answer crossed; the fixtures seal at t(0).
+        let mut c = Conversation::new();
+        c.responder(ack(), HOUR);
+        c.requester(withdrawal(), 3 * HOUR);
+        c.send(
+            Role::Responder,
+            final_answer(),
+            2 * HOUR,
+            Some(c.request_id()),
+        );
+        // Act
+        let case = derive_case(&agreement(), &c.messages()).expect("derivable");
+        // Assert: the request, the acknowledgement, the answer and the voided withdrawal.
+        let mut ways: Vec<(Role, Timestamp)> =
+            case.deliveries.iter().map(|d| (d.to, d.at)).collect();
+        ways.sort_by_key(|(_, at)| *at);
+        assert_eq!(
+            ways,
+            [
+                (Role::Responder, case.filed_at),
+                (Role::Requester, t(HOUR)),
+                (Role::Requester, t(2 * HOUR)),
+                (Role::Responder, t(3 * HOUR)),
+            ]
+        );
+        let withdrawal = case.deliveries.iter().max_by_key(|d| d.at).expect("four");
+        assert_eq!(withdrawal.delay(), t(3 * HOUR).since(t(0)));
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod fixtures;
 mod span;
 
 pub use agreement::{Agreement, Deadlines, Party, Terms};
-pub use case::{Case, CaseStatus, OfficialMessage, Pause, Role, derive_case};
+pub use case::{Case, CaseStatus, Delivery, OfficialMessage, Pause, Role, derive_case};
 pub use clock::{MilestoneState, Timeliness};
 pub use error::{AgreementError, LifecycleError};
 pub use span::Span;

@@ -100,6 +100,7 @@ fn render(review: &Review<'_>, bulletin: bool) -> Result<String, ReviewError> {
     let mut tables = vec![direction_table(review, &directions)];
     if !bulletin {
         tables.push(declines_table(review, &directions));
+        tables.push(transit_table(review, &directions));
         for (id, title, pick) in [
             ("by-kind", "By request kind", 0),
             ("by-category", "By category", 1),
@@ -559,6 +560,55 @@ fn declines_table(review: &Review<'_>, directions: &[String]) -> Table {
             "Reasons no request was declined for are left out.".into()
         },
         head,
+        rows,
+    }
+}
+
+fn transit_table(review: &Review<'_>, directions: &[String]) -> Table {
+    let mut rows = Vec::new();
+    for (d, name) in review.directions.iter().zip(directions) {
+        for (side, leg) in [
+            ("to the responder", &d.transit.to_responder),
+            ("to the requester", &d.transit.to_requester),
+        ] {
+            rows.push(vec![
+                format!("{name}, {side}"),
+                leg.delay.count.to_string(),
+                durations(leg.delay),
+                leg.late.to_string(),
+                match leg.waiting.longest_ms {
+                    None => "none".to_owned(),
+                    Some(longest) => format!(
+                        "{} ({} in all, longest {})",
+                        leg.waiting.stretches,
+                        ms(Some(leg.waiting.total_ms)),
+                        ms(Some(longest))
+                    ),
+                },
+            ]);
+        }
+    }
+    Table {
+        id: "delivery".into(),
+        title: "Delivery of messages".into(),
+        note: format!(
+            "Every official time is the receiver's receipt time, so a party that cannot be \
+             reached, or does not take messages, delays the clock that measures it. Delay: from \
+             the sender's signed sealing time (its first attempt) to the receiver's signed \
+             receipt, for the messages received in the period. Late: longer than {} s. \
+             Waiting: the stretches, merged, during which a late message to that side was \
+             sealed but not yet received.",
+            crate::delivery::LATE_MS / 1000
+        ),
+        head: [
+            "Direction, messages sent",
+            "Messages",
+            "Delay (median / 90th percentile / max)",
+            "Late",
+            "Waiting stretches",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
         rows,
     }
 }

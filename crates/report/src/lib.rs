@@ -18,6 +18,7 @@
 
 mod chart;
 pub mod csv;
+pub mod delivery;
 pub mod html;
 pub mod metrics;
 mod period;

@@ -32,6 +32,7 @@ use serde::Serialize;
 
 use crate::{
     Durations, Fraction, Mean,
+    delivery::{self, Sent, Transit},
     stats::{AGE_BUCKET_LABELS, RESPONSE_BUCKET_LABELS, age_bucket, response_bucket},
     view,
 };
@@ -218,6 +219,8 @@ pub struct DirectionSection {
     /// Its figures and breakdowns.
     #[serde(flatten)]
     pub section: Section,
+    /// How long its messages took to arrive, each way.
+    pub transit: Transit,
 }
 
 /// Overall and per-direction sections of one period.
@@ -427,6 +430,8 @@ impl Window {
 pub(crate) struct Observations {
     filed: Vec<Filed>,
     held: Vec<Held>,
+    /// Messages officially received in the period.
+    sent: Vec<Sent>,
 }
 
 /// What a case looked like at the review's instants, for the appendix.
@@ -456,6 +461,7 @@ pub(crate) fn observe<'c>(
     let n = upper.unwrap_or(lower);
     let mut filed = Vec::with_capacity(n);
     let mut held = Vec::with_capacity(n);
+    let mut sent = Vec::new();
     for (i, c) in cases.enumerate() {
         if c.filed_at >= edge {
             continue;
@@ -463,6 +469,7 @@ pub(crate) fn observe<'c>(
         let Some(at) = coords.get(i).copied() else {
             continue;
         };
+        delivery::observe(c, at.dir, window.start, edge, &mut sent);
         let in_period = c.filed_at >= window.start;
         let seen = in_period.then(|| view::as_of(c, window.as_of));
         if let Some(v) = &seen {
@@ -496,7 +503,7 @@ pub(crate) fn observe<'c>(
             );
         }
     }
-    Observations { filed, held }
+    Observations { filed, held, sent }
 }
 
 /// What a filed request contributes, from `v`, the case as it stood at `window.as_of`.
@@ -779,15 +786,20 @@ pub(crate) fn group(universe: &Universe, obs: &Observations, breakdowns: bool) -
     let overall = sections
         .next()
         .unwrap_or_else(|| empty_section(&mut scratch));
+    let transits = delivery::group(&obs.sent, dirs);
     let directions = universe
         .directions
         .iter()
         .zip(sections)
-        .map(|((requester, responder), section)| DirectionSection {
-            requester: requester.clone(),
-            responder: responder.clone(),
-            section,
-        })
+        .zip(transits)
+        .map(
+            |(((requester, responder), section), transit)| DirectionSection {
+                requester: requester.clone(),
+                responder: responder.clone(),
+                section,
+                transit,
+            },
+        )
         .collect();
     PeriodFigures {
         overall,

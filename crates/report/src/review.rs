@@ -527,7 +527,7 @@ impl std::hash::Hasher for Fnv {
 }
 
 /// Milliseconds since the epoch, without the protocol's 128-bit arithmetic.
-fn millis(t: Timestamp) -> i64 {
+pub(crate) fn millis(t: Timestamp) -> i64 {
     let d = t.datetime();
     d.unix_timestamp() * 1_000 + i64::from(d.millisecond())
 }

@@ -6,7 +6,7 @@
 //! README render the same words.
 
 /// The rules, in reading order: (title, text).
-pub const RULES: [(&str, &str); 16] = [
+pub const RULES: [(&str, &str); 17] = [
     (
         "Official times",
         "Every instant is an official time: the time the receiving node wrote into its signed \
@@ -102,6 +102,16 @@ pub const RULES: [(&str, &str); 16] = [
          the period's start or at its end (or at the review's instant, for a period still \
          under way), and how many of those open at the end were overdue then. Carried over: \
          those filed before the period. Ages are wall time since filing, pauses included.",
+    ),
+    (
+        "Delivery",
+        "An official time is the receiver's receipt time, so a party that cannot be reached, \
+         or does not take messages, delays the clock that measures it. For each direction and \
+         each way, the messages officially received in the period (whatever period their \
+         request was filed in): the delay from the sender's signed sealing time, its first \
+         attempt to deliver, to the receiver's signed receipt (never below zero); how many \
+         took longer than a minute (late); and the stretches, merged where they overlap, \
+         during which a late message to that side was sealed but not yet received.",
     ),
     (
         "Statistics",

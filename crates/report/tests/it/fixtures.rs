@@ -80,7 +80,7 @@ pub fn request_in(
         }),
     };
     let id = CaseId::new(party(from), 2026, n);
-    let envelope = envelope(&agreement, from, to, &id, Body::Request(body));
+    let envelope = envelope(&agreement, from, to, &id, Body::Request(body), at);
     let case = Case::open(&agreement, &envelope, t(at)).expect("the request is within terms");
     CaseBuilder {
         agreement,
@@ -89,7 +89,18 @@ pub fn request_in(
     }
 }
 
-fn envelope(agreement: &Agreement, from: &str, to: &str, case: &CaseId, body: Body) -> Envelope {
+/// Messages take this long from sealing to receipt, as on a healthy link.
+pub const TRANSIT_MS: i64 = 250;
+
+/// An envelope officially received at `t(at)`, sealed [`TRANSIT_MS`] before.
+fn envelope(
+    agreement: &Agreement,
+    from: &str,
+    to: &str,
+    case: &CaseId,
+    body: Body,
+    at: i64,
+) -> Envelope {
     Envelope {
         v: WIRE_VERSION,
         id: MessageId::random(),
@@ -97,7 +108,7 @@ fn envelope(agreement: &Agreement, from: &str, to: &str, case: &CaseId, body: Bo
         from: party(from),
         to: party(to),
         seq: 1,
-        sent_at: t(0),
+        sent_at: t(at - TRANSIT_MS),
         case: case.clone(),
         in_reply_to: None,
         checkpoint: None,
@@ -119,6 +130,7 @@ impl CaseBuilder {
             to.as_str(),
             &self.case.id.clone(),
             body,
+            self.filed + after,
         );
         self.case
             .apply(&e, t(self.filed + after))

@@ -433,6 +433,46 @@ fn the_page_leaves_out_empty_values_and_says_its_jargon_in_plain_words() {
 }
 
 #[test]
+fn a_stalled_delivery_shows_in_its_direction_and_on_the_page() {
+    // Arrange: US-7's request waited two hours in US's outbox before CN took it.
+    let mut cases = scenario::cases();
+    let stalled = cases
+        .iter_mut()
+        .find(|c| c.id == detente_protocol::CaseId::new(crate::fixtures::party("US"), 2026, 7))
+        .expect("US-7 is in the scenario");
+    stalled.deliveries[0].sent_at = stalled.filed_at.add(time::Duration::hours(-2));
+    // Act
+    let r = review(&cases, "2026-H1", Redaction::Full);
+    // Assert: in US→CN, to the responder, one late message among quick ones; nothing else late.
+    let us_cn = r
+        .directions
+        .iter()
+        .find(|d| d.requester.as_str() == "US")
+        .expect("US to CN");
+    let leg = &us_cn.transit.to_responder;
+    assert_eq!(leg.late, 1);
+    assert_eq!(leg.delay.max_ms, Some(2 * crate::fixtures::HOUR));
+    assert_eq!(leg.delay.median_ms, Some(crate::fixtures::TRANSIT_MS));
+    assert_eq!(leg.waiting.stretches, 1);
+    assert_eq!(leg.waiting.total_ms, 2 * crate::fixtures::HOUR);
+    assert_eq!(us_cn.transit.to_requester.late, 0);
+    assert!(us_cn.transit.to_requester.delay.count > 0);
+    let cn_us = r
+        .directions
+        .iter()
+        .find(|d| d.requester.as_str() == "CN")
+        .expect("CN to US");
+    assert_eq!(cn_us.transit.to_responder.late, 0);
+    let page = html::review_page(&r).expect("renders");
+    let delivery = table(&page, "delivery");
+    assert!(
+        delivery.contains("<td>1 (2 h 0 min in all, longest 2 h 0 min)</td>"),
+        "{delivery}"
+    );
+    assert_eq!(delivery.matches("<td>none</td>").count(), 3, "{delivery}");
+}
+
+#[test]
 fn periods_before_the_agreement_came_into_force_read_not_in_force_not_zero() {
     // Regression: periods before the agreement's start read as "0 requests".
     let cases = scenario::cases();

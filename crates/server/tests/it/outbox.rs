@@ -96,3 +96,69 @@ async fn requests_filed_while_the_partner_is_down_are_delivered_exactly_once_aft
         .collect();
     assert_eq!(ids.len(), stored.len());
 }
+
+/// A responder that is down delays the official filing time of what it receives, which
+/// shortens every time counted against it. Both nodes' reviews report the gap from the
+/// requester's signed sealing to the responder's receipt (issue 19, item 20).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_responder_that_was_down_shows_its_delay_in_both_reviews() {
+    // Arrange: CN is down while US files.
+    let mut pair = spawn_pair().await;
+    pair.cn.stop().await;
+    let case = pair
+        .us
+        .file_request("CN", &request_body("Filed while CN was down"))
+        .await;
+    let down = std::time::Duration::from_millis(1_500);
+    tokio::time::sleep(down).await;
+    pair.cn.start().await;
+
+    // Act: CN takes the request and acknowledges it at once.
+    pair.cn.wait_for_status(&case, "sent").await;
+    pair.cn
+        .send_message(&case, &serde_json::json!({"type": "acknowledgement"}))
+        .await;
+    pair.us.wait_for_status(&case, "acknowledged").await;
+
+    // Assert: the request's delay covers the outage, the acknowledgement's does not, and the
+    // two nodes say the same.
+    let year = detente_server::node::now().datetime().year();
+    let mut seen = Vec::new();
+    for node in [&pair.us, &pair.cn] {
+        let review: serde_json::Value = node
+            .request(
+                reqwest::Method::GET,
+                &format!("/api/v1/review?period={year}&format=json"),
+            )
+            .send()
+            .await
+            .expect("answer")
+            .json()
+            .await
+            .expect("JSON");
+        let direction = review["directions"]
+            .as_array()
+            .expect("directions")
+            .iter()
+            .find(|d| d["requester"] == "US" && d["responder"] == "CN")
+            .expect("the US to CN direction")
+            .clone();
+        seen.push(direction["transit"].clone());
+    }
+    assert_eq!(seen[0], seen[1], "both logs give the same delivery figures");
+    let transit = &seen[0];
+    let to_cn = &transit["to_responder"]["delay"];
+    assert_eq!(to_cn["count"], 1, "{transit}");
+    let request_delay = to_cn["max_ms"].as_i64().expect("a delay");
+    assert!(
+        request_delay >= down.as_millis() as i64,
+        "the request waited while CN was down: {transit}"
+    );
+    let to_us = &transit["to_requester"]["delay"];
+    assert_eq!(to_us["count"], 1, "{transit}");
+    assert!(
+        to_us["max_ms"].as_i64().expect("a delay") < request_delay,
+        "the acknowledgement went straight through: {transit}"
+    );
+    assert_eq!(transit["to_responder"]["late"], 0, "well under a minute");
+}
